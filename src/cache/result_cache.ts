@@ -1,0 +1,146 @@
+/**
+ * The result cache on disk: `<cacheDir>/results/<network>-<cid>-<ifname>`
+ * in libcni's `cniCacheV1` format.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import {
+  type CacheEntry,
+  cacheFileName,
+  type DecodedCacheFile,
+  decodeCacheFile,
+  encodeCacheEntry,
+} from "./cache_entry.ts";
+import {
+  ensurePrivateDir,
+  readPrivateFile,
+  removeFile,
+  writeFileAtomic,
+} from "./atomic_write.ts";
+import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+
+/** libcni's default cache directory. */
+export const DEFAULT_CACHE_DIR = "/var/lib/cni";
+
+/** Identifies one attachment in the cache. */
+export interface CacheKey {
+  /** The network name. */
+  networkName: string;
+  /** The container ID. */
+  containerId: string;
+  /** The interface name. */
+  ifName: string;
+}
+
+/** The path of an attachment's cache file. */
+export function cacheFilePath(cacheDir: string, key: CacheKey): string {
+  return join(
+    cacheDir,
+    "results",
+    cacheFileName(key.networkName, key.containerId, key.ifName),
+  );
+}
+
+/** Writes an entry atomically (0600 in a 0700 directory). */
+export async function writeCacheEntry(
+  cacheDir: string,
+  entry: CacheEntry,
+): Promise<void> {
+  await writeFileAtomic(cacheFilePath(cacheDir, entry), encodeCacheEntry(entry));
+}
+
+/**
+ * Reads an attachment's cache file; `undefined` when there is none.
+ *
+ * @throws {CniError} code 6 when the file is corrupt, 5 when unreadable
+ */
+export async function readCacheEntry(
+  cacheDir: string,
+  key: CacheKey,
+): Promise<DecodedCacheFile | undefined> {
+  const path = cacheFilePath(cacheDir, key);
+  const text = await readPrivateFile(path);
+  if (text === undefined) return undefined;
+  try {
+    return decodeCacheFile(text);
+  } catch (error) {
+    throw new CniError(
+      (error as CniError).code,
+      `${(error as Error).message} (file "${path}")`,
+      { cause: error },
+    );
+  }
+}
+
+/** Deletes an attachment's cache file; a missing one is fine. */
+export async function deleteCacheEntry(
+  cacheDir: string,
+  key: CacheKey,
+): Promise<void> {
+  await removeFile(cacheFilePath(cacheDir, key));
+}
+
+/**
+ * Moves a corrupt cache file to `<cacheDir>/quarantine/` so that it stops
+ * blocking DEL yet stays available for a post-mortem (libcni deletes it).
+ * Returns the new path.
+ */
+export async function quarantineCacheEntry(
+  cacheDir: string,
+  key: CacheKey,
+): Promise<string> {
+  const from = cacheFilePath(cacheDir, key);
+  const dir = join(cacheDir, "quarantine");
+  await ensurePrivateDir(dir);
+  const to = join(dir, `${from.split("/").pop()}.${Date.now()}`);
+  try {
+    await Deno.rename(from, to);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      await removeFile(from);
+    }
+  }
+  return to;
+}
+
+/**
+ * Every readable entry, optionally of one container (libcni's
+ * `GetCachedAttachments`): unreadable, corrupt and legacy files are skipped.
+ */
+export async function listCacheEntries(
+  cacheDir: string,
+  containerId?: string,
+): Promise<CacheEntry[]> {
+  const dir = join(cacheDir, "results");
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && !e.name.startsWith(".")) names.push(e.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot list "${dir}": ${(error as Error).message}`,
+    );
+  }
+  names.sort();
+  const entries: CacheEntry[] = [];
+  for (const name of names) {
+    if (containerId && !name.includes(`-${containerId}-`)) continue;
+    try {
+      const text = await readPrivateFile(join(dir, name));
+      if (text === undefined) continue;
+      const decoded = decodeCacheFile(text);
+      if (decoded.kind !== "entry") continue;
+      const { entry } = decoded;
+      if (!entry.ifName || !entry.networkName) continue;
+      if (containerId && entry.containerId !== containerId) continue;
+      entries.push(entry);
+    } catch {
+      // As libcni: a bad file is not an attachment.
+    }
+  }
+  return entries;
+}

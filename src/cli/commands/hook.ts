@@ -1,0 +1,96 @@
+/**
+ * `cnishim hook`: an OCI runtime hook. runc/crun pass the container state
+ * on stdin; `createRuntime`/`prestart` (status creating/created, pid set)
+ * adds the pod, `poststop` (status stopped) deletes it.
+ *
+ * @module
+ */
+import { CNI_ERROR_CODES, CniError } from "../../spec/errors.ts";
+import type { CommandContext, CommandOutput } from "../context.ts";
+import { expectArgs } from "../context.ts";
+import { addPod } from "./add.ts";
+import { delPod } from "./del.ts";
+
+/** Annotations the hook reads besides the network ones. */
+export const HOOK_ANNOTATIONS = {
+  podName: ["io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name"],
+  podNamespace: ["io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace"],
+  podUid: ["io.kubernetes.cri.sandbox-uid", "io.kubernetes.pod.uid"],
+  portMappings: "cnishim.io/port-mappings",
+  ifName: "cnishim.io/ifname",
+} as const;
+
+interface OciState {
+  id: string;
+  status: string;
+  pid?: number;
+  annotations: Record<string, string>;
+}
+
+/** Runs the hook for the state on stdin. */
+export async function runHook(ctx: CommandContext): Promise<CommandOutput> {
+  expectArgs(ctx, 0, 0, "hook");
+  const state = parseOciState(await ctx.io.readStdin());
+  const ann = state.annotations;
+  const first = (keys: readonly string[]) => keys.map((k) => ann[k]).find((v) => v);
+  if (state.status === "stopped") {
+    // The process is gone; its /proc path may already name another one.
+    return await delPod(ctx, state.id, "");
+  }
+  if (state.status !== "creating" && state.status !== "created") {
+    throw malformed(`"status" is "${state.status}": the hook runs on createRuntime, prestart (creating, created) or poststop (stopped)`);
+  }
+  if (state.pid === undefined) {
+    throw malformed('"pid" is missing: cannot find the container\'s network namespace');
+  }
+  return await addPod(ctx, state.id, `/proc/${state.pid}/ns/net`, {
+    ifName: ann[HOOK_ANNOTATIONS.ifName],
+    podName: first(HOOK_ANNOTATIONS.podName),
+    podNamespace: first(HOOK_ANNOTATIONS.podNamespace),
+    podUid: first(HOOK_ANNOTATIONS.podUid),
+    portMappings: ann[HOOK_ANNOTATIONS.portMappings],
+    annotations: ann,
+  });
+}
+
+/** Decodes and checks an OCI state document. */
+export function parseOciState(text: string): OciState {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CniError(
+      CNI_ERROR_CODES.decodingFailure,
+      `Cannot decode the OCI state on stdin: ${(error as Error).message}`,
+    );
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    throw malformed("not a JSON object");
+  }
+  const v = value as Record<string, unknown>;
+  if (typeof v.id !== "string" || v.id === "") throw malformed('"id" must be a non-empty string');
+  if (typeof v.status !== "string") throw malformed('"status" must be a string');
+  if (v.pid !== undefined && (!Number.isInteger(v.pid) || (v.pid as number) <= 0)) {
+    throw malformed(`"pid" must be a positive integer, not ${JSON.stringify(v.pid)}`);
+  }
+  const ann = v.annotations ?? {};
+  if (
+    typeof ann !== "object" || Array.isArray(ann) ||
+    !Object.values(ann as object).every((x) => typeof x === "string")
+  ) {
+    throw malformed('"annotations" must be an object of strings');
+  }
+  return {
+    id: v.id,
+    status: v.status,
+    ...(v.pid !== undefined ? { pid: v.pid as number } : {}),
+    annotations: ann as Record<string, string>,
+  };
+}
+
+function malformed(why: string): CniError {
+  return new CniError(
+    CNI_ERROR_CODES.invalidNetworkConfig,
+    `Invalid OCI state on stdin: ${why}`,
+  );
+}

@@ -1,0 +1,69 @@
+/**
+ * What a sub-command gets: its arguments, the resolved settings, the
+ * injected I/O, and the runtime options built from the settings.
+ *
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import type { RuntimeOptions } from "../runtime/runtime_options.ts";
+import type { ParsedArgs } from "./flags.ts";
+import type { Settings } from "./settings.ts";
+import { UsageError } from "./usage_error.ts";
+
+/** The process's I/O, injected so the CLI runs in-process in tests. */
+export interface CliIo {
+  /** Writes to stdout. */
+  stdout(text: string): void;
+  /** Writes to stderr. */
+  stderr(text: string): void;
+  /** Reads all of stdin. */
+  readStdin(): Promise<string>;
+  /** The process environment. */
+  env: Readonly<Record<string, string>>;
+}
+
+/** Everything a command needs. */
+export interface CommandContext {
+  /** Parsed flags. */
+  parsed: ParsedArgs;
+  /** Positional arguments after the command name. */
+  args: string[];
+  /** Resolved settings. */
+  settings: Settings;
+  /** I/O. */
+  io: CliIo;
+  /** The logger. */
+  logger: Logger;
+  /** Runtime options derived from the settings. */
+  runtime: RuntimeOptions;
+}
+
+/** A sub-command: runs and returns its JSON output (or nothing). */
+export type CommandRun = (ctx: CommandContext) => Promise<CommandOutput>;
+
+/** What a command printed and its exit status. */
+export interface CommandOutput {
+  /** Written to stdout as JSON (strings as they are). */
+  stdout?: unknown;
+  /** The exit status. @default {0} */
+  exitCode?: number;
+}
+
+/** A string flag, or `undefined`. */
+export function stringFlag(ctx: CommandContext, name: string): string | undefined {
+  const v = ctx.parsed.flags.get(name);
+  return typeof v === "string" ? v : undefined;
+}
+
+/** Requires exactly `min`..`max` positional arguments, named in `usage`. */
+export function expectArgs(
+  ctx: CommandContext,
+  min: number,
+  max: number,
+  usage: string,
+): string[] {
+  if (ctx.args.length < min || ctx.args.length > max) {
+    throw new UsageError(`Wrong number of arguments: usage: cnishim ${usage}`);
+  }
+  return ctx.args;
+}

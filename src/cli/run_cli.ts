@@ -1,0 +1,108 @@
+/**
+ * The command line: argv and injected I/O in, exit status out. The single
+ * place where errors become output: a CNI error object on stdout and one
+ * line on stderr (exit 1), a usage error on stderr (exit 2), anything else
+ * as code 999 with its stack (a bug).
+ *
+ * @module
+ */
+import { CNI_ERROR_CODES, CniError, toCniError } from "../spec/errors.ts";
+import { CURRENT_VERSION } from "../spec/version.ts";
+import { createLogger } from "../log/logger.ts";
+import type { RuntimeOptions } from "../runtime/runtime_options.ts";
+import { parseFlags } from "./flags.ts";
+import { COMMANDS, FLAGS, renderHelp } from "./help.ts";
+import { resolveSettings } from "./settings.ts";
+import type { CliIo, CommandContext, CommandOutput } from "./context.ts";
+import { UsageError } from "./usage_error.ts";
+import { runAdd } from "./commands/add.ts";
+import { runDel } from "./commands/del.ts";
+import { runHook } from "./commands/hook.ts";
+import {
+  runCheck,
+  runGc,
+  runNetworks,
+  runResult,
+  runStatus,
+  runVersion,
+} from "./commands/inspect.ts";
+
+const RUNNERS: Record<string, (ctx: CommandContext) => Promise<CommandOutput>> = {
+  add: runAdd,
+  del: runDel,
+  check: runCheck,
+  status: runStatus,
+  gc: runGc,
+  networks: runNetworks,
+  result: runResult,
+  version: runVersion,
+  hook: runHook,
+};
+
+/** Runs the command line; returns the exit status. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const parsed = parseFlags(argv, FLAGS);
+    const [command, ...args] = parsed.positionals;
+    if (parsed.flags.get("help") === true || command === "help" || !command) {
+      io.stdout(renderHelp());
+      return command || parsed.flags.get("help") ? 0 : 2;
+    }
+    const run = RUNNERS[command];
+    if (!run) {
+      throw new UsageError(
+        `Unknown command "${command}": use one of ${COMMANDS.map((c) => c.name).join(", ")}`,
+      );
+    }
+    if (command === "version") return emit(io, await runVersion());
+    const settings = await resolveSettings(parsed, io.env);
+    const logger = createLogger({ level: settings.logLevel, file: settings.logFile });
+    const runtime: RuntimeOptions = {
+      binDirs: settings.binDirs,
+      cacheDir: settings.cacheDir,
+      confDir: settings.confDir,
+      networkPlugin: settings.networkPlugin,
+      loopback: settings.loopback,
+      serial: settings.serial,
+      timeoutMs: settings.timeoutMs,
+      delTimeoutMs: settings.delTimeoutMs,
+      env: settings.pluginEnv,
+      logger,
+    };
+    try {
+      return emit(io, await run({ parsed, args, settings, io, logger, runtime }));
+    } catch (error) {
+      if (error instanceof CniError) {
+        logger.error(`${command} failed`, { code: error.code, error: error.message });
+      }
+      throw error;
+    }
+  } catch (error) {
+    return report(io, error);
+  }
+}
+
+function emit(io: CliIo, output: CommandOutput): number {
+  if (output.stdout !== undefined) {
+    io.stdout(
+      typeof output.stdout === "string"
+        ? output.stdout
+        : JSON.stringify(output.stdout, null, 2) + "\n",
+    );
+  }
+  return output.exitCode ?? 0;
+}
+
+function report(io: CliIo, error: unknown): number {
+  if (error instanceof UsageError) {
+    io.stderr(`cnishim: ${error.message}\nRun "cnishim --help" for usage.\n`);
+    return error.exitCode;
+  }
+  const e = toCniError(error);
+  io.stdout(JSON.stringify({ cniVersion: CURRENT_VERSION, ...e.toJSON() }, null, 2) + "\n");
+  io.stderr(`cnishim: ${e.message} (CNI error code ${e.code})\n`);
+  if (e.code === CNI_ERROR_CODES.internal && error instanceof Error && error.stack) {
+    io.stderr(`${error.stack}\n`);
+  }
+  return 1;
+}

@@ -1,0 +1,214 @@
+/**
+ * The shim's own settings: flag > `CNISHIM_*` environment > config file
+ * (iSulad daemon.json keys) > default.
+ *
+ * @module
+ */
+import { isLogLevel, type LogLevel } from "../log/logger.ts";
+import { DEFAULT_BIN_DIR } from "../engine/engine_options.ts";
+import { DEFAULT_CACHE_DIR } from "../cache/result_cache.ts";
+import { DEFAULT_CONF_DIR } from "../runtime/runtime_options.ts";
+import type { ParsedArgs } from "./flags.ts";
+import { UsageError } from "./usage_error.ts";
+
+/** The default shim config file. */
+export const DEFAULT_CONFIG_FILE = "/etc/cnishim/config.json";
+
+/**
+ * Variables plugins inherit from the shim's environment; everything else
+ * is dropped so that nothing of the runtime's environment leaks into
+ * plugins by accident. `PATH` matters: plugins run iptables and ip.
+ */
+export const PLUGIN_ENV_PASSTHROUGH: readonly string[] = [
+  "PATH",
+  "HOME",
+  "LANG",
+  "LC_ALL",
+  "TZ",
+  "TMPDIR",
+  "XTABLES_LOCKFILE",
+  "TRACEPARENT",
+  "TRACESTATE",
+  "BAGGAGE",
+];
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** Resolved settings. */
+export interface Settings {
+  /** Plugin directories. */
+  binDirs: string[];
+  /** Network config directory. */
+  confDir: string;
+  /** Cache directory. */
+  cacheDir: string;
+  /** `cni` or `""`. */
+  networkPlugin: "cni" | "";
+  /** Use the loopback plugin. */
+  loopback: boolean;
+  /** Attach networks serially. */
+  serial: boolean;
+  /** Plugin timeout (ms, 0 = none). */
+  timeoutMs: number;
+  /** DEL timeout (ms). */
+  delTimeoutMs: number;
+  /** Log file, if any. */
+  logFile: string | undefined;
+  /** Log level. */
+  logLevel: LogLevel;
+  /** The environment plugins get. */
+  pluginEnv: Record<string, string>;
+}
+
+type Key =
+  | "cni-bin-dir"
+  | "cni-conf-dir"
+  | "cni-cache-dir"
+  | "network-plugin"
+  | "no-loopback"
+  | "serial"
+  | "timeout"
+  | "del-timeout"
+  | "log-file"
+  | "log-level";
+
+const KEYS: readonly Key[] = [
+  "cni-bin-dir",
+  "cni-conf-dir",
+  "cni-cache-dir",
+  "network-plugin",
+  "no-loopback",
+  "serial",
+  "timeout",
+  "del-timeout",
+  "log-file",
+  "log-level",
+];
+
+/** `CNISHIM_CNI_BIN_DIR` for `cni-bin-dir`. */
+export function envName(key: string): string {
+  return `CNISHIM_${key.toUpperCase().replaceAll("-", "_")}`;
+}
+
+/**
+ * Resolves the settings from parsed flags, the environment and the config
+ * file (`--config`, `CNISHIM_CONFIG`, or the default file if it exists).
+ *
+ * @throws {UsageError} for bad values, naming where they came from
+ */
+export async function resolveSettings(
+  parsed: ParsedArgs,
+  env: Readonly<Record<string, string>>,
+): Promise<Settings> {
+  const file = await readConfigFile(parsed, env);
+  const pick = (key: Key): { value: unknown; from: string } | undefined => {
+    const flag = parsed.flags.get(key);
+    if (flag !== undefined) return { value: flag, from: `--${key}` };
+    const e = env[envName(key)];
+    if (e !== undefined) return { value: e, from: envName(key) };
+    if (file && Object.hasOwn(file.data, key)) {
+      return { value: file.data[key], from: `"${key}" in ${file.path}` };
+    }
+    return undefined;
+  };
+  const str = (key: Key, fallback: string): string => {
+    const p = pick(key);
+    if (!p) return fallback;
+    if (typeof p.value !== "string") {
+      throw new UsageError(`Invalid ${p.from}: expected a string`);
+    }
+    return p.value;
+  };
+  const bool = (key: Key): boolean => {
+    const p = pick(key);
+    if (!p) return false;
+    if (typeof p.value === "boolean") return p.value;
+    if (p.value === "true" || p.value === "1") return true;
+    if (p.value === "false" || p.value === "0" || p.value === "") return false;
+    throw new UsageError(`Invalid ${p.from}: expected true or false, not ${JSON.stringify(p.value)}`);
+  };
+  const binDirs = (() => {
+    const p = pick("cni-bin-dir");
+    if (!p) return [DEFAULT_BIN_DIR];
+    const list = Array.isArray(p.value) ? p.value : typeof p.value === "string" ? p.value.split(/[,:]/) : undefined;
+    if (!list || !list.every((d) => typeof d === "string")) {
+      throw new UsageError(`Invalid ${p.from}: expected directories`);
+    }
+    const dirs = (list as string[]).filter(Boolean);
+    for (const d of dirs) {
+      if (!d.startsWith("/")) throw new UsageError(`Invalid ${p.from}: "${d}" is not an absolute path`);
+    }
+    return dirs.length ? dirs : [DEFAULT_BIN_DIR];
+  })();
+  const networkPlugin = str("network-plugin", "cni");
+  if (networkPlugin !== "cni" && networkPlugin !== "") {
+    const from = pick("network-plugin")!.from;
+    throw new UsageError(`Invalid ${from}: network plugin "${networkPlugin}" not found (use "cni" or "")`);
+  }
+  const logLevel = str("log-level", "warn");
+  if (!isLogLevel(logLevel)) {
+    throw new UsageError(`Invalid ${pick("log-level")!.from}: "${logLevel}" is not one of debug, info, warn, error`);
+  }
+  const absolute = (key: Key, fallback: string) => {
+    const v = str(key, fallback);
+    if (!v.startsWith("/")) throw new UsageError(`Invalid ${pick(key)!.from}: "${v}" is not an absolute path`);
+    return v;
+  };
+  const logFile = str("log-file", "");
+  const pluginEnv: Record<string, string> = { PATH: DEFAULT_PATH };
+  for (const name of PLUGIN_ENV_PASSTHROUGH) {
+    if (env[name] !== undefined) pluginEnv[name] = env[name];
+  }
+  return {
+    binDirs,
+    confDir: absolute("cni-conf-dir", DEFAULT_CONF_DIR),
+    cacheDir: absolute("cni-cache-dir", DEFAULT_CACHE_DIR),
+    networkPlugin,
+    loopback: !bool("no-loopback"),
+    serial: bool("serial"),
+    timeoutMs: duration(str("timeout", "60s"), pick("timeout")?.from ?? "timeout"),
+    delTimeoutMs: duration(str("del-timeout", "60s"), pick("del-timeout")?.from ?? "del-timeout"),
+    logFile: logFile || undefined,
+    logLevel,
+    pluginEnv,
+  };
+}
+
+/** `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds → milliseconds. */
+export function duration(text: string, from: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) {
+    throw new UsageError(`Invalid ${from}: "${text}" is not a duration like 30s, 500ms or 2m`);
+  }
+  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"]!;
+  return Math.round(Number(m[1]) * scale);
+}
+
+async function readConfigFile(
+  parsed: ParsedArgs,
+  env: Readonly<Record<string, string>>,
+): Promise<{ path: string; data: Record<string, unknown> } | undefined> {
+  const explicit = (parsed.flags.get("config") as string | undefined) ?? env.CNISHIM_CONFIG;
+  const path = explicit ?? DEFAULT_CONFIG_FILE;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (!explicit && error instanceof Deno.errors.NotFound) return undefined;
+    throw new UsageError(`Cannot read config file "${path}": ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`Cannot parse config file "${path}": ${(error as Error).message}`);
+  }
+  if (!data || typeof data !== "object" || Array.isArray(data)) {
+    throw new UsageError(`Cannot use config file "${path}": not a JSON object`);
+  }
+  const unknown = Object.keys(data).filter((k) => !(KEYS as readonly string[]).includes(k));
+  if (unknown.length) {
+    throw new UsageError(`Cannot use config file "${path}": unknown keys ${unknown.map((k) => `"${k}"`).join(", ")}`);
+  }
+  return { path, data: data as Record<string, unknown> };
+}

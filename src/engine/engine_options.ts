@@ -1,0 +1,75 @@
+/**
+ * What every engine verb needs besides the network list and the runtime
+ * arguments (libcni's `CNIConfig`).
+ *
+ * @module
+ */
+import { processExec, type PluginExec } from "../invoke/exec_plugin.ts";
+import { DEFAULT_CACHE_DIR } from "../cache/result_cache.ts";
+
+/** Options shared by the engine verbs. */
+export interface EngineOptions {
+  /**
+   * Plugin directories, searched in order (`CNI_PATH`).
+   * @default {["/opt/cni/bin"]}
+   */
+  binDirs?: readonly string[];
+  /**
+   * The cache directory; results live in `<cacheDir>/results`.
+   * @default {"/var/lib/cni"}
+   */
+  cacheDir?: string;
+  /**
+   * Kills a plugin running ADD, CHECK, GC, STATUS or VERSION after this
+   * many milliseconds; 0 disables the timeout.
+   * @default {60000}
+   */
+  timeoutMs?: number;
+  /**
+   * The same for DEL, which is retried by runtimes and may need longer.
+   * @default {60000}
+   */
+  delTimeoutMs?: number;
+  /**
+   * The environment plugins inherit, before the CNI variables are set.
+   * @default {the process environment, as libcni}
+   */
+  env?: Readonly<Record<string, string>>;
+  /** Runs plugins; tests may pass a recording double. */
+  exec?: PluginExec;
+}
+
+/** {@link EngineOptions} with every default filled in. */
+export interface ResolvedEngineOptions {
+  /** Plugin directories. */
+  binDirs: readonly string[];
+  /** The cache directory. */
+  cacheDir: string;
+  /** Timeout of ADD, CHECK, GC, STATUS, VERSION. */
+  timeoutMs: number;
+  /** Timeout of DEL. */
+  delTimeoutMs: number;
+  /** Base environment of plugins. */
+  env: Readonly<Record<string, string>>;
+  /** The process runner. */
+  exec: PluginExec;
+}
+
+/** The default plugin directory. */
+export const DEFAULT_BIN_DIR = "/opt/cni/bin";
+/** The default per-call timeout. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** Fills in the defaults. */
+export function resolveEngineOptions(
+  options: EngineOptions = {},
+): ResolvedEngineOptions {
+  return {
+    binDirs: options.binDirs ?? [DEFAULT_BIN_DIR],
+    cacheDir: options.cacheDir ?? DEFAULT_CACHE_DIR,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    delTimeoutMs: options.delTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    env: options.env ?? Deno.env.toObject(),
+    exec: options.exec ?? processExec,
+  };
+}

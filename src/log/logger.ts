@@ -1,0 +1,100 @@
+/**
+ * The one place that writes log lines: to a file when configured, else to
+ * stderr; never to stdout, which belongs to the CNI protocol. Fields whose
+ * names look secret are redacted.
+ *
+ * @module
+ */
+
+/** Log levels, most verbose first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+const LEVELS: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+const SECRET_KEY = /pass(word)?|secret|token|key|credential|kubeconfig|auth|cert/i;
+const ENCODER = new TextEncoder();
+
+/** A logger. */
+export interface Logger {
+  /** Logs at `level` with optional structured fields. */
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
+  /** Shorthands. */
+  debug(message: string, fields?: Record<string, unknown>): void;
+  /** Shorthands. */
+  info(message: string, fields?: Record<string, unknown>): void;
+  /** Shorthands. */
+  warn(message: string, fields?: Record<string, unknown>): void;
+  /** Shorthands. */
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** Lowest level written. @default {"info"} */
+  level?: LogLevel;
+  /** Append to this file (created 0600) instead of stderr. */
+  file?: string | undefined;
+}
+
+/** True when `level` is a known level name. */
+export function isLogLevel(level: string): level is LogLevel {
+  return Object.hasOwn(LEVELS, level);
+}
+
+/** Replaces the values of secret-looking keys, at any depth. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 20 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(v, depth + 1);
+  }
+  return out;
+}
+
+/** Makes a logger writing synchronously (a CLI run is short; lines must not be lost on exit). */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const min = LEVELS[options.level ?? "info"];
+  let file: Deno.FsFile | undefined;
+  const write = (line: string) => {
+    const data = ENCODER.encode(line + "\n");
+    try {
+      if (options.file) {
+        file ??= Deno.openSync(options.file, {
+          append: true,
+          create: true,
+          mode: 0o600,
+        });
+        file.writeSync(data);
+      } else {
+        Deno.stderr.writeSync(data);
+      }
+    } catch {
+      // Logging must never fail an operation.
+    }
+  };
+  const log = (
+    level: LogLevel,
+    message: string,
+    fields?: Record<string, unknown>,
+  ) => {
+    if (LEVELS[level] < min) return;
+    const extra = fields ? " " + JSON.stringify(redact(fields)) : "";
+    write(`${new Date().toISOString()} ${level} ${message}${extra}`);
+  };
+  return {
+    log,
+    debug: (m, f) => log("debug", m, f),
+    info: (m, f) => log("info", m, f),
+    warn: (m, f) => log("warn", m, f),
+    error: (m, f) => log("error", m, f),
+  };
+}
+
+/** A logger that drops everything (library default). */
+export const SILENT_LOGGER: Logger = {
+  log() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};

@@ -1,0 +1,71 @@
+/**
+ * Garbage collection across pods: tear down every cached container that is
+ * not kept, then send the GC verb (1.1.0) with the attachments still valid.
+ *
+ * @module
+ */
+import { AggregateCniError, type CniError, toCniError } from "../spec/errors.ts";
+import { validateContainerId } from "../spec/identifiers.ts";
+import type { GcAttachment } from "../spec/types.ts";
+import { loadNetworks } from "../config/load_networks.ts";
+import { lockForGc } from "../cache/container_lock.ts";
+import { resolveEngineOptions } from "../engine/engine_options.ts";
+import { getCachedAttachments } from "../engine/get_cached_result.ts";
+import { gcNetworkList } from "../engine/gc_network_list.ts";
+import { listPodRecords } from "./pod_record.ts";
+import { teardown } from "./remove.ts";
+import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
+
+/** What {@link gc} did. */
+export interface GcResult {
+  /** Containers torn down. */
+  removedContainers: string[];
+  /** Attachments left, as sent to plugins. */
+  validAttachments: GcAttachment[];
+}
+
+/**
+ * Removes every container not in `keep`, holding the GC lock so no ADD or
+ * DEL runs meanwhile.
+ *
+ * @throws {AggregateCniError} every failure, after everything was tried
+ */
+export async function gc(
+  keep: readonly string[],
+  options: RuntimeOptions = {},
+): Promise<GcResult> {
+  keep.forEach(validateContainerId);
+  const engine = resolveEngineOptions(options);
+  await using _lock = await lockForGc(engine.cacheDir);
+  const kept = new Set(keep);
+  const entries = await getCachedAttachments(undefined, engine);
+  const stale = new Set(
+    [...entries.map((e) => e.containerId), ...await listPodRecords(engine.cacheDir)]
+      .filter((id) => !kept.has(id)),
+  );
+  const failures: CniError[] = [];
+  const removedContainers: string[] = [];
+  for (const id of [...stale].sort()) {
+    const errors = await teardown(id, "", options, engine);
+    if (errors.length) failures.push(...errors);
+    else removedContainers.push(id);
+  }
+  const validAttachments = entries
+    .filter((e) => kept.has(e.containerId))
+    .map((e) => ({ containerID: e.containerId, ifname: e.ifName }));
+  if ((options.networkPlugin ?? "cni") === "cni") {
+    const loaded = await loadNetworks(options.confDir ?? DEFAULT_CONF_DIR);
+    for (const list of loaded.networks) {
+      const mine = entries
+        .filter((e) => kept.has(e.containerId) && e.networkName === list.name)
+        .map((e) => ({ containerID: e.containerId, ifname: e.ifName }));
+      try {
+        await gcNetworkList(list, { validAttachments: mine }, engine);
+      } catch (error) {
+        failures.push(toCniError(error));
+      }
+    }
+  }
+  if (failures.length) throw new AggregateCniError("GC failed", failures);
+  return { removedContainers, validAttachments };
+}

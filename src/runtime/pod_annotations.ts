@@ -1,0 +1,302 @@
+// Pure: no Deno API.
+/**
+ * Pod annotations: the `--annotations` flag, and the extra networks a pod
+ * asks for through iSulad's `network.alpha.kubernetes.io/network` or
+ * Multus' `k8s.v1.cni.cncf.io/networks`.
+ *
+ * @module
+ */
+import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import {
+  MAX_IFNAME_BYTES,
+  MAX_NETWORK_NAME_LENGTH,
+} from "../spec/identifiers.ts";
+
+/** One extra network asked for by an annotation. */
+export interface NetworkRequest {
+  /** The network name. */
+  name: string;
+  /** The interface in the pod; assigned by {@link assignInterfaces} when absent. */
+  interface?: string;
+}
+
+/** iSulad's annotation: `{"name","interface"}` or a list of them. */
+export const ISULAD_NETWORKS_ANNOTATION = "network.alpha.kubernetes.io/network";
+/** Multus' annotation: `"a,b@net2,ns/c"` or a JSON list of selections. */
+export const MULTUS_NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks";
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
+// deno-lint-ignore no-control-regex
+const BAD_IFNAME = /[/:\s\x00-\x1f\x7f]/u;
+const ENCODER = new TextEncoder();
+
+/**
+ * Parses the `--annotations` flag: a JSON object of string values.
+ *
+ * @param text The JSON text.
+ * @param source What to name in messages.
+ * @returns The annotations.
+ * @throws {CniError} code 6 when the text is not JSON, 7 when it is not an
+ * object of strings (the message names the key).
+ *
+ * @example Usage
+ * ```ts
+ * import { parseAnnotations } from "./pod_annotations.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ * deepEqual(parseAnnotations('{"a":"1"}'), { a: "1" });
+ * throws(() => parseAnnotations('{"a":1}'), /--annotations key "a"/);
+ * ```
+ */
+export function parseAnnotations(
+  text: string,
+  source = "--annotations",
+): Record<string, string> {
+  const value = decode(text, source);
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    throw invalid(
+      source,
+      `expected a JSON object of strings, got ${show(value)}`,
+    );
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (key === "") {
+      throw invalid(`${source} key ""`, "annotation keys cannot be empty");
+    }
+    if (typeof v !== "string") {
+      throw invalid(
+        `${source} key ${JSON.stringify(key)}`,
+        `expected a string value, got ${show(v)}`,
+      );
+    }
+  }
+  return { ...(value as Record<string, string>) };
+}
+
+/**
+ * The extra networks the annotations ask for: iSulad's entries first, then
+ * Multus'. Unlike iSulad, an entry without a name is an error rather than
+ * skipped, and so is an unknown key. In Multus' string form a `namespace/`
+ * prefix is accepted and dropped (networks are not namespaced here), as is
+ * `"namespace"` in its JSON form. An empty annotation asks for nothing.
+ *
+ * @param annotations The pod annotations.
+ * @returns The requests, in annotation order.
+ * @throws {CniError} code 6 when an annotation is not JSON, 7 for a bad
+ * entry (the message names the annotation, the index and the field).
+ *
+ * @example Usage
+ * ```ts
+ * import { extraNetworksFromAnnotations } from "./pod_annotations.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   extraNetworksFromAnnotations({
+ *     "network.alpha.kubernetes.io/network": '{"name":"storage","interface":"eth9"}',
+ *     "k8s.v1.cni.cncf.io/networks": "a, ns/b@net2",
+ *   }),
+ *   [{ name: "storage", interface: "eth9" }, { name: "a" }, { name: "b", interface: "net2" }],
+ * );
+ * ```
+ */
+export function extraNetworksFromAnnotations(
+  annotations: Readonly<Record<string, string>>,
+): NetworkRequest[] {
+  const get = (key: string): string =>
+    Object.hasOwn(annotations, key) ? annotations[key]!.trim() : "";
+  const out: NetworkRequest[] = [];
+  const isulad = get(ISULAD_NETWORKS_ANNOTATION);
+  if (isulad) {
+    const where = `annotation ${JSON.stringify(ISULAD_NETWORKS_ANNOTATION)}`;
+    const value = decode(isulad, where);
+    if (Array.isArray(value)) {
+      value.forEach((e: unknown, i) =>
+        out.push(fromObject(e, `${where}[${i}]`, false))
+      );
+    } else out.push(fromObject(value, where, false));
+  }
+  const multus = get(MULTUS_NETWORKS_ANNOTATION);
+  if (multus) {
+    const where = `annotation ${JSON.stringify(MULTUS_NETWORKS_ANNOTATION)}`;
+    if (/^[[{"]/.test(multus)) {
+      const value = decode(multus, where);
+      if (!Array.isArray(value)) {
+        throw invalid(
+          where,
+          `expected a JSON list of {"name", "interface"}, got ${show(value)}`,
+        );
+      }
+      value.forEach((e: unknown, i) =>
+        out.push(fromObject(e, `${where}[${i}]`, true))
+      );
+    } else {
+      multus.split(",").forEach((item, i) =>
+        out.push(fromItem(item.trim(), `${where}[${i}]`))
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Gives each request its interface: the one it asked for, or `eth1`, `eth2`,
+ * … in order, skipping names already taken by the default network or by
+ * another request.
+ *
+ * @param requests The requests, e.g. from {@link extraNetworksFromAnnotations}.
+ * @param defaultIfName The default network's interface.
+ * @returns Name and interface of each request, in order.
+ * @throws {CniError} code 7 when two networks (or one and the default
+ * network) ask for the same interface; the message names both.
+ *
+ * @example Usage
+ * ```ts
+ * import { assignInterfaces } from "./pod_annotations.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(assignInterfaces([{ name: "a" }, { name: "b", interface: "eth1" }]), [
+ *   { name: "a", ifName: "eth2" },
+ *   { name: "b", ifName: "eth1" },
+ * ]);
+ * ```
+ */
+export function assignInterfaces(
+  requests: readonly NetworkRequest[],
+  defaultIfName = "eth0",
+): { name: string; ifName: string }[] {
+  // The default interface is reserved for automatic naming only: an
+  // explicit request for it replaces the default network (iSulad).
+  const owners = new Map<string, string>();
+  for (const { name, interface: ifName } of requests) {
+    if (ifName === undefined) continue;
+    const owner = owners.get(ifName);
+    if (owner) {
+      throw new CniError(
+        CNI_ERROR_CODES.invalidNetworkConfig,
+        `Cannot assign interfaces: network ${JSON.stringify(name)} asks for ${
+          JSON.stringify(ifName)
+        }, which ${owner} already has`,
+      );
+    }
+    owners.set(ifName, `network ${JSON.stringify(name)}`);
+  }
+  let next = 1;
+  return requests.map(({ name, interface: ifName }) => {
+    while (ifName === undefined) {
+      const candidate = `eth${next++}`;
+      if (!owners.has(candidate) && candidate !== defaultIfName) {
+        ifName = candidate;
+      }
+    }
+    return { name, ifName };
+  });
+}
+
+function fromObject(
+  entry: unknown,
+  where: string,
+  multus: boolean,
+): NetworkRequest {
+  if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
+    throw invalid(
+      where,
+      `expected an object {"name", "interface"}, got ${show(entry)}`,
+    );
+  }
+  const known = multus
+    ? ["name", "interface", "namespace"]
+    : ["name", "interface"];
+  for (const [key, v] of Object.entries(entry)) {
+    if (!known.includes(key)) {
+      throw invalid(
+        `${where}.${key}`,
+        `unsupported key (known: ${known.join(", ")})`,
+      );
+    }
+    if (typeof v !== "string") {
+      throw invalid(`${where}.${key}`, `expected a string, got ${show(v)}`);
+    }
+  }
+  const { name, interface: ifName } = entry as Record<
+    string,
+    string | undefined
+  >;
+  if (name === undefined) throw invalid(`${where}.name`, "missing");
+  return request(name, ifName, where);
+}
+
+// Multus' `[namespace/]name[@interface]`.
+function fromItem(item: string, where: string): NetworkRequest {
+  const [ref = "", ifName, ...moreAt] = item.split("@");
+  const parts = ref.split("/");
+  if (moreAt.length || parts.length > 2) {
+    throw invalid(
+      where,
+      `${JSON.stringify(item)} is not [namespace/]name[@interface]`,
+    );
+  }
+  if (parts.length === 2 && parts[0] === "") {
+    throw invalid(
+      where,
+      `${JSON.stringify(item)} has an empty namespace before "/"`,
+    );
+  }
+  return request(parts.at(-1)!, ifName, where);
+}
+
+function request(
+  name: string,
+  ifName: string | undefined,
+  where: string,
+): NetworkRequest {
+  const nameError = name === ""
+    ? "the network name is empty"
+    : name.length > MAX_NETWORK_NAME_LENGTH
+    ? `the network name is longer than ${MAX_NETWORK_NAME_LENGTH} characters`
+    : NAME.test(name)
+    ? undefined
+    : `network name ${
+      JSON.stringify(name)
+    } has characters outside [a-zA-Z0-9_.-] or does not start with a letter or digit`;
+  if (nameError) throw invalid(`${where}.name`, nameError);
+  if (ifName === undefined) return { name };
+  const ifError = ifName === ""
+    ? "the interface name is empty"
+    : ENCODER.encode(ifName).length > MAX_IFNAME_BYTES
+    ? `interface name ${
+      JSON.stringify(ifName)
+    } is longer than ${MAX_IFNAME_BYTES} bytes`
+    : ifName === "." || ifName === ".."
+    ? `interface name ${JSON.stringify(ifName)} is not allowed`
+    : BAD_IFNAME.test(ifName)
+    ? `interface name ${
+      JSON.stringify(ifName)
+    } contains "/", ":", whitespace or a control character`
+    : undefined;
+  if (ifError) throw invalid(`${where}.interface`, ifError);
+  return { name, interface: ifName };
+}
+
+function decode(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CniError(
+      CNI_ERROR_CODES.decodingFailure,
+      `Cannot decode ${where}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+function show(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value && typeof value === "object") return "an object";
+  return typeof value === "string"
+    ? JSON.stringify(value)
+    : `"${String(value)}"`;
+}
+
+function invalid(where: string, why: string): CniError {
+  return new CniError(
+    CNI_ERROR_CODES.invalidNetworkConfig,
+    `Invalid ${where}: ${why}`,
+  );
+}

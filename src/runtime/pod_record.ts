@@ -1,0 +1,83 @@
+/**
+ * The pod record: which attachments a setup is about to make, in order,
+ * written before the first plugin runs. Teardown replays it in reverse,
+ * together with whatever the result cache holds for the container.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import {
+  readPrivateFile,
+  removeFile,
+  writeFileAtomic,
+} from "../cache/atomic_write.ts";
+
+/** One attachment of a pod. */
+export interface Attachment {
+  /** The network name. */
+  network: string;
+  /** The interface name in the pod. */
+  ifName: string;
+}
+
+/** What setup recorded. */
+export interface PodRecord {
+  /** The container ID. */
+  containerId: string;
+  /** The netns path at setup. */
+  netns: string;
+  /** Attachments in setup order (loopback first). */
+  attachments: Attachment[];
+}
+
+function recordPath(cacheDir: string, containerId: string): string {
+  return join(cacheDir, "cnishim", "pods", `${containerId}.json`);
+}
+
+/** Writes the record atomically. */
+export async function writePodRecord(
+  cacheDir: string,
+  record: PodRecord,
+): Promise<void> {
+  await writeFileAtomic(
+    recordPath(cacheDir, record.containerId),
+    JSON.stringify(record),
+  );
+}
+
+/** Reads the record; `undefined` when missing or unreadable. */
+export async function readPodRecord(
+  cacheDir: string,
+  containerId: string,
+): Promise<PodRecord | undefined> {
+  try {
+    const text = await readPrivateFile(recordPath(cacheDir, containerId));
+    if (text === undefined) return undefined;
+    const value = JSON.parse(text) as PodRecord;
+    if (!Array.isArray(value.attachments)) return undefined;
+    return value;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes the record. */
+export async function removePodRecord(
+  cacheDir: string,
+  containerId: string,
+): Promise<void> {
+  await removeFile(recordPath(cacheDir, containerId));
+}
+
+/** Container IDs that have a record. */
+export async function listPodRecords(cacheDir: string): Promise<string[]> {
+  const ids: string[] = [];
+  try {
+    for await (const e of Deno.readDir(join(cacheDir, "cnishim", "pods"))) {
+      if (e.isFile && e.name.endsWith(".json")) ids.push(e.name.slice(0, -5));
+    }
+  } catch {
+    // No records yet.
+  }
+  return ids.sort();
+}

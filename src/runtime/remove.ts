@@ -1,0 +1,165 @@
+/**
+ * Tearing a pod's networks down (go-cni's `Remove`), from what the cache
+ * recorded at setup rather than from the current config dir, so that a
+ * changed or deleted conf file, a vanished netns, or a crashed setup still
+ * gets every attachment its DEL.
+ *
+ * @module
+ */
+import {
+  AggregateCniError,
+  type CniError,
+  toCniError,
+} from "../spec/errors.ts";
+import { validateContainerId } from "../spec/identifiers.ts";
+import type { NetworkConfigList } from "../spec/types.ts";
+import { parseNetworkConfigList } from "../config/parse_network_config.ts";
+import { loadNetworks } from "../config/load_networks.ts";
+import type { CacheEntry } from "../cache/cache_entry.ts";
+import { lockContainer } from "../cache/container_lock.ts";
+import {
+  type ResolvedEngineOptions,
+  resolveEngineOptions,
+} from "../engine/engine_options.ts";
+import { delNetworkList } from "../engine/del_network_list.ts";
+import { getCachedAttachments } from "../engine/get_cached_result.ts";
+import { SILENT_LOGGER } from "../log/logger.ts";
+import { readPodRecord, removePodRecord } from "./pod_record.ts";
+import {
+  DEFAULT_CONF_DIR,
+  LOOPBACK_NETWORK,
+  type RuntimeOptions,
+} from "./runtime_options.ts";
+
+/** What {@link remove} tore down. */
+export interface RemoveReport {
+  /** Attachments that got their DEL, in teardown order. */
+  removed: { network: string; interface: string }[];
+  /** Loopback DEL failures: reported, never fatal. */
+  warnings: string[];
+}
+
+/**
+ * Tears down every attachment cached for `containerId`, in reverse setup
+ * order, continuing past failures. `netns` may be "" or a path that no
+ * longer exists: plugins then get an empty `CNI_NETNS`. With nothing
+ * cached it succeeds (idempotent).
+ *
+ * @throws {AggregateCniError} every failure, after every attachment was tried
+ */
+export async function remove(
+  containerId: string,
+  netns = "",
+  options: RuntimeOptions = {},
+): Promise<RemoveReport> {
+  validateContainerId(containerId);
+  const engine = resolveEngineOptions(options);
+  await using _lock = await lockContainer(engine.cacheDir, containerId);
+  const report: RemoveReport = { removed: [], warnings: [] };
+  const failures = await teardown(containerId, netns, options, engine, report);
+  if (failures.length) {
+    throw new AggregateCniError(
+      `Teardown of container "${containerId}" failed`,
+      failures,
+    );
+  }
+  return report;
+}
+
+/**
+ * The unlocked teardown shared by {@link remove}, a failed setup and GC.
+ * Returns the failures.
+ */
+export async function teardown(
+  containerId: string,
+  netns: string,
+  options: RuntimeOptions,
+  engine: ResolvedEngineOptions,
+  report: RemoveReport = { removed: [], warnings: [] },
+): Promise<CniError[]> {
+  const log = options.logger ?? SILENT_LOGGER;
+  const entries = await getCachedAttachments(containerId, engine);
+  const record = await readPodRecord(engine.cacheDir, containerId);
+  const ordered = teardownOrder(entries, record?.attachments ?? []);
+  const failures: CniError[] = [];
+  let current: Map<string, NetworkConfigList> | undefined;
+  for (const entry of ordered) {
+    const isLoopback = entry.networkName === LOOPBACK_NETWORK;
+    try {
+      const list = await cachedList(entry).catch(async (error) => {
+        // The cached config is unreadable: fall back to today's of that name.
+        current ??= new Map(
+          (await loadNetworks(options.confDir ?? DEFAULT_CONF_DIR)).networks
+            .map((n) => [n.name, n]),
+        );
+        const found = current.get(entry.networkName);
+        if (!found) throw error;
+        return found;
+      });
+      await delNetworkList(list, {
+        containerId,
+        netns: await usableNetns(netns, entry.netns),
+        ifName: entry.ifName,
+        args: entry.cniArgs,
+        capabilityArgs: entry.capabilityArgs,
+      }, engine);
+      report.removed.push({
+        network: entry.networkName,
+        interface: entry.ifName,
+      });
+    } catch (error) {
+      const e = toCniError(error);
+      if (isLoopback) {
+        report.warnings.push(e.message);
+        log.warn("loopback teardown failed", { containerId, error: e.message });
+      } else {
+        failures.push(e);
+        log.error("network teardown failed", {
+          containerId,
+          network: entry.networkName,
+          error: e.message,
+        });
+      }
+    }
+  }
+  if (failures.length === 0) await removePodRecord(engine.cacheDir, containerId);
+  return failures;
+}
+
+// Reverse of the recorded setup order; entries the record does not know
+// (a setup by another front end) come first, loopback always last.
+function teardownOrder(
+  entries: CacheEntry[],
+  recorded: { network: string; ifName: string }[],
+): CacheEntry[] {
+  const rank = new Map(
+    recorded.map((a, i) => [`${a.network}\0${a.ifName}`, i]),
+  );
+  const score = (e: CacheEntry) =>
+    e.networkName === LOOPBACK_NETWORK
+      ? -2
+      : rank.get(`${e.networkName}\0${e.ifName}`) ?? Number.MAX_SAFE_INTEGER;
+  return [...entries].sort((a, b) => score(b) - score(a));
+}
+
+async function cachedList(entry: CacheEntry): Promise<NetworkConfigList> {
+  return await parseNetworkConfigList(entry.config, {
+    format: "conflist",
+    source: `cache entry of network "${entry.networkName}"`,
+  });
+}
+
+// A netns path that no longer exists is passed as "" (the spec's way of
+// saying it is gone), so plugins clean up host-side state only. A cached
+// /proc/<pid>/ns/net is never reused: the pid may belong to another
+// process by now, and DEL would then act on a stranger's namespace.
+async function usableNetns(given: string, cached: string): Promise<string> {
+  const path = given || (cached.startsWith("/proc/") ? "" : cached);
+  if (!path) return "";
+  try {
+    await Deno.stat(path);
+    return path;
+  } catch {
+    return "";
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * What the pod-level verbs need: the engine's options plus where networks
+ * come from and how they are attached (go-cni's instance options).
+ *
+ * @module
+ */
+import type { EngineOptions } from "../engine/engine_options.ts";
+import type { Logger } from "../log/logger.ts";
+
+/** Options of every pod verb. */
+export interface RuntimeOptions extends EngineOptions {
+  /**
+   * Where network configs live.
+   * @default {"/etc/cni/net.d"}
+   */
+  confDir?: string;
+  /**
+   * `"cni"` attaches CNI networks; `""` gives pods loopback only.
+   * @default {"cni"}
+   */
+  networkPlugin?: "cni" | "";
+  /**
+   * Bring `lo` up with the `loopback` plugin when it is installed.
+   * @default {true}
+   */
+  loopback?: boolean;
+  /**
+   * Attach networks one after the other instead of in parallel.
+   * @default {false}
+   */
+  serial?: boolean;
+  /** Where progress and warnings go. @default {silent} */
+  logger?: Logger;
+}
+
+/** The default conf dir. */
+export const DEFAULT_CONF_DIR = "/etc/cni/net.d";
+/** The name of the built-in loopback network (go-cni's). */
+export const LOOPBACK_NETWORK = "cni-loopback";

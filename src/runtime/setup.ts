@@ -1,0 +1,227 @@
+/**
+ * Setting up a pod's networks (go-cni's `Setup`/`SetupSerially`): loopback,
+ * the default network and the extras the annotations ask for, undone
+ * completely when any of them fails.
+ *
+ * @module
+ */
+import {
+  AggregateCniError,
+  CNI_ERROR_CODES,
+  CniError,
+  toCniError,
+} from "../spec/errors.ts";
+import { validateContainerId, validateIfName } from "../spec/identifiers.ts";
+import type {
+  CniArg,
+  CniResult,
+  JsonObject,
+  NetworkConfigList,
+} from "../spec/types.ts";
+import { loadNetworks } from "../config/load_networks.ts";
+import { lockContainer } from "../cache/container_lock.ts";
+import { resolveEngineOptions } from "../engine/engine_options.ts";
+import { addNetworkList } from "../engine/add_network_list.ts";
+import { type ResultIp, primaryIp, resultIps } from "../result/result_ips.ts";
+import { SILENT_LOGGER } from "../log/logger.ts";
+import { writePodRecord } from "./pod_record.ts";
+import { loopbackNetwork } from "./_loopback.ts";
+import { teardown } from "./remove.ts";
+import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
+
+/** One network a pod asks for beyond the default (from annotations). */
+export interface ExtraNetwork {
+  /** The network name. */
+  name: string;
+  /** The interface; `eth1`, `eth2`, … when absent. */
+  ifName: string;
+}
+
+/** Per-pod inputs of {@link setup}. */
+export interface SetupOptions extends RuntimeOptions {
+  /**
+   * The interface of the default network.
+   * @default {"eth0"}
+   */
+  ifName?: string;
+  /** `CNI_ARGS` pairs (already validated). */
+  args?: readonly CniArg[];
+  /** Capability args (port mappings, bandwidth, …). */
+  capabilityArgs?: Readonly<JsonObject>;
+  /** Extra networks with their interfaces (already assigned). */
+  extraNetworks?: readonly ExtraNetwork[];
+}
+
+/** One attached network. */
+export interface AttachedNetwork {
+  /** The network name. */
+  name: string;
+  /** The interface in the pod. */
+  interface: string;
+  /** The result its last plugin returned. */
+  result: CniResult;
+}
+
+/** What {@link setup} returns. */
+export interface SetupResult {
+  /** The CNI networks in attach order (default first); loopback not listed. */
+  networks: AttachedNetwork[];
+  /** Every IP of every network. */
+  ips: (ResultIp & { network: string })[];
+  /** The first IPv4 of the default interface, else its first IP. */
+  primaryIP?: string;
+  /** Whether `lo` was brought up by the loopback plugin. */
+  loopback: boolean;
+}
+
+interface Planned {
+  list: NetworkConfigList;
+  ifName: string;
+  isLoopback: boolean;
+}
+
+/**
+ * Attaches a pod to its networks. Parallel unless `serial`; when any
+ * network fails, everything already attached is torn down (reverse order)
+ * before the error is thrown, so nothing is left behind.
+ *
+ * @throws {CniError} code 7 for an unknown network, or the failing plugin's
+ */
+export async function setup(
+  containerId: string,
+  netns: string,
+  options: SetupOptions = {},
+): Promise<SetupResult> {
+  validateContainerId(containerId);
+  const ifName = options.ifName ?? "eth0";
+  validateIfName(ifName);
+  if (!netns) {
+    throw new CniError(
+      CNI_ERROR_CODES.invalidEnvironmentVariables,
+      "Cannot set up a pod without a network namespace path",
+    );
+  }
+  const engine = resolveEngineOptions(options);
+  const log = options.logger ?? SILENT_LOGGER;
+  const plan = await planNetworks(ifName, options, engine.binDirs);
+
+  await using _lock = await lockContainer(engine.cacheDir, containerId);
+  await writePodRecord(engine.cacheDir, {
+    containerId,
+    netns,
+    attachments: plan.map((p) => ({ network: p.list.name, ifName: p.ifName })),
+  });
+  const rt = (p: Planned) => ({
+    containerId,
+    netns,
+    ifName: p.ifName,
+    args: options.args ?? [],
+    capabilityArgs: options.capabilityArgs ?? {},
+  });
+  const attach = async (p: Planned) => {
+    log.debug("attaching network", { network: p.list.name, ifName: p.ifName });
+    return await addNetworkList(p.list, rt(p), { ...options, ...engine });
+  };
+
+  const settled: PromiseSettledResult<CniResult>[] = [];
+  if (options.serial) {
+    for (const p of plan) {
+      try {
+        settled.push({ status: "fulfilled", value: await attach(p) });
+      } catch (reason) {
+        settled.push({ status: "rejected", reason });
+        break;
+      }
+    }
+  } else {
+    settled.push(...await Promise.allSettled(plan.map(attach)));
+  }
+  const failure = settled.find((s) => s.status === "rejected");
+  if (failure) {
+    const error = toCniError((failure as PromiseRejectedResult).reason);
+    log.error("setup failed, tearing down", { containerId, error: error.message });
+    const undo = await teardown(containerId, netns, options, engine);
+    if (undo.length) {
+      throw new AggregateCniError(
+        `Setup of container "${containerId}" failed and its teardown failed too`,
+        [error, ...undo],
+      );
+    }
+    throw error;
+  }
+
+  const networks: AttachedNetwork[] = [];
+  plan.forEach((p, i) => {
+    const s = settled[i] as PromiseFulfilledResult<CniResult>;
+    if (!p.isLoopback) {
+      networks.push({ name: p.list.name, interface: p.ifName, result: s.value });
+    }
+  });
+  const ips = networks.flatMap((n) =>
+    resultIps(n.result).map((ip) => ({ ...ip, network: n.name }))
+  );
+  const main = networks.find((n) => n.interface === ifName);
+  const primary = main ? primaryIp(main.result, ifName) : undefined;
+  return {
+    networks,
+    ips,
+    ...(primary ? { primaryIP: primary } : {}),
+    loopback: plan.some((p) => p.isLoopback),
+  };
+}
+
+async function planNetworks(
+  ifName: string,
+  options: SetupOptions,
+  binDirs: readonly string[],
+): Promise<Planned[]> {
+  const plan: Planned[] = [];
+  if (options.loopback !== false) {
+    const lo = await loopbackNetwork(binDirs);
+    if (lo) plan.push({ list: lo, ifName: "lo", isLoopback: true });
+  }
+  if ((options.networkPlugin ?? "cni") !== "cni") return plan;
+  const dir = options.confDir ?? DEFAULT_CONF_DIR;
+  const loaded = await loadNetworks(dir);
+  const extras = options.extraNetworks ?? [];
+  const byName = new Map(loaded.networks.map((n) => [n.name, n]));
+  for (const extra of extras) {
+    if (!byName.has(extra.name)) {
+      throw new CniError(
+        CNI_ERROR_CODES.invalidNetworkConfig,
+        `Cannot attach network "${extra.name}": no valid network of that name in "${dir}"`,
+      );
+    }
+  }
+  // An extra network on the default interface replaces the default (iSulad).
+  if (!extras.some((e) => e.ifName === ifName)) {
+    const def = loaded.defaultNetwork;
+    if (!def) {
+      throw new CniError(
+        CNI_ERROR_CODES.tryAgainLater,
+        `Cannot set up the pod network: no valid network config in "${dir}"${
+          loaded.skipped.length
+            ? ` (skipped: ${
+              loaded.skipped.map((s) => `${s.file}: ${s.reason}`).join("; ")
+            })`
+            : ""
+        }`,
+      );
+    }
+    plan.push({ list: def, ifName, isLoopback: false });
+  }
+  for (const extra of extras) {
+    plan.push({ list: byName.get(extra.name)!, ifName: extra.ifName, isLoopback: false });
+  }
+  const seen = new Set<string>();
+  for (const p of plan) {
+    if (seen.has(p.ifName)) {
+      throw new CniError(
+        CNI_ERROR_CODES.invalidNetworkConfig,
+        `Cannot attach two networks to interface "${p.ifName}"`,
+      );
+    }
+    seen.add(p.ifName);
+  }
+  return plan;
+}

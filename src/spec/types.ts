@@ -1,0 +1,69 @@
+// Pure: no Deno API.
+/**
+ * The CNI data model shared by every layer: network config lists, plugin
+ * configs, runtime arguments and results as JSON.
+ *
+ * @module
+ */
+
+/** A JSON object as decoded by `JSON.parse`. */
+export type JsonObject = { [key: string]: unknown };
+
+/** One plugin of a network config list. */
+export interface PluginConfig {
+  /** The plugin's `type`: a bare executable name in the bin dirs. */
+  readonly type: string;
+  /** The plugin's own `name`, if its object had one (only used in messages). */
+  readonly name?: string;
+  /** The plugin object exactly as decoded, every unknown key kept. */
+  readonly raw: Readonly<JsonObject>;
+}
+
+/** A parsed network configuration list (`.conflist`, or a `.conf` lifted to a list). */
+export interface NetworkConfigList {
+  /** The network name. */
+  readonly name: string;
+  /** The negotiated CNI version (see `cniVersions`); "" when the file had none. */
+  readonly cniVersion: string;
+  /** CHECK is skipped. */
+  readonly disableCheck: boolean;
+  /** GC is skipped. */
+  readonly disableGC: boolean;
+  /** The plugins, in ADD order. */
+  readonly plugins: readonly PluginConfig[];
+  /**
+   * The bytes stored in the cache's `config`: the source bytes, or canonical
+   * JSON when the source was JSONC or a single `.conf` (so libcni can read it).
+   */
+  readonly bytes: Uint8Array;
+  /** The file the list came from, when there was one. */
+  readonly source?: string;
+}
+
+/** A `[key, value]` pair of `CNI_ARGS`. */
+export type CniArg = readonly [string, string];
+
+/** The per-attachment arguments of a call (libcni's `RuntimeConf`). */
+export interface RuntimeConf {
+  /** `CNI_CONTAINERID`. */
+  readonly containerId: string;
+  /** `CNI_NETNS`; "" when the namespace is gone (DEL). */
+  readonly netns: string;
+  /** `CNI_IFNAME`. */
+  readonly ifName: string;
+  /** `CNI_ARGS` pairs, in order. */
+  readonly args?: readonly CniArg[];
+  /** Capability arguments, injected as `runtimeConfig` for declared capabilities. */
+  readonly capabilityArgs?: Readonly<JsonObject>;
+}
+
+/** A CNI result of any version, as JSON; `cniVersion` says which. */
+export type CniResult = JsonObject & { cniVersion?: string };
+
+/** One still-valid attachment, as sent in `cni.dev/valid-attachments`. */
+export interface GcAttachment {
+  /** The container ID. */
+  readonly containerID: string;
+  /** The interface name. */
+  readonly ifname: string;
+}

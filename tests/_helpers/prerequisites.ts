@@ -1,0 +1,52 @@
+/**
+ * The real parts the end-to-end tests use, and whether they may run here:
+ * root is needed for namespaces; in CI a missing part fails the test
+ * instead of skipping it.
+ *
+ * @module
+ */
+
+/** Executable (or file) → Debian package providing it. */
+export const REAL_PARTS: Record<string, string> = {
+  "/usr/lib/cni/bridge": "containernetworking-plugins",
+  "/usr/sbin/ip": "iproute2",
+  "/usr/sbin/iptables": "iptables",
+  "/usr/sbin/runc": "runc",
+  "/bin/busybox": "busybox-static",
+  "/usr/bin/flock": "util-linux",
+};
+
+/** The parts not installed. */
+export async function missingRealParts(): Promise<string[]> {
+  const missing: string[] = [];
+  for (const path of Object.keys(REAL_PARTS)) {
+    try {
+      await Deno.stat(path);
+    } catch {
+      missing.push(path);
+    }
+  }
+  return missing;
+}
+
+const IN_CI = Deno.env.get("CI") === "true";
+const IS_ROOT = Deno.uid() === 0;
+
+/**
+ * `true` when root-only tests must be ignored: not root and not in CI. In
+ * CI they always run, so a missing prerequisite fails them.
+ */
+export const SKIP_REAL_PARTS: boolean = !IS_ROOT && !IN_CI;
+
+if (SKIP_REAL_PARTS && import.meta.main === false) {
+  // Printed once per test file that imports this; cheap and explicit.
+  console.error("note: end-to-end tests skipped (they need root: real namespaces, iptables)");
+}
+
+/** Fails the calling test when a real part is missing (so CI never passes vacuously). */
+export async function requireRealParts(): Promise<void> {
+  const missing = await missingRealParts();
+  if (missing.length) {
+    throw new Error(`Cannot run the end-to-end test: missing ${missing.join(", ")} (install ${[...new Set(missing.map((m) => REAL_PARTS[m]))].join(" ")})`);
+  }
+}
