@@ -58,7 +58,7 @@ export * from "./src/engine/validate_network_list.ts";
 export * from "./src/engine/get_version_info.ts";
 export * from "./src/engine/get_cached_result.ts";
 export * from "./src/engine/build_plugin_config.ts";
-export type { LogLevel, Logger, LoggerOptions } from "./src/log/logger.ts";
+export type { Logger, LoggerOptions, LogLevel } from "./src/log/logger.ts";
 export { createLogger } from "./src/log/logger.ts";
 export * from "./src/runtime/runtime_options.ts";
 export * from "./src/runtime/setup.ts";

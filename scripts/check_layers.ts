@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a script talks to its operator on the console
 /**
  * Keeps the dependency ladder honest: a file under `src/<folder>/` may
  * import its own folder or a lower rank, a `_private.ts` file only from its
@@ -51,20 +52,34 @@ for await (const file of walk(src)) {
     const target = resolve(dirname(file), m[1]!);
     deps.push(target);
     const from = folderOf(file);
-    const to = relative(src, target).startsWith("..") ? undefined : folderOf(target);
+    const to = relative(src, target).startsWith("..")
+      ? undefined
+      : folderOf(target);
     const where = relative(root, file);
     if (to === undefined) {
       problems.push(`${where}: imports ${m[1]} outside src/`);
       continue;
     }
     if (!(from in RANKS) || !(to in RANKS)) {
-      problems.push(`${where}: folder "${!(from in RANKS) ? from : to}" has no rank in scripts/check_layers.ts`);
+      problems.push(
+        `${where}: folder "${
+          !(from in RANKS) ? from : to
+        }" has no rank in scripts/check_layers.ts`,
+      );
     } else if (from !== to && RANKS[to]! >= RANKS[from]!) {
-      problems.push(`${where}: ${from || "main"} (rank ${RANKS[from]}) must not import ${to} (rank ${RANKS[to]})`);
+      problems.push(
+        `${where}: ${from || "main"} (rank ${
+          RANKS[from]
+        }) must not import ${to} (rank ${RANKS[to]})`,
+      );
     }
     const base = target.split("/").pop()!;
     if (base.startsWith("_") && dirname(target) !== dirname(file)) {
-      problems.push(`${where}: imports private ${relative(root, target)} from another folder`);
+      problems.push(
+        `${where}: imports private ${
+          relative(root, target)
+        } from another folder`,
+      );
     }
   }
   graph.set(file, deps);
@@ -76,7 +91,9 @@ function visit(node: string, path: string[]): void {
   if (state.get(node) === 2) return;
   if (state.get(node) === 1) {
     const cycle = path.slice(path.indexOf(node)).concat(node);
-    problems.push(`import cycle: ${cycle.map((p) => relative(root, p)).join(" -> ")}`);
+    problems.push(
+      `import cycle: ${cycle.map((p) => relative(root, p)).join(" -> ")}`,
+    );
     return;
   }
   state.set(node, 1);

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a script talks to its operator on the console
 /**
  * `deno task test`: the quality gates, then the whole suite. As root it
  * installs the real parts the end-to-end tests need when they are missing;
@@ -6,16 +7,24 @@
  *
  * @module
  */
-import { REAL_PARTS, missingRealParts } from "../tests/_helpers/prerequisites.ts";
+import {
+  missingRealParts,
+  REAL_PARTS,
+} from "../tests/_helpers/prerequisites.ts";
 
 const deno = Deno.execPath();
 const isRoot = Deno.uid() === 0;
 const args = Deno.args;
 
-async function run(cmd: string, argv: string[], env?: Record<string, string>): Promise<void> {
+async function run(
+  cmd: string,
+  argv: string[],
+  env?: Record<string, string>,
+): Promise<void> {
   const label = [cmd === deno ? "deno" : cmd, ...argv].join(" ");
   console.error(`\n== ${label}`);
-  const status = await new Deno.Command(cmd, { args: argv, env: env ?? {} }).spawn().status;
+  const status = await new Deno.Command(cmd, { args: argv, env: env ?? {} })
+    .spawn().status;
   if (!status.success) {
     console.error(`== FAILED: ${label} (exit ${status.code})`);
     Deno.exit(status.code || 1);
@@ -26,7 +35,11 @@ async function installRealParts(): Promise<void> {
   const missing = await missingRealParts();
   if (missing.length === 0) return;
   if (!isRoot) {
-    console.error(`Real-part tests need: ${missing.join(", ")} (run as root to install them)`);
+    console.error(
+      `Real-part tests need: ${
+        missing.join(", ")
+      } (run as root to install them)`,
+    );
     return;
   }
   const packages = [...new Set(missing.map((m) => REAL_PARTS[m]!))];
@@ -40,7 +53,12 @@ if (!args.includes("--no-gates")) {
   await run(deno, ["fmt", "--check"]);
   await run(deno, ["lint"]);
   await run(deno, ["doc", "--lint", "mod.ts"]);
-  await run(deno, ["run", "--allow-read", "--allow-run", "scripts/check_layers.ts"]);
+  await run(deno, [
+    "run",
+    "--allow-read",
+    "--allow-run",
+    "scripts/check_layers.ts",
+  ]);
   await run(deno, ["check", "."]);
 }
 await installRealParts();
@@ -64,6 +82,8 @@ const status = await child.status;
 const plain = summary.replace(/\x1b\[[0-9;]*m/g, "");
 const m = plain.match(/(\d+) passed[^|]*\| (\d+) failed(?: \| (\d+) ignored)?/);
 if (m) {
-  console.log(`tests: ${m[1]} passed, ${m[2]} failed${m[3] ? `, ${m[3]} skipped` : ""}`);
+  console.log(
+    `tests: ${m[1]} passed, ${m[2]} failed${m[3] ? `, ${m[3]} skipped` : ""}`,
+  );
 }
 Deno.exit(status.code);

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import {
   type CacheEntry,
   cacheFileName,
-  type DecodedCacheFile,
   decodeCacheFile,
+  type DecodedCacheFile,
   encodeCacheEntry,
 } from "./cache_entry.ts";
 import {
@@ -47,7 +47,10 @@ export async function writeCacheEntry(
   cacheDir: string,
   entry: CacheEntry,
 ): Promise<void> {
-  await writeFileAtomic(cacheFilePath(cacheDir, entry), encodeCacheEntry(entry));
+  await writeFileAtomic(
+    cacheFilePath(cacheDir, entry),
+    encodeCacheEntry(entry),
+  );
 }
 
 /**

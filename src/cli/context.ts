@@ -50,7 +50,10 @@ export interface CommandOutput {
 }
 
 /** A string flag, or `undefined`. */
-export function stringFlag(ctx: CommandContext, name: string): string | undefined {
+export function stringFlag(
+  ctx: CommandContext,
+  name: string,
+): string | undefined {
   const v = ctx.parsed.flags.get(name);
   return typeof v === "string" ? v : undefined;
 }

@@ -64,7 +64,9 @@ export function parseFlags(
       if (eq !== -1) {
         const v = arg.slice(eq + 1);
         if (v !== "true" && v !== "false") {
-          throw new UsageError(`Flag "--${name}" takes true or false, not "${v}"`);
+          throw new UsageError(
+            `Flag "--${name}" takes true or false, not "${v}"`,
+          );
         }
         flags.set(name, v === "true");
       } else {

@@ -19,46 +19,220 @@ export interface CommandHelp {
 
 /** Every sub-command. */
 export const COMMANDS: readonly CommandHelp[] = [
-  { name: "add", args: "<container-id> <netns-path>", summary: "Set up loopback, the default network and the pod's extra networks; print the result" },
-  { name: "del", args: "<container-id> [<netns-path>]", summary: "Tear down every network cached for the container (idempotent; the netns may be gone)" },
-  { name: "check", args: "<container-id> <netns-path>", summary: "Run CHECK on every network cached for the container" },
-  { name: "status", args: "", summary: "Report whether pods can be set up now (exit 0 only when ready)" },
-  { name: "gc", args: "[--keep <container-id>]...", summary: "Tear down cached containers not kept, then send GC to 1.1.0 networks" },
-  { name: "networks", args: "", summary: "List the networks loaded from the conf dir and the files skipped, with why" },
-  { name: "result", args: "<container-id>", summary: "Print the cached results of a container" },
-  { name: "version", args: "", summary: "Print the shim version and the CNI versions it speaks" },
-  { name: "hook", args: "", summary: "OCI runtime hook: read the container state on stdin; add on createRuntime/prestart, del on poststop" },
+  {
+    name: "add",
+    args: "<container-id> <netns-path>",
+    summary:
+      "Set up loopback, the default network and the pod's extra networks; print the result",
+  },
+  {
+    name: "del",
+    args: "<container-id> [<netns-path>]",
+    summary:
+      "Tear down every network cached for the container (idempotent; the netns may be gone)",
+  },
+  {
+    name: "check",
+    args: "<container-id> <netns-path>",
+    summary: "Run CHECK on every network cached for the container",
+  },
+  {
+    name: "status",
+    args: "",
+    summary: "Report whether pods can be set up now (exit 0 only when ready)",
+  },
+  {
+    name: "gc",
+    args: "[--keep <container-id>]...",
+    summary:
+      "Tear down cached containers not kept, then send GC to 1.1.0 networks",
+  },
+  {
+    name: "networks",
+    args: "",
+    summary:
+      "List the networks loaded from the conf dir and the files skipped, with why",
+  },
+  {
+    name: "result",
+    args: "<container-id>",
+    summary: "Print the cached results of a container",
+  },
+  {
+    name: "version",
+    args: "",
+    summary: "Print the shim version and the CNI versions it speaks",
+  },
+  {
+    name: "hook",
+    args: "",
+    summary:
+      "OCI runtime hook: read the container state on stdin; add on createRuntime/prestart, del on poststop",
+  },
 ];
 
 /** Every flag; global ones apply to every command. */
 export const FLAGS: readonly FlagSpec[] = [
-  { name: "config", kind: "string", value: "FILE", help: "Shim config file (JSON, iSulad daemon.json keys) [default: /etc/cnishim/config.json]" },
-  { name: "cni-bin-dir", kind: "list", value: "DIRS", help: "Plugin directories, repeatable or ':'/','-separated [default: /opt/cni/bin]" },
-  { name: "cni-conf-dir", kind: "string", value: "DIR", help: "Network config directory [default: /etc/cni/net.d]" },
-  { name: "cni-cache-dir", kind: "string", value: "DIR", help: "Result cache directory [default: /var/lib/cni]" },
-  { name: "network-plugin", kind: "string", value: "NAME", help: "'cni' attaches CNI networks, '' gives loopback only [default: cni]" },
-  { name: "no-loopback", kind: "boolean", help: "Do not bring lo up with the loopback plugin" },
-  { name: "serial", kind: "boolean", help: "Attach networks one after the other instead of in parallel" },
-  { name: "timeout", kind: "string", value: "DURATION", help: "Kill a plugin call (ADD, CHECK, STATUS, GC) after this long, e.g. 30s, 500ms [default: 60s]" },
-  { name: "del-timeout", kind: "string", value: "DURATION", help: "The same for DEL [default: 60s]" },
-  { name: "log-file", kind: "string", value: "FILE", help: "Append logs to this file instead of stderr" },
-  { name: "log-level", kind: "string", value: "LEVEL", help: "debug, info, warn or error [default: warn]" },
-  { name: "ifname", kind: "string", value: "NAME", help: "add: interface of the default network [default: eth0]" },
-  { name: "pod-name", kind: "string", value: "NAME", help: "add: K8S_POD_NAME" },
-  { name: "pod-namespace", kind: "string", value: "NS", help: "add: K8S_POD_NAMESPACE" },
+  {
+    name: "config",
+    kind: "string",
+    value: "FILE",
+    help:
+      "Shim config file (JSON, iSulad daemon.json keys) [default: /etc/cnishim/config.json]",
+  },
+  {
+    name: "cni-bin-dir",
+    kind: "list",
+    value: "DIRS",
+    help:
+      "Plugin directories, repeatable or ':'/','-separated [default: /opt/cni/bin]",
+  },
+  {
+    name: "cni-conf-dir",
+    kind: "string",
+    value: "DIR",
+    help: "Network config directory [default: /etc/cni/net.d]",
+  },
+  {
+    name: "cni-cache-dir",
+    kind: "string",
+    value: "DIR",
+    help: "Result cache directory [default: /var/lib/cni]",
+  },
+  {
+    name: "network-plugin",
+    kind: "string",
+    value: "NAME",
+    help: "'cni' attaches CNI networks, '' gives loopback only [default: cni]",
+  },
+  {
+    name: "no-loopback",
+    kind: "boolean",
+    help: "Do not bring lo up with the loopback plugin",
+  },
+  {
+    name: "serial",
+    kind: "boolean",
+    help: "Attach networks one after the other instead of in parallel",
+  },
+  {
+    name: "timeout",
+    kind: "string",
+    value: "DURATION",
+    help:
+      "Kill a plugin call (ADD, CHECK, STATUS, GC) after this long, e.g. 30s, 500ms [default: 60s]",
+  },
+  {
+    name: "del-timeout",
+    kind: "string",
+    value: "DURATION",
+    help: "The same for DEL [default: 60s]",
+  },
+  {
+    name: "log-file",
+    kind: "string",
+    value: "FILE",
+    help: "Append logs to this file instead of stderr",
+  },
+  {
+    name: "log-level",
+    kind: "string",
+    value: "LEVEL",
+    help: "debug, info, warn or error [default: warn]",
+  },
+  {
+    name: "ifname",
+    kind: "string",
+    value: "NAME",
+    help: "add: interface of the default network [default: eth0]",
+  },
+  {
+    name: "pod-name",
+    kind: "string",
+    value: "NAME",
+    help: "add: K8S_POD_NAME",
+  },
+  {
+    name: "pod-namespace",
+    kind: "string",
+    value: "NS",
+    help: "add: K8S_POD_NAMESPACE",
+  },
   { name: "pod-uid", kind: "string", value: "UID", help: "add: K8S_POD_UID" },
-  { name: "args", kind: "string", value: "K=V;K=V", help: "add: more CNI_ARGS pairs" },
-  { name: "port-mappings", kind: "string", value: "JSON", help: "add: port mappings, CRI form (protocol 0/1/2, container_port, host_port, host_ip) or CNI form" },
-  { name: "bandwidth", kind: "string", value: "JSON", help: "add: {ingressRate, ingressBurst, egressRate, egressBurst} in bits" },
-  { name: "dns", kind: "string", value: "JSON", help: "add: {servers, searches, options}" },
-  { name: "ip-ranges", kind: "string", value: "JSON", help: "add: host-local style ranges, a list of lists" },
-  { name: "mac", kind: "string", value: "MAC", help: "add: the mac capability" },
-  { name: "ips", kind: "string", value: "IPS", help: "add: the ips capability, comma-separated or a JSON list" },
-  { name: "cgroup-path", kind: "string", value: "PATH", help: "add: the cgroupPath capability" },
-  { name: "capabilities", kind: "string", value: "JSON", help: "add: any capability args, merged last" },
-  { name: "annotations", kind: "string", value: "JSON|@FILE", help: "add: pod annotations (extra networks, bandwidth)" },
-  { name: "output", kind: "string", value: "FORMAT", help: "add: 'json' (all networks) or 'cni' (the default network's CNI result) [default: json]" },
-  { name: "keep", kind: "list", value: "ID", help: "gc: container IDs still in use, repeatable" },
+  {
+    name: "args",
+    kind: "string",
+    value: "K=V;K=V",
+    help: "add: more CNI_ARGS pairs",
+  },
+  {
+    name: "port-mappings",
+    kind: "string",
+    value: "JSON",
+    help:
+      "add: port mappings, CRI form (protocol 0/1/2, container_port, host_port, host_ip) or CNI form",
+  },
+  {
+    name: "bandwidth",
+    kind: "string",
+    value: "JSON",
+    help: "add: {ingressRate, ingressBurst, egressRate, egressBurst} in bits",
+  },
+  {
+    name: "dns",
+    kind: "string",
+    value: "JSON",
+    help: "add: {servers, searches, options}",
+  },
+  {
+    name: "ip-ranges",
+    kind: "string",
+    value: "JSON",
+    help: "add: host-local style ranges, a list of lists",
+  },
+  {
+    name: "mac",
+    kind: "string",
+    value: "MAC",
+    help: "add: the mac capability",
+  },
+  {
+    name: "ips",
+    kind: "string",
+    value: "IPS",
+    help: "add: the ips capability, comma-separated or a JSON list",
+  },
+  {
+    name: "cgroup-path",
+    kind: "string",
+    value: "PATH",
+    help: "add: the cgroupPath capability",
+  },
+  {
+    name: "capabilities",
+    kind: "string",
+    value: "JSON",
+    help: "add: any capability args, merged last",
+  },
+  {
+    name: "annotations",
+    kind: "string",
+    value: "JSON|@FILE",
+    help: "add: pod annotations (extra networks, bandwidth)",
+  },
+  {
+    name: "output",
+    kind: "string",
+    value: "FORMAT",
+    help:
+      "add: 'json' (all networks) or 'cni' (the default network's CNI result) [default: json]",
+  },
+  {
+    name: "keep",
+    kind: "list",
+    value: "ID",
+    help: "gc: container IDs still in use, repeatable",
+  },
   { name: "help", kind: "boolean", help: "Show this help" },
 ];
 
@@ -71,7 +245,9 @@ export function renderHelp(): string {
     "Usage: cnishim <command> [arguments] [flags]",
     "",
     "Commands:",
-    ...COMMANDS.map((c) => `  ${`${c.name} ${c.args}`.padEnd(44)} ${c.summary}`),
+    ...COMMANDS.map((c) =>
+      `  ${`${c.name} ${c.args}`.padEnd(44)} ${c.summary}`
+    ),
     "",
     "Flags (before or after the command; flag > CNISHIM_<FLAG> env > config file > default):",
     ...FLAGS.map((f) => `  ${flagLabel(f).padEnd(width)}  ${f.help}`),

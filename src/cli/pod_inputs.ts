@@ -8,7 +8,10 @@ import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import type { CniArg, JsonObject } from "../spec/types.ts";
 import { buildPodCniArgs, parseCniArgs } from "../runtime/cni_args.ts";
 import { parsePortMappings } from "../runtime/port_mappings.ts";
-import { bandwidthFromAnnotations, parseBandwidth } from "../runtime/bandwidth.ts";
+import {
+  bandwidthFromAnnotations,
+  parseBandwidth,
+} from "../runtime/bandwidth.ts";
 import {
   assignInterfaces,
   extraNetworksFromAnnotations,
@@ -82,7 +85,9 @@ export async function readAnnotationsFlag(
     } catch (error) {
       throw new CniError(
         CNI_ERROR_CODES.ioFailure,
-        `Cannot read --annotations file "${value.slice(1)}": ${(error as Error).message}`,
+        `Cannot read --annotations file "${value.slice(1)}": ${
+          (error as Error).message
+        }`,
       );
     }
   }
@@ -108,7 +113,9 @@ export function buildPodInputs(
   );
   const caps: JsonObject = {};
   if (flags.portMappings) {
-    const ports = parsePortMappings(jsonFlag(flags.portMappings, "--port-mappings"));
+    const ports = parsePortMappings(
+      jsonFlag(flags.portMappings, "--port-mappings"),
+    );
     if (ports.length) caps.portMappings = ports;
   }
   const bandwidth = flags.bandwidth
@@ -130,14 +137,21 @@ export function buildPodInputs(
     caps.ipRanges = ranges;
   }
   if (flags.mac !== undefined) {
-    if (!MAC.test(flags.mac)) throw invalid("--mac", `"${flags.mac}" is not a MAC address`);
+    if (!MAC.test(flags.mac)) {
+      throw invalid("--mac", `"${flags.mac}" is not a MAC address`);
+    }
     caps.mac = flags.mac;
   }
   if (flags.ips !== undefined) {
     const ips = flags.ips.trim().startsWith("[")
       ? jsonFlag(flags.ips, "--ips")
       : flags.ips.split(",").map((s) => s.trim()).filter(Boolean);
-    if (!Array.isArray(ips) || !ips.every((s) => typeof s === "string" && /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(s))) {
+    if (
+      !Array.isArray(ips) ||
+      !ips.every((s) =>
+        typeof s === "string" && /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(s)
+      )
+    ) {
       throw invalid("--ips", "expected IP addresses with optional /prefix");
     }
     caps.ips = ips;
@@ -159,5 +173,8 @@ export function buildPodInputs(
 }
 
 function invalid(flag: string, why: string): CniError {
-  return new CniError(CNI_ERROR_CODES.invalidNetworkConfig, `Invalid ${flag}: ${why}`);
+  return new CniError(
+    CNI_ERROR_CODES.invalidNetworkConfig,
+    `Invalid ${flag}: ${why}`,
+  );
 }

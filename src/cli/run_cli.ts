@@ -27,20 +27,24 @@ import {
   runVersion,
 } from "./commands/inspect.ts";
 
-const RUNNERS: Record<string, (ctx: CommandContext) => Promise<CommandOutput>> = {
-  add: runAdd,
-  del: runDel,
-  check: runCheck,
-  status: runStatus,
-  gc: runGc,
-  networks: runNetworks,
-  result: runResult,
-  version: runVersion,
-  hook: runHook,
-};
+const RUNNERS: Record<string, (ctx: CommandContext) => Promise<CommandOutput>> =
+  {
+    add: runAdd,
+    del: runDel,
+    check: runCheck,
+    status: runStatus,
+    gc: runGc,
+    networks: runNetworks,
+    result: runResult,
+    version: runVersion,
+    hook: runHook,
+  };
 
 /** Runs the command line; returns the exit status. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+): Promise<number> {
   try {
     const parsed = parseFlags(argv, FLAGS);
     const [command, ...args] = parsed.positionals;
@@ -51,12 +55,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const run = RUNNERS[command];
     if (!run) {
       throw new UsageError(
-        `Unknown command "${command}": use one of ${COMMANDS.map((c) => c.name).join(", ")}`,
+        `Unknown command "${command}": use one of ${
+          COMMANDS.map((c) => c.name).join(", ")
+        }`,
       );
     }
     if (command === "version") return emit(io, await runVersion());
     const settings = await resolveSettings(parsed, io.env);
-    const logger = createLogger({ level: settings.logLevel, file: settings.logFile });
+    const logger = createLogger({
+      level: settings.logLevel,
+      file: settings.logFile,
+    });
     const runtime: RuntimeOptions = {
       binDirs: settings.binDirs,
       cacheDir: settings.cacheDir,
@@ -70,10 +79,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       logger,
     };
     try {
-      return emit(io, await run({ parsed, args, settings, io, logger, runtime }));
+      return emit(
+        io,
+        await run({ parsed, args, settings, io, logger, runtime }),
+      );
     } catch (error) {
       if (error instanceof CniError) {
-        logger.error(`${command} failed`, { code: error.code, error: error.message });
+        logger.error(`${command} failed`, {
+          code: error.code,
+          error: error.message,
+        });
       }
       throw error;
     }
@@ -99,9 +114,14 @@ function report(io: CliIo, error: unknown): number {
     return error.exitCode;
   }
   const e = toCniError(error);
-  io.stdout(JSON.stringify({ cniVersion: CURRENT_VERSION, ...e.toJSON() }, null, 2) + "\n");
+  io.stdout(
+    JSON.stringify({ cniVersion: CURRENT_VERSION, ...e.toJSON() }, null, 2) +
+      "\n",
+  );
   io.stderr(`cnishim: ${e.message} (CNI error code ${e.code})\n`);
-  if (e.code === CNI_ERROR_CODES.internal && error instanceof Error && error.stack) {
+  if (
+    e.code === CNI_ERROR_CODES.internal && error instanceof Error && error.stack
+  ) {
     io.stderr(`${error.stack}\n`);
   }
   return 1;

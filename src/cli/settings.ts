@@ -32,7 +32,8 @@ export const PLUGIN_ENV_PASSTHROUGH: readonly string[] = [
   "BAGGAGE",
 ];
 
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const DEFAULT_PATH =
+  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Resolved settings. */
 export interface Settings {
@@ -125,33 +126,55 @@ export async function resolveSettings(
     if (typeof p.value === "boolean") return p.value;
     if (p.value === "true" || p.value === "1") return true;
     if (p.value === "false" || p.value === "0" || p.value === "") return false;
-    throw new UsageError(`Invalid ${p.from}: expected true or false, not ${JSON.stringify(p.value)}`);
+    throw new UsageError(
+      `Invalid ${p.from}: expected true or false, not ${
+        JSON.stringify(p.value)
+      }`,
+    );
   };
   const binDirs = (() => {
     const p = pick("cni-bin-dir");
     if (!p) return [DEFAULT_BIN_DIR];
-    const list = Array.isArray(p.value) ? p.value : typeof p.value === "string" ? p.value.split(/[,:]/) : undefined;
+    const list = Array.isArray(p.value)
+      ? p.value
+      : typeof p.value === "string"
+      ? p.value.split(/[,:]/)
+      : undefined;
     if (!list || !list.every((d) => typeof d === "string")) {
       throw new UsageError(`Invalid ${p.from}: expected directories`);
     }
     const dirs = (list as string[]).filter(Boolean);
     for (const d of dirs) {
-      if (!d.startsWith("/")) throw new UsageError(`Invalid ${p.from}: "${d}" is not an absolute path`);
+      if (!d.startsWith("/")) {
+        throw new UsageError(
+          `Invalid ${p.from}: "${d}" is not an absolute path`,
+        );
+      }
     }
     return dirs.length ? dirs : [DEFAULT_BIN_DIR];
   })();
   const networkPlugin = str("network-plugin", "cni");
   if (networkPlugin !== "cni" && networkPlugin !== "") {
     const from = pick("network-plugin")!.from;
-    throw new UsageError(`Invalid ${from}: network plugin "${networkPlugin}" not found (use "cni" or "")`);
+    throw new UsageError(
+      `Invalid ${from}: network plugin "${networkPlugin}" not found (use "cni" or "")`,
+    );
   }
   const logLevel = str("log-level", "warn");
   if (!isLogLevel(logLevel)) {
-    throw new UsageError(`Invalid ${pick("log-level")!.from}: "${logLevel}" is not one of debug, info, warn, error`);
+    throw new UsageError(
+      `Invalid ${
+        pick("log-level")!.from
+      }: "${logLevel}" is not one of debug, info, warn, error`,
+    );
   }
   const absolute = (key: Key, fallback: string) => {
     const v = str(key, fallback);
-    if (!v.startsWith("/")) throw new UsageError(`Invalid ${pick(key)!.from}: "${v}" is not an absolute path`);
+    if (!v.startsWith("/")) {
+      throw new UsageError(
+        `Invalid ${pick(key)!.from}: "${v}" is not an absolute path`,
+      );
+    }
     return v;
   };
   const logFile = str("log-file", "");
@@ -166,8 +189,14 @@ export async function resolveSettings(
     networkPlugin,
     loopback: !bool("no-loopback"),
     serial: bool("serial"),
-    timeoutMs: duration(str("timeout", "60s"), pick("timeout")?.from ?? "timeout"),
-    delTimeoutMs: duration(str("del-timeout", "60s"), pick("del-timeout")?.from ?? "del-timeout"),
+    timeoutMs: duration(
+      str("timeout", "60s"),
+      pick("timeout")?.from ?? "timeout",
+    ),
+    delTimeoutMs: duration(
+      str("del-timeout", "60s"),
+      pick("del-timeout")?.from ?? "del-timeout",
+    ),
     logFile: logFile || undefined,
     logLevel,
     pluginEnv,
@@ -178,7 +207,9 @@ export async function resolveSettings(
 export function duration(text: string, from: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (!m) {
-    throw new UsageError(`Invalid ${from}: "${text}" is not a duration like 30s, 500ms or 2m`);
+    throw new UsageError(
+      `Invalid ${from}: "${text}" is not a duration like 30s, 500ms or 2m`,
+    );
   }
   const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"]!;
   return Math.round(Number(m[1]) * scale);
@@ -188,27 +219,38 @@ async function readConfigFile(
   parsed: ParsedArgs,
   env: Readonly<Record<string, string>>,
 ): Promise<{ path: string; data: Record<string, unknown> } | undefined> {
-  const explicit = (parsed.flags.get("config") as string | undefined) ?? env.CNISHIM_CONFIG;
+  const explicit = (parsed.flags.get("config") as string | undefined) ??
+    env.CNISHIM_CONFIG;
   const path = explicit ?? DEFAULT_CONFIG_FILE;
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
     if (!explicit && error instanceof Deno.errors.NotFound) return undefined;
-    throw new UsageError(`Cannot read config file "${path}": ${(error as Error).message}`);
+    throw new UsageError(
+      `Cannot read config file "${path}": ${(error as Error).message}`,
+    );
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`Cannot parse config file "${path}": ${(error as Error).message}`);
+    throw new UsageError(
+      `Cannot parse config file "${path}": ${(error as Error).message}`,
+    );
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) {
     throw new UsageError(`Cannot use config file "${path}": not a JSON object`);
   }
-  const unknown = Object.keys(data).filter((k) => !(KEYS as readonly string[]).includes(k));
+  const unknown = Object.keys(data).filter((k) =>
+    !(KEYS as readonly string[]).includes(k)
+  );
   if (unknown.length) {
-    throw new UsageError(`Cannot use config file "${path}": unknown keys ${unknown.map((k) => `"${k}"`).join(", ")}`);
+    throw new UsageError(
+      `Cannot use config file "${path}": unknown keys ${
+        unknown.map((k) => `"${k}"`).join(", ")
+      }`,
+    );
   }
   return { path, data: data as Record<string, unknown> };
 }

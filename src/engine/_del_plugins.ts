@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CniError, toCniError } from "../spec/errors.ts";
+import { type CniError, toCniError } from "../spec/errors.ts";
 import type {
   CniResult,
   NetworkConfigList,

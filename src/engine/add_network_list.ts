@@ -18,10 +18,7 @@ import type {
 } from "../spec/types.ts";
 import { findPlugin } from "../invoke/find_plugin.ts";
 import type { CacheEntry } from "../cache/cache_entry.ts";
-import {
-  deleteCacheEntry,
-  writeCacheEntry,
-} from "../cache/result_cache.ts";
+import { deleteCacheEntry, writeCacheEntry } from "../cache/result_cache.ts";
 import { parseResult } from "../result/parse_result.ts";
 import { convertResult } from "../result/convert_result.ts";
 import { buildPluginConfig } from "./build_plugin_config.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { processExec, type PluginExec } from "../invoke/exec_plugin.ts";
+import { type PluginExec, processExec } from "../invoke/exec_plugin.ts";
 import { DEFAULT_CACHE_DIR } from "../cache/result_cache.ts";
 
 /** Options shared by the engine verbs. */

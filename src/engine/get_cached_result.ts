@@ -17,10 +17,7 @@ import {
   validateIfName,
   validateNetworkName,
 } from "../spec/identifiers.ts";
-import {
-  listCacheEntries,
-  readCacheEntry,
-} from "../cache/result_cache.ts";
+import { listCacheEntries, readCacheEntry } from "../cache/result_cache.ts";
 import type { CacheEntry } from "../cache/cache_entry.ts";
 import { convertResult } from "../result/convert_result.ts";
 import { parseResult } from "../result/parse_result.ts";

@@ -3,11 +3,7 @@
  *
  * @module
  */
-import {
-  CNI_ERROR_CODES,
-  CniError,
-  PluginError,
-} from "../spec/errors.ts";
+import { CNI_ERROR_CODES, CniError, PluginError } from "../spec/errors.ts";
 import { CURRENT_VERSION } from "../spec/version.ts";
 import { findPlugin } from "../invoke/find_plugin.ts";
 import { buildPluginEnv } from "../invoke/plugin_env.ts";

@@ -38,6 +38,8 @@ export async function findPlugin(
   }
   throw new CniError(
     CNI_ERROR_CODES.ioFailure,
-    `Cannot find plugin "${type}" in the plugin directories [${binDirs.join(" ")}]`,
+    `Cannot find plugin "${type}" in the plugin directories [${
+      binDirs.join(" ")
+    }]`,
   );
 }

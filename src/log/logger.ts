@@ -9,8 +9,14 @@
 /** Log levels, most verbose first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-const LEVELS: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-const SECRET_KEY = /pass(word)?|secret|token|key|credential|kubeconfig|auth|cert/i;
+const LEVELS: Record<LogLevel, number> = {
+  debug: 0,
+  info: 1,
+  warn: 2,
+  error: 3,
+};
+const SECRET_KEY =
+  /pass(word)?|secret|token|key|credential|kubeconfig|auth|cert/i;
 const ENCODER = new TextEncoder();
 
 /** A logger. */

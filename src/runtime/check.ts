@@ -3,7 +3,11 @@
  *
  * @module
  */
-import { AggregateCniError, type CniError, toCniError } from "../spec/errors.ts";
+import {
+  AggregateCniError,
+  type CniError,
+  toCniError,
+} from "../spec/errors.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
 import { supportsCheck } from "../spec/version.ts";
 import { parseNetworkConfigList } from "../config/parse_network_config.ts";
@@ -56,7 +60,11 @@ export async function check(
           capabilityArgs: entry.capabilityArgs,
         }, engine);
       }
-      out.push({ name, interface: entry.ifName, status: skip ? "skipped" : "ok" });
+      out.push({
+        name,
+        interface: entry.ifName,
+        status: skip ? "skipped" : "ok",
+      });
     } catch (error) {
       failures.push(toCniError(error));
     }

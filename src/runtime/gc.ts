@@ -4,7 +4,11 @@
  *
  * @module
  */
-import { AggregateCniError, type CniError, toCniError } from "../spec/errors.ts";
+import {
+  AggregateCniError,
+  type CniError,
+  toCniError,
+} from "../spec/errors.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
 import type { GcAttachment } from "../spec/types.ts";
 import { loadNetworks } from "../config/load_networks.ts";
@@ -40,7 +44,10 @@ export async function gc(
   const kept = new Set(keep);
   const entries = await getCachedAttachments(undefined, engine);
   const stale = new Set(
-    [...entries.map((e) => e.containerId), ...await listPodRecords(engine.cacheDir)]
+    [
+      ...entries.map((e) => e.containerId),
+      ...await listPodRecords(engine.cacheDir),
+    ]
       .filter((id) => !kept.has(id)),
   );
   const failures: CniError[] = [];

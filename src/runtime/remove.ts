@@ -122,7 +122,9 @@ export async function teardown(
       }
     }
   }
-  if (failures.length === 0) await removePodRecord(engine.cacheDir, containerId);
+  if (failures.length === 0) {
+    await removePodRecord(engine.cacheDir, containerId);
+  }
   return failures;
 }
 

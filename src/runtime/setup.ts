@@ -22,7 +22,7 @@ import { loadNetworks } from "../config/load_networks.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { addNetworkList } from "../engine/add_network_list.ts";
-import { type ResultIp, primaryIp, resultIps } from "../result/result_ips.ts";
+import { primaryIp, type ResultIp, resultIps } from "../result/result_ips.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
 import { writePodRecord } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
@@ -139,7 +139,10 @@ export async function setup(
   const failure = settled.find((s) => s.status === "rejected");
   if (failure) {
     const error = toCniError((failure as PromiseRejectedResult).reason);
-    log.error("setup failed, tearing down", { containerId, error: error.message });
+    log.error("setup failed, tearing down", {
+      containerId,
+      error: error.message,
+    });
     const undo = await teardown(containerId, netns, options, engine);
     if (undo.length) {
       throw new AggregateCniError(
@@ -154,7 +157,11 @@ export async function setup(
   plan.forEach((p, i) => {
     const s = settled[i] as PromiseFulfilledResult<CniResult>;
     if (!p.isLoopback) {
-      networks.push({ name: p.list.name, interface: p.ifName, result: s.value });
+      networks.push({
+        name: p.list.name,
+        interface: p.ifName,
+        result: s.value,
+      });
     }
   });
   const ips = networks.flatMap((n) =>
@@ -211,7 +218,11 @@ async function planNetworks(
     plan.push({ list: def, ifName, isLoopback: false });
   }
   for (const extra of extras) {
-    plan.push({ list: byName.get(extra.name)!, ifName: extra.ifName, isLoopback: false });
+    plan.push({
+      list: byName.get(extra.name)!,
+      ifName: extra.ifName,
+      isLoopback: false,
+    });
   }
   const seen = new Set<string>();
   for (const p of plan) {

@@ -31,7 +31,9 @@ export interface StatusReport {
  * Reports readiness: a valid default network whose plugins exist and
  * support its version, and whose STATUS (1.1.0) succeeds.
  */
-export async function status(options: RuntimeOptions = {}): Promise<StatusReport> {
+export async function status(
+  options: RuntimeOptions = {},
+): Promise<StatusReport> {
   const engine = resolveEngineOptions(options);
   const lo = (await loopbackNetwork(engine.binDirs)) !== undefined;
   const reasons: string[] = [];
@@ -39,7 +41,13 @@ export async function status(options: RuntimeOptions = {}): Promise<StatusReport
     reasons.push(`loopback plugin not found in ${engine.binDirs.join(":")}`);
   }
   if ((options.networkPlugin ?? "cni") !== "cni") {
-    return { ready: reasons.length === 0, reasons, networks: [], skipped: [], loopback: lo };
+    return {
+      ready: reasons.length === 0,
+      reasons,
+      networks: [],
+      skipped: [],
+      loopback: lo,
+    };
   }
   const dir = options.confDir ?? DEFAULT_CONF_DIR;
   const loaded = await loadNetworks(dir);

@@ -106,7 +106,11 @@ export class ConfigError extends CniError {
   readonly field: string | undefined;
 
   /** Makes a config error; the location is prefixed to the message. */
-  constructor(code: CniErrorCode, message: string, options?: ConfigErrorOptions) {
+  constructor(
+    code: CniErrorCode,
+    message: string,
+    options?: ConfigErrorOptions,
+  ) {
     const where = [
       options?.file,
       options?.line !== undefined ? String(options.line) : undefined,
@@ -168,7 +172,11 @@ export class PluginError extends CniError {
   readonly stderrTail: string | undefined;
 
   /** Makes a plugin error keeping the plugin's code. */
-  constructor(code: CniErrorCode, message: string, options: PluginErrorOptions) {
+  constructor(
+    code: CniErrorCode,
+    message: string,
+    options: PluginErrorOptions,
+  ) {
     super(code, message, options);
     this.name = "PluginError";
     this.pluginType = options.pluginType;
@@ -203,7 +211,11 @@ export class AggregateCniError extends CniError {
   readonly errors: readonly CniError[];
 
   /** Makes an aggregate from at least one error. */
-  constructor(message: string, errors: readonly CniError[], options?: CniErrorOptions) {
+  constructor(
+    message: string,
+    errors: readonly CniError[],
+    options?: CniErrorOptions,
+  ) {
     const first = errors[0];
     const rest = errors.map((e) => e.message).join("; ");
     super(first?.code ?? CNI_ERROR_CODES.unknown, `${message}: ${rest}`, {

@@ -53,7 +53,9 @@ export class FakePlugins implements AsyncDisposable {
 
   /** Makes a bin dir with one fake plugin per type. */
   static async create(types: readonly string[]): Promise<FakePlugins> {
-    const fake = new FakePlugins(await Deno.makeTempDir({ prefix: "cnishim-fake-" }));
+    const fake = new FakePlugins(
+      await Deno.makeTempDir({ prefix: "cnishim-fake-" }),
+    );
     await Deno.mkdir(join(fake.binDir, "answer"), { recursive: true });
     for (const type of types) await fake.add(type);
     return fake;
@@ -67,7 +69,11 @@ export class FakePlugins implements AsyncDisposable {
   }
 
   /** Tells plugin `type` how to answer `command`. */
-  async answer(type: string, command: string, answer: FakeAnswer): Promise<void> {
+  async answer(
+    type: string,
+    command: string,
+    answer: FakeAnswer,
+  ): Promise<void> {
     const base = join(this.binDir, "answer", `${type}.${command}`);
     for (const ext of ["stdout", "stderr", "exit", "sleep"]) {
       await Deno.remove(`${base}.${ext}`).catch(() => {});
@@ -78,9 +84,15 @@ export class FakePlugins implements AsyncDisposable {
         : JSON.stringify(answer.stdout);
       await Deno.writeTextFile(`${base}.stdout`, text);
     }
-    if (answer.stderr !== undefined) await Deno.writeTextFile(`${base}.stderr`, answer.stderr);
-    if (answer.exit !== undefined) await Deno.writeTextFile(`${base}.exit`, String(answer.exit));
-    if (answer.sleep !== undefined) await Deno.writeTextFile(`${base}.sleep`, String(answer.sleep));
+    if (answer.stderr !== undefined) {
+      await Deno.writeTextFile(`${base}.stderr`, answer.stderr);
+    }
+    if (answer.exit !== undefined) {
+      await Deno.writeTextFile(`${base}.exit`, String(answer.exit));
+    }
+    if (answer.sleep !== undefined) {
+      await Deno.writeTextFile(`${base}.sleep`, String(answer.sleep));
+    }
   }
 
   /** Every call so far, in order. */
@@ -96,7 +108,9 @@ export class FakePlugins implements AsyncDisposable {
     for (const line of log.trim().split("\n").filter(Boolean)) {
       const [seq, type, command] = line.split(" ") as [string, string, string];
       const stdinText = await Deno.readTextFile(join(dir, `${seq}.stdin`));
-      const envText = await Deno.readTextFile(join(dir, `${seq}.env`)).catch(() => "");
+      const envText = await Deno.readTextFile(join(dir, `${seq}.env`)).catch(
+        () => "",
+      );
       const env: Record<string, string> = {};
       for (const l of envText.split("\n").filter(Boolean)) {
         const i = l.indexOf("=");
@@ -115,7 +129,9 @@ export class FakePlugins implements AsyncDisposable {
 
   /** Forgets the calls recorded so far. */
   async clearCalls(): Promise<void> {
-    await Deno.remove(join(this.binDir, "calls"), { recursive: true }).catch(() => {});
+    await Deno.remove(join(this.binDir, "calls"), { recursive: true }).catch(
+      () => {},
+    );
   }
 
   /** Removes everything. */

@@ -15,19 +15,32 @@ export async function makeList(list: JsonObject): Promise<NetworkConfigList> {
 }
 
 /** A three-plugin list `a`, `b`, `c`; `b` declares `portMappings`. */
-export function threePlugins(cniVersion: string, extra: JsonObject = {}): JsonObject {
+export function threePlugins(
+  cniVersion: string,
+  extra: JsonObject = {},
+): JsonObject {
   return {
     cniVersion,
     name: "net3",
     ...extra,
     plugins: [
-      { type: "a", name: "own-name", cniVersion: "0.1.0", args: { cni: { labels: [1] } }, custom: { x: 1 } },
+      {
+        type: "a",
+        name: "own-name",
+        cniVersion: "0.1.0",
+        args: { cni: { labels: [1] } },
+        custom: { x: 1 },
+      },
       {
         type: "b",
         capabilities: { portMappings: true, bandwidth: false, mac: true },
         runtimeConfig: { stale: true },
       },
-      { type: "c", runtimeConfig: { keep: "me" }, capabilities: { ips: false } },
+      {
+        type: "c",
+        runtimeConfig: { keep: "me" },
+        capabilities: { ips: false },
+      },
     ],
   };
 }

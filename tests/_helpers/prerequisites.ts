@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a script talks to its operator on the console
 /**
  * The real parts the end-to-end tests use, and whether they may run here:
  * root is needed for namespaces; in CI a missing part fails the test
@@ -40,13 +41,19 @@ export const SKIP_REAL_PARTS: boolean = !IS_ROOT && !IN_CI;
 
 if (SKIP_REAL_PARTS && import.meta.main === false) {
   // Printed once per test file that imports this; cheap and explicit.
-  console.error("note: end-to-end tests skipped (they need root: real namespaces, iptables)");
+  console.error(
+    "note: end-to-end tests skipped (they need root: real namespaces, iptables)",
+  );
 }
 
 /** Fails the calling test when a real part is missing (so CI never passes vacuously). */
 export async function requireRealParts(): Promise<void> {
   const missing = await missingRealParts();
   if (missing.length) {
-    throw new Error(`Cannot run the end-to-end test: missing ${missing.join(", ")} (install ${[...new Set(missing.map((m) => REAL_PARTS[m]))].join(" ")})`);
+    throw new Error(
+      `Cannot run the end-to-end test: missing ${missing.join(", ")} (install ${
+        [...new Set(missing.map((m) => REAL_PARTS[m]))].join(" ")
+      })`,
+    );
   }
 }

@@ -9,13 +9,25 @@ import type { RuntimeConf } from "../../src/spec/types.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 import { makeList } from "../_helpers/lists.ts";
 
-const RT: RuntimeConf = { containerId: "c2", netns: "/var/run/netns/x", ifName: "eth0" };
+const RT: RuntimeConf = {
+  containerId: "c2",
+  netns: "/var/run/netns/x",
+  ifName: "eth0",
+};
 
 function engine(fake: FakePlugins) {
-  return { binDirs: [fake.binDir], cacheDir: fake.cacheDir, env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" } };
+  return {
+    binDirs: [fake.binDir],
+    cacheDir: fake.cacheDir,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+  };
 }
 
-const LIST = { cniVersion: "1.0.0", name: "d", plugins: [{ type: "a" }, { type: "b" }, { type: "c" }] };
+const LIST = {
+  cniVersion: "1.0.0",
+  name: "d",
+  plugins: [{ type: "a" }, { type: "b" }, { type: "c" }],
+};
 const ENTRY = join("results", "d-c2-eth0");
 
 Deno.test("delNetworkList() succeeds twice, the second time without prevResult", async () => {
@@ -26,13 +38,21 @@ Deno.test("delNetworkList() succeeds twice, the second time without prevResult",
   await fake.clearCalls();
   await delNetworkList(list, RT, engine(fake));
   const calls = await fake.calls();
-  deepEqual(calls.map((c) => `${c.type} ${c.command}`), ["c DEL", "b DEL", "a DEL"]);
+  deepEqual(calls.map((c) => `${c.type} ${c.command}`), [
+    "c DEL",
+    "b DEL",
+    "a DEL",
+  ]);
   for (const call of calls) equal(call.stdin.prevResult, undefined);
 });
 
 Deno.test("delNetworkList() with nothing cached runs every plugin without prevResult", async () => {
   await using fake = await FakePlugins.create(["a", "b", "c"]);
-  await delNetworkList(await makeList(LIST), { ...RT, netns: "" }, engine(fake));
+  await delNetworkList(
+    await makeList(LIST),
+    { ...RT, netns: "" },
+    engine(fake),
+  );
   const calls = await fake.calls();
   deepEqual(calls.map((c) => c.type), ["c", "b", "a"]);
   for (const call of calls) {
@@ -46,8 +66,14 @@ Deno.test("delNetworkList() reaches the first plugin when the middle one fails, 
   const list = await makeList(LIST);
   await addNetworkList(list, RT, engine(fake));
   await fake.clearCalls();
-  await fake.answer("b", "DEL", { stdout: { code: 11, msg: "iptables locked" }, exit: 1 });
-  const error = await delNetworkList(list, RT, engine(fake)).then(() => undefined, (e) => e);
+  await fake.answer("b", "DEL", {
+    stdout: { code: 11, msg: "iptables locked" },
+    exit: 1,
+  });
+  const error = await delNetworkList(list, RT, engine(fake)).then(
+    () => undefined,
+    (e) => e,
+  );
   ok(error instanceof AggregateCniError);
   equal(error.code, 11);
   ok(error.message.includes("iptables locked"));
@@ -60,16 +86,28 @@ Deno.test("delNetworkList() reaches the first plugin when the middle one fails, 
 });
 
 Deno.test("delNetworkList() quarantines a corrupt entry and still runs every plugin", async (t) => {
-  for (const [name, text] of [["empty", ""], ["garbage", "{not json"], ["truncated", '{"kind":"cniCacheV1","containerId":"c2","con']]) {
+  for (
+    const [name, text] of [["empty", ""], ["garbage", "{not json"], [
+      "truncated",
+      '{"kind":"cniCacheV1","containerId":"c2","con',
+    ]] as const
+  ) {
     await t.step(name, async () => {
       await using fake = await FakePlugins.create(["a", "b", "c"]);
       await Deno.mkdir(join(fake.cacheDir, "results"), { recursive: true });
       await Deno.writeTextFile(join(fake.cacheDir, ENTRY), text);
-      const report = await delNetworkList(await makeList(LIST), RT, engine(fake));
+      const report = await delNetworkList(
+        await makeList(LIST),
+        RT,
+        engine(fake),
+      );
       ok(report.quarantined?.includes("quarantine"));
       equal(await Deno.readTextFile(report.quarantined!), text);
       deepEqual((await fake.calls()).map((c) => c.type), ["c", "b", "a"]);
-      await rejects(Deno.stat(join(fake.cacheDir, ENTRY)), Deno.errors.NotFound);
+      await rejects(
+        Deno.stat(join(fake.cacheDir, ENTRY)),
+        Deno.errors.NotFound,
+      );
     });
   }
 });
@@ -79,15 +117,24 @@ Deno.test("getCachedConfig() drives a DEL with the old config and capability arg
   const old = await makeList({
     cniVersion: "1.0.0",
     name: "d",
-    plugins: [{ type: "a", old: true }, { type: "pm", capabilities: { portMappings: true } }],
+    plugins: [{ type: "a", old: true }, {
+      type: "pm",
+      capabilities: { portMappings: true },
+    }],
   });
   const ports = [{ hostPort: 18080, containerPort: 80, protocol: "tcp" }];
-  await addNetworkList(old, { ...RT, args: [["K8S_POD_NAME", "p"]], capabilityArgs: { portMappings: ports } }, engine(fake));
+  await addNetworkList(old, {
+    ...RT,
+    args: [["K8S_POD_NAME", "p"]],
+    capabilityArgs: { portMappings: ports },
+  }, engine(fake));
   await fake.clearCalls();
   // The runtime now has another config and knows nothing of the port mappings.
   const cached = await getCachedConfig("d", RT, engine(fake));
   ok(cached);
-  const list = await parseNetworkConfigList(cached.config, { format: "conflist" });
+  const list = await parseNetworkConfigList(cached.config, {
+    format: "conflist",
+  });
   await delNetworkList(list, cached.rt, engine(fake));
   const calls = await fake.calls();
   deepEqual(calls.map((c) => c.type), ["pm", "a"]);

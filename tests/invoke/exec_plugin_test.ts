@@ -1,7 +1,11 @@
 import { equal, ok, rejects } from "node:assert/strict";
 import { processExec } from "../../src/invoke/exec_plugin.ts";
 import { findPlugin } from "../../src/invoke/find_plugin.ts";
-import { CniError, PluginError, PluginTimeoutError } from "../../src/spec/errors.ts";
+import {
+  CniError,
+  PluginError,
+  PluginTimeoutError,
+} from "../../src/spec/errors.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 
 const ENC = new TextEncoder();
@@ -11,7 +15,10 @@ function request(fake: FakePlugins, command: "ADD" | "DEL", timeoutMs = 0) {
     pluginPath: `${fake.binDir}/p`,
     pluginType: "p",
     command,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", CNI_COMMAND: command },
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      CNI_COMMAND: command,
+    },
     stdin: ENC.encode('{"cniVersion":"1.0.0","name":"n","type":"p"}'),
     timeoutMs,
   };
@@ -22,7 +29,10 @@ function processesWith(marker: string): string[] {
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     try {
-      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ");
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll(
+        "\0",
+        " ",
+      );
       if (cmd.includes(marker)) found.push(`${e.name}: ${cmd}`);
     } catch {
       // Gone meanwhile.
@@ -36,7 +46,10 @@ Deno.test("execPlugin() kills a plugin that runs past its timeout, children incl
   const marker = "41.123";
   await fake.answer("p", "ADD", { sleep: Number(marker) });
   const started = performance.now();
-  const error = await processExec.execPlugin(request(fake, "ADD", 300)).then(() => undefined, (e) => e);
+  const error = await processExec.execPlugin(request(fake, "ADD", 300)).then(
+    () => undefined,
+    (e) => e,
+  );
   ok(error instanceof PluginTimeoutError, String(error));
   equal(error.code, 11);
   ok(/killed after the timeout of 300 ms/.test(error.message), error.message);
@@ -46,17 +59,45 @@ Deno.test("execPlugin() kills a plugin that runs past its timeout, children incl
 
 Deno.test("execPlugin() turns failures into errors as libcni does", async (t) => {
   const cases = [
-    { name: "error object", answer: { stdout: '{"code":7,"msg":"bad","details":"more"}', exit: 1 }, code: 7, part: "bad" },
-    { name: "stderr only", answer: { stderr: "boom happened", exit: 3 }, code: 0, part: "boom happened\": exit status 3" },
-    { name: "nothing", answer: { exit: 4 }, code: 0, part: "no error message: exit status 4" },
-    { name: "garbage", answer: { stdout: "oops", exit: 1 }, code: 0, part: "cannot parse its error message \"oops\"" },
-    { name: "negative code", answer: { stdout: '{"code":-1,"msg":"x"}', exit: 1 }, code: 0, part: "cannot parse" },
+    {
+      name: "error object",
+      answer: { stdout: '{"code":7,"msg":"bad","details":"more"}', exit: 1 },
+      code: 7,
+      part: "bad",
+    },
+    {
+      name: "stderr only",
+      answer: { stderr: "boom happened", exit: 3 },
+      code: 0,
+      part: 'boom happened": exit status 3',
+    },
+    {
+      name: "nothing",
+      answer: { exit: 4 },
+      code: 0,
+      part: "no error message: exit status 4",
+    },
+    {
+      name: "garbage",
+      answer: { stdout: "oops", exit: 1 },
+      code: 0,
+      part: 'cannot parse its error message "oops"',
+    },
+    {
+      name: "negative code",
+      answer: { stdout: '{"code":-1,"msg":"x"}', exit: 1 },
+      code: 0,
+      part: "cannot parse",
+    },
   ];
   for (const c of cases) {
     await t.step(c.name, async () => {
       await using fake = await FakePlugins.create(["p"]);
       await fake.answer("p", "DEL", c.answer);
-      const error = await processExec.execPlugin(request(fake, "DEL")).then(() => undefined, (e) => e);
+      const error = await processExec.execPlugin(request(fake, "DEL")).then(
+        () => undefined,
+        (e) => e,
+      );
       ok(error instanceof PluginError, String(error));
       equal(error.code, c.code);
       ok(error.message.includes(c.part), error.message);
@@ -70,7 +111,10 @@ Deno.test("findPlugin() looks only in the bin dirs, in order, and refuses paths"
   await using two = await FakePlugins.create(["p", "q"]);
   equal(await findPlugin("p", [one.binDir, two.binDir]), `${one.binDir}/p`);
   equal(await findPlugin("q", [one.binDir, two.binDir]), `${two.binDir}/q`);
-  await rejects(findPlugin("sh", [one.binDir]), (e: CniError) => e.code === 5 && /"sh"/.test(e.message));
+  await rejects(
+    findPlugin("sh", [one.binDir]),
+    (e: CniError) => e.code === 5 && /"sh"/.test(e.message),
+  );
   for (const bad of ["../bin/sh", "/bin/sh", "..", "", "a\0b"]) {
     await rejects(findPlugin(bad, [one.binDir]), (e: CniError) => e.code === 7);
   }

@@ -4,13 +4,27 @@
  * @module
  */
 import { setup } from "../../runtime/setup.ts";
-import { type CommandContext, type CommandOutput, expectArgs, stringFlag } from "../context.ts";
-import { buildPodInputs, type PodInputFlags, readAnnotationsFlag } from "../pod_inputs.ts";
+import {
+  type CommandContext,
+  type CommandOutput,
+  expectArgs,
+  stringFlag,
+} from "../context.ts";
+import {
+  buildPodInputs,
+  type PodInputFlags,
+  readAnnotationsFlag,
+} from "../pod_inputs.ts";
 import { UsageError } from "../usage_error.ts";
 
 /** Sets up a pod and prints its networks (or the default network's CNI result). */
 export async function runAdd(ctx: CommandContext): Promise<CommandOutput> {
-  const [containerId, netns] = expectArgs(ctx, 2, 2, "add <container-id> <netns-path>") as [string, string];
+  const [containerId, netns] = expectArgs(
+    ctx,
+    2,
+    2,
+    "add <container-id> <netns-path>",
+  ) as [string, string];
   const output = stringFlag(ctx, "output") ?? "json";
   if (output !== "json" && output !== "cni") {
     throw new UsageError(`Invalid --output "${output}": use json or cni`);
@@ -56,7 +70,8 @@ export async function addPod(
   });
   if (output === "cni") {
     const ifName = flags.ifName ?? "eth0";
-    const main = result.networks.find((n) => n.interface === ifName) ?? result.networks[0];
+    const main = result.networks.find((n) => n.interface === ifName) ??
+      result.networks[0];
     return { stdout: main?.result ?? {} };
   }
   return { stdout: result };

@@ -14,7 +14,10 @@ import { delPod } from "./del.ts";
 /** Annotations the hook reads besides the network ones. */
 export const HOOK_ANNOTATIONS = {
   podName: ["io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name"],
-  podNamespace: ["io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace"],
+  podNamespace: [
+    "io.kubernetes.cri.sandbox-namespace",
+    "io.kubernetes.pod.namespace",
+  ],
   podUid: ["io.kubernetes.cri.sandbox-uid", "io.kubernetes.pod.uid"],
   portMappings: "cnishim.io/port-mappings",
   ifName: "cnishim.io/ifname",
@@ -32,16 +35,21 @@ export async function runHook(ctx: CommandContext): Promise<CommandOutput> {
   expectArgs(ctx, 0, 0, "hook");
   const state = parseOciState(await ctx.io.readStdin());
   const ann = state.annotations;
-  const first = (keys: readonly string[]) => keys.map((k) => ann[k]).find((v) => v);
+  const first = (keys: readonly string[]) =>
+    keys.map((k) => ann[k]).find((v) => v);
   if (state.status === "stopped") {
     // The process is gone; its /proc path may already name another one.
     return await delPod(ctx, state.id, "");
   }
   if (state.status !== "creating" && state.status !== "created") {
-    throw malformed(`"status" is "${state.status}": the hook runs on createRuntime, prestart (creating, created) or poststop (stopped)`);
+    throw malformed(
+      `"status" is "${state.status}": the hook runs on createRuntime, prestart (creating, created) or poststop (stopped)`,
+    );
   }
   if (state.pid === undefined) {
-    throw malformed('"pid" is missing: cannot find the container\'s network namespace');
+    throw malformed(
+      '"pid" is missing: cannot find the container\'s network namespace',
+    );
   }
   return await addPod(ctx, state.id, `/proc/${state.pid}/ns/net`, {
     ifName: ann[HOOK_ANNOTATIONS.ifName],
@@ -68,10 +76,18 @@ export function parseOciState(text: string): OciState {
     throw malformed("not a JSON object");
   }
   const v = value as Record<string, unknown>;
-  if (typeof v.id !== "string" || v.id === "") throw malformed('"id" must be a non-empty string');
-  if (typeof v.status !== "string") throw malformed('"status" must be a string');
-  if (v.pid !== undefined && (!Number.isInteger(v.pid) || (v.pid as number) <= 0)) {
-    throw malformed(`"pid" must be a positive integer, not ${JSON.stringify(v.pid)}`);
+  if (typeof v.id !== "string" || v.id === "") {
+    throw malformed('"id" must be a non-empty string');
+  }
+  if (typeof v.status !== "string") {
+    throw malformed('"status" must be a string');
+  }
+  if (
+    v.pid !== undefined && (!Number.isInteger(v.pid) || (v.pid as number) <= 0)
+  ) {
+    throw malformed(
+      `"pid" must be a positive integer, not ${JSON.stringify(v.pid)}`,
+    );
   }
   const ann = v.annotations ?? {};
   if (

@@ -11,13 +11,24 @@ import { getCachedAttachments } from "../../engine/get_cached_result.ts";
 import { check } from "../../runtime/check.ts";
 import { status } from "../../runtime/status.ts";
 import { gc } from "../../runtime/gc.ts";
-import { type CommandContext, type CommandOutput, expectArgs } from "../context.ts";
+import {
+  type CommandContext,
+  type CommandOutput,
+  expectArgs,
+} from "../context.ts";
 import { VERSION } from "../version.ts";
 
 /** `cnishim check <container-id> <netns-path>`. */
 export async function runCheck(ctx: CommandContext): Promise<CommandOutput> {
-  const [containerId, netns] = expectArgs(ctx, 1, 2, "check <container-id> <netns-path>") as [string, string?];
-  return { stdout: { networks: await check(containerId, netns ?? "", ctx.runtime) } };
+  const [containerId, netns] = expectArgs(
+    ctx,
+    1,
+    2,
+    "check <container-id> <netns-path>",
+  ) as [string, string?];
+  return {
+    stdout: { networks: await check(containerId, netns ?? "", ctx.runtime) },
+  };
 }
 
 /** `cnishim status`: exit 0 only when ready. */
@@ -41,7 +52,9 @@ export async function runGc(ctx: CommandContext): Promise<CommandOutput> {
 export async function runNetworks(ctx: CommandContext): Promise<CommandOutput> {
   expectArgs(ctx, 0, 0, "networks");
   const loaded = await loadNetworks(ctx.settings.confDir);
-  for (const s of loaded.skipped) ctx.io.stderr(`skipped ${s.file}: ${s.reason}\n`);
+  for (const s of loaded.skipped) {
+    ctx.io.stderr(`skipped ${s.file}: ${s.reason}\n`);
+  }
   return {
     stdout: {
       confDir: ctx.settings.confDir,
@@ -59,7 +72,9 @@ export async function runNetworks(ctx: CommandContext): Promise<CommandOutput> {
 
 /** `cnishim result <container-id>`. */
 export async function runResult(ctx: CommandContext): Promise<CommandOutput> {
-  const [containerId] = expectArgs(ctx, 1, 1, "result <container-id>") as [string];
+  const [containerId] = expectArgs(ctx, 1, 1, "result <container-id>") as [
+    string,
+  ];
   validateContainerId(containerId);
   const entries = await getCachedAttachments(containerId, ctx.runtime);
   return {

@@ -1,0 +1,159 @@
+/**
+ * The front end's view of a conf dir: every valid network in order (the
+ * first is the default), and every file skipped with the reason, never
+ * fatal (CRI-O and iSulad rules, iSulad's limits).
+ *
+ * @module
+ */
+import { basename } from "node:path";
+import { CNI_ERROR_CODES, toCniError } from "../spec/errors.ts";
+import type { NetworkConfigList } from "../spec/types.ts";
+import { confFiles } from "./conf_files.ts";
+import {
+  loadNetworkConfigList,
+  MAX_CONFIG_FILE_SIZE,
+} from "./parse_network_config.ts";
+
+/** A file that did not become a network. */
+export interface SkippedFile {
+  /** The file. */
+  file: string;
+  /** Why. */
+  reason: string;
+  /** The CNI error code of the reason. */
+  code: number;
+}
+
+/** What a scan found. */
+export interface LoadedNetworks {
+  /** Valid networks in file order; the first is the default. */
+  networks: NetworkConfigList[];
+  /** The default network, when any is valid. */
+  defaultNetwork?: NetworkConfigList;
+  /** Files skipped, with why. */
+  skipped: SkippedFile[];
+}
+
+/** Options of {@link loadNetworks}. */
+export interface LoadNetworksOptions {
+  /** Files considered at most. @default {200} */
+  maxFiles?: number;
+  /** Largest file accepted. @default {1048576} */
+  maxFileSize?: number;
+}
+
+/** Most files considered (iSulad's documented limit). */
+export const MAX_CONFIG_FILES = 200;
+/** Longest network name of the iSulad rule. */
+export const MAX_ISULAD_NAME_LENGTH = 200;
+
+/**
+ * The iSulad name rule: at most 200 characters of `[a-z0-9.-]`, not
+ * starting or ending with `.` or `-`. Returns the rule broken, if any.
+ */
+export function networkNameProblem(name: string): string | undefined {
+  if (name.length > MAX_ISULAD_NAME_LENGTH) {
+    return `network name is ${name.length} characters long, over the limit of ${MAX_ISULAD_NAME_LENGTH}`;
+  }
+  const bad = [...name].find((c) => !/[a-z0-9.-]/.test(c));
+  if (bad !== undefined) {
+    return `network name has the character ${
+      JSON.stringify(bad)
+    } (allowed: a-z, 0-9, '.', '-')`;
+  }
+  if (/^[.-]/.test(name)) {
+    return `network name starts with ${JSON.stringify(name[0])}`;
+  }
+  if (/[.-]$/.test(name)) {
+    return `network name ends with ${JSON.stringify(name[name.length - 1])}`;
+  }
+  return undefined;
+}
+
+/**
+ * Scans `dir`. Invalid files, files over the size limit, files past the
+ * count limit, names breaking the iSulad rule and later duplicates of a
+ * name are skipped and reported. The first file of a name wins, whatever
+ * its extension (CRI-O's rule; libcni would prefer a `.conflist`).
+ *
+ * @example Usage
+ * ```ts
+ * import { loadNetworks } from "./load_networks.ts";
+ * import { equal } from "node:assert/strict";
+ * equal((await loadNetworks("/nonexistent")).networks.length, 0);
+ * ```
+ */
+export async function loadNetworks(
+  dir: string,
+  options: LoadNetworksOptions = {},
+): Promise<LoadedNetworks> {
+  const maxFiles = options.maxFiles ?? MAX_CONFIG_FILES;
+  const maxSize = options.maxFileSize ?? MAX_CONFIG_FILE_SIZE;
+  const files = await confFiles(dir);
+  const networks: NetworkConfigList[] = [];
+  const skipped: SkippedFile[] = [];
+  const owners = new Map<string, string>();
+  for (const [i, file] of files.entries()) {
+    if (i >= maxFiles) {
+      skipped.push({
+        file,
+        reason:
+          `more than ${maxFiles} config files; only the first ${maxFiles} are considered`,
+        code: CNI_ERROR_CODES.invalidNetworkConfig,
+      });
+      continue;
+    }
+    try {
+      const info = await Deno.stat(file);
+      if (info.size > maxSize) {
+        skipped.push({
+          file,
+          reason: `${info.size} bytes is over the limit of ${maxSize}`,
+          code: CNI_ERROR_CODES.invalidNetworkConfig,
+        });
+        continue;
+      }
+      const list = await loadNetworkConfigList(file);
+      const problem = networkNameProblem(list.name);
+      if (problem) {
+        skipped.push({
+          file,
+          reason: problem,
+          code: CNI_ERROR_CODES.invalidNetworkConfig,
+        });
+        continue;
+      }
+      const owner = owners.get(list.name);
+      if (owner) {
+        skipped.push({
+          file,
+          reason: `duplicate of network "${list.name}" from ${basename(owner)}`,
+          code: CNI_ERROR_CODES.invalidNetworkConfig,
+        });
+        continue;
+      }
+      owners.set(list.name, file);
+      networks.push(list);
+    } catch (error) {
+      const e = toCniError(error);
+      skipped.push({
+        file,
+        reason: e.message.replace(`${file}: `, ""),
+        code: e.code,
+      });
+    }
+  }
+  return {
+    networks,
+    ...(networks[0] ? { defaultNetwork: networks[0] } : {}),
+    skipped,
+  };
+}
+
+/** The network of that name, if loaded. */
+export function findNetwork(
+  loaded: LoadedNetworks,
+  name: string,
+): NetworkConfigList | undefined {
+  return loaded.networks.find((n) => n.name === name);
+}
