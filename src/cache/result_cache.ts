@@ -20,8 +20,7 @@ import {
 } from "./atomic_write.ts";
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 
-/** libcni's default cache directory. */
-export const DEFAULT_CACHE_DIR = "/var/lib/cni";
+export { DEFAULT_CACHE_DIR } from "../spec/defaults.ts";
 
 /** Identifies one attachment in the cache. */
 export interface CacheKey {

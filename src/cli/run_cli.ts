@@ -15,30 +15,30 @@ import { COMMANDS, FLAGS, renderHelp } from "./help.ts";
 import { resolveSettings } from "./settings.ts";
 import type { CliIo, CommandContext, CommandOutput } from "./context.ts";
 import { UsageError } from "./usage_error.ts";
-import { runAdd } from "./commands/add.ts";
-import { runDel } from "./commands/del.ts";
-import { runHook } from "./commands/hook.ts";
-import {
-  runCheck,
-  runGc,
-  runNetworks,
-  runResult,
-  runStatus,
-  runVersion,
-} from "./commands/inspect.ts";
+import { VERSION } from "./version.ts";
+import { SUPPORTED_VERSIONS } from "../spec/version.ts";
 
-const RUNNERS: Record<string, (ctx: CommandContext) => Promise<CommandOutput>> =
-  {
-    add: runAdd,
-    del: runDel,
-    check: runCheck,
-    status: runStatus,
-    gc: runGc,
-    networks: runNetworks,
-    result: runResult,
-    version: runVersion,
-    hook: runHook,
-  };
+type Runner = (ctx: CommandContext) => Promise<CommandOutput>;
+
+// Each command is imported only when it runs: start-up is paid per pod.
+const RUNNERS: Record<string, () => Promise<Runner>> = {
+  add: async () => (await import("./commands/add.ts")).runAdd,
+  del: async () => (await import("./commands/del.ts")).runDel,
+  hook: async () => (await import("./commands/hook.ts")).runHook,
+  check: async () => (await import("./commands/inspect.ts")).runCheck,
+  status: async () => (await import("./commands/inspect.ts")).runStatus,
+  gc: async () => (await import("./commands/inspect.ts")).runGc,
+  networks: async () => (await import("./commands/inspect.ts")).runNetworks,
+  result: async () => (await import("./commands/inspect.ts")).runResult,
+  version: () => Promise.resolve(runVersion),
+};
+
+/** `cnishim version`. */
+function runVersion(): Promise<CommandOutput> {
+  return Promise.resolve({
+    stdout: { version: VERSION, cniVersions: SUPPORTED_VERSIONS },
+  });
+}
 
 /** Runs the command line; returns the exit status. */
 export async function runCli(
@@ -52,8 +52,8 @@ export async function runCli(
       io.stdout(renderHelp());
       return command || parsed.flags.get("help") ? 0 : 2;
     }
-    const run = RUNNERS[command];
-    if (!run) {
+    const load = RUNNERS[command];
+    if (!load) {
       throw new UsageError(
         `Unknown command "${command}": use one of ${
           COMMANDS.map((c) => c.name).join(", ")
@@ -61,6 +61,7 @@ export async function runCli(
       );
     }
     if (command === "version") return emit(io, await runVersion());
+    const run = await load();
     const settings = await resolveSettings(parsed, io.env);
     const logger = createLogger({
       level: settings.logLevel,

@@ -5,9 +5,11 @@
  * @module
  */
 import { isLogLevel, type LogLevel } from "../log/logger.ts";
-import { DEFAULT_BIN_DIR } from "../engine/engine_options.ts";
-import { DEFAULT_CACHE_DIR } from "../cache/result_cache.ts";
-import { DEFAULT_CONF_DIR } from "../runtime/runtime_options.ts";
+import {
+  DEFAULT_BIN_DIR,
+  DEFAULT_CACHE_DIR,
+  DEFAULT_CONF_DIR,
+} from "../spec/defaults.ts";
 import type { ParsedArgs } from "./flags.ts";
 import { UsageError } from "./usage_error.ts";
 

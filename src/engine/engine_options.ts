@@ -5,7 +5,7 @@
  * @module
  */
 import { type PluginExec, processExec } from "../invoke/exec_plugin.ts";
-import { DEFAULT_CACHE_DIR } from "../cache/result_cache.ts";
+import { DEFAULT_BIN_DIR, DEFAULT_CACHE_DIR } from "../spec/defaults.ts";
 
 /** Options shared by the engine verbs. */
 export interface EngineOptions {
@@ -55,8 +55,7 @@ export interface ResolvedEngineOptions {
   exec: PluginExec;
 }
 
-/** The default plugin directory. */
-export const DEFAULT_BIN_DIR = "/opt/cni/bin";
+export { DEFAULT_BIN_DIR };
 /** The default per-call timeout. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
 

@@ -33,7 +33,6 @@ export interface RuntimeOptions extends EngineOptions {
   logger?: Logger;
 }
 
-/** The default conf dir. */
-export const DEFAULT_CONF_DIR = "/etc/cni/net.d";
+export { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 /** The name of the built-in loopback network (go-cni's). */
 export const LOOPBACK_NETWORK = "cni-loopback";

@@ -1,10 +1,8 @@
 /**
- * The read-mostly commands: `check`, `status`, `gc`, `networks`, `result`,
- * `version`.
+ * The read-mostly commands: `check`, `status`, `gc`, `networks`, `result`.
  *
  * @module
  */
-import { SUPPORTED_VERSIONS } from "../../spec/version.ts";
 import { validateContainerId } from "../../spec/identifiers.ts";
 import { loadNetworks } from "../../config/load_networks.ts";
 import { getCachedAttachments } from "../../engine/get_cached_result.ts";
@@ -16,7 +14,6 @@ import {
   type CommandOutput,
   expectArgs,
 } from "../context.ts";
-import { VERSION } from "../version.ts";
 
 /** `cnishim check <container-id> <netns-path>`. */
 export async function runCheck(ctx: CommandContext): Promise<CommandOutput> {
@@ -89,11 +86,4 @@ export async function runResult(ctx: CommandContext): Promise<CommandOutput> {
       })),
     },
   };
-}
-
-/** `cnishim version`. */
-export function runVersion(): Promise<CommandOutput> {
-  return Promise.resolve({
-    stdout: { version: VERSION, cniVersions: SUPPORTED_VERSIONS },
-  });
 }

@@ -1,0 +1,606 @@
+// deno-lint-ignore-file no-console -- a script talks to its operator on the console
+/**
+ * `deno task bench`: what a pod pays for cnishim, always next to a floor
+ * measured in the same run (the machine is noisy; compare ratios).
+ *
+ * 1. start-up: `version` and `add` (trivial plugin) vs bare `deno run`
+ * 2. engine overhead: 3 trivial plugins through `add`+`del` vs run directly
+ * 3. real pod: bridge+host-local+portmap+tuning, ADD and DEL, vs direct (root)
+ * 4. multi-network pod: 3 networks, parallel vs --serial vs slowest single (root)
+ * 5. config dir scale: 200 files, time to the default network, cold and changed
+ * 6. concurrency: 50 pods by 50 concurrent invocations, throughput and errors
+ *
+ * Writes bench/results.json. `BENCH_RUNS` (default 30) sets repetitions.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { loadNetworks } from "../src/config/load_networks.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const DENO = Deno.execPath();
+const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 30);
+const IS_ROOT = Deno.uid() === 0;
+const PLUGINS = "/usr/lib/cni";
+const ENC = new TextEncoder();
+const tmp = await Deno.makeTempDir({ prefix: "cnishim-bench-" });
+// An empty shim config, so a node's /etc/cnishim/config.json cannot change the figures.
+const NO_CONFIG = join(tmp, "config.json");
+await Deno.writeTextFile(NO_CONFIG, "{}");
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  runs: RUNS,
+};
+const cleanups: (() => Promise<unknown>)[] = [];
+
+function stats(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return { median: round(q(0.5)), p95: round(q(0.95)), n: s.length };
+}
+const round = (x: number) => Math.round(x * 100) / 100;
+
+async function timeCmd(
+  cmd: string,
+  args: string[],
+  opts: { stdin?: string; env?: Record<string, string> } = {},
+) {
+  const t0 = performance.now();
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: opts.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    ...(opts.env ? { env: opts.env } : {}),
+  }).spawn();
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(ENC.encode(opts.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const ms = performance.now() - t0;
+  if (!out.success) {
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed: ${
+        new TextDecoder().decode(out.stdout)
+      }${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return { ms, stdout: new TextDecoder().decode(out.stdout) };
+}
+
+async function peakRss(
+  cmd: string,
+  args: string[],
+): Promise<number | undefined> {
+  try {
+    const out = await new Deno.Command("/usr/bin/time", {
+      args: ["-f", "%M", cmd, ...args],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    return Number(
+      new TextDecoder().decode(out.stderr).trim().split("\n").pop(),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+async function sample(n: number, fn: () => Promise<number>): Promise<number[]> {
+  await fn(); // warm the module cache
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) xs.push(await fn());
+  return xs;
+}
+
+// A trivial plugin: sh printing a fixed result.
+const trivialBin = join(tmp, "bin");
+await Deno.mkdir(trivialBin, { recursive: true });
+for (const name of ["t1", "t2", "t3", "loopback"]) {
+  await Deno.writeTextFile(
+    join(trivialBin, name),
+    '#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] && printf \'{"cniVersion":"1.0.0"}\'\nexit 0\n',
+  );
+  await Deno.chmod(join(trivialBin, name), 0o755);
+}
+const trivialConf = join(tmp, "conf-trivial");
+await Deno.mkdir(trivialConf);
+await Deno.writeTextFile(
+  join(trivialConf, "10-t.conflist"),
+  JSON.stringify({
+    cniVersion: "1.0.0",
+    name: "t",
+    plugins: [{ type: "t1" }, { type: "t2" }, { type: "t3" }],
+  }),
+);
+await Deno.writeTextFile(join(tmp, "empty.ts"), "");
+
+const artifacts: [string, string[]][] = [["source", [
+  DENO,
+  "run",
+  "-A",
+  join(ROOT, "src/main.ts"),
+]]];
+try {
+  await Deno.stat(join(ROOT, "dist/cnishim.js"));
+  artifacts.push(["bundle", [join(ROOT, "dist/cnishim.js")]]);
+} catch { /* not built */ }
+try {
+  for await (const e of Deno.readDir(join(ROOT, "dist"))) {
+    if (e.name.startsWith("cnishim-") && !e.name.endsWith(".deb")) {
+      artifacts.push([`binary ${e.name}`, [join(ROOT, "dist", e.name)]]);
+    }
+  }
+} catch { /* no dist yet */ }
+
+try {
+  // 1. start-up
+  const bare = stats(
+    await sample(
+      RUNS,
+      async () => (await timeCmd(DENO, ["run", join(tmp, "empty.ts")])).ms,
+    ),
+  );
+  const startup: Record<string, unknown> = {
+    "bare deno run": {
+      ...bare,
+      rssKb: await peakRss(DENO, ["run", join(tmp, "empty.ts")]),
+    },
+  };
+  const cli = (a: string[], extra: string[]) => [...a.slice(1), ...extra];
+  const flags = [
+    "--cni-bin-dir",
+    trivialBin,
+    "--cni-conf-dir",
+    trivialConf,
+    "--cni-cache-dir",
+    join(tmp, "cache-start"),
+    "--no-loopback",
+    "--config",
+    NO_CONFIG,
+  ];
+  for (const [name, a] of artifacts) {
+    const version = stats(
+      await sample(
+        RUNS,
+        async () => (await timeCmd(a[0]!, cli(a, ["version"]))).ms,
+      ),
+    );
+    let i = 0;
+    const add = stats(
+      await sample(RUNS, async () => {
+        const id = `s${i++}`;
+        const t = (await timeCmd(
+          a[0]!,
+          cli(a, ["add", id, "/proc/self/ns/net", ...flags]),
+        )).ms;
+        await timeCmd(a[0]!, cli(a, ["del", id, ...flags]));
+        return t;
+      }),
+    );
+    startup[name] = {
+      version,
+      add,
+      rssKb: await peakRss(a[0]!, cli(a, ["version"])),
+      versionOverBareMs: round(version.median - bare.median),
+    };
+  }
+  results.startup = startup;
+  console.log("\n1. start-up (ms)");
+  console.table(Object.fromEntries(
+    Object.entries(startup).map(([k, v]) => {
+      const o = v as Record<string, { median: number; p95: number } | number>;
+      return [k, {
+        median: (o.version as { median: number } | undefined)?.median ??
+          (v as { median: number }).median,
+        p95: (o.version as { p95: number } | undefined)?.p95 ??
+          (v as { p95: number }).p95,
+        "add median": (o.add as { median: number } | undefined)?.median ?? "",
+        "peak RSS KB": o.rssKb ?? "",
+      }];
+    }),
+  ));
+
+  // 2. engine overhead: the same three plugins, run directly, are the floor.
+  const direct = async (command: string, stdin: string) =>
+    (await timeCmd(join(trivialBin, command), [], {
+      stdin,
+      env: { CNI_COMMAND: "ADD" },
+    })).ms;
+  const floor = stats(
+    await sample(Math.max(RUNS, 20), async () => {
+      let t = 0;
+      for (const p of ["t1", "t2", "t3"]) {
+        t += await direct(
+          p,
+          JSON.stringify({ cniVersion: "1.0.0", name: "t", type: p }),
+        );
+      }
+      for (const p of ["t3", "t2", "t1"]) {
+        t += await direct(
+          p,
+          JSON.stringify({ cniVersion: "1.0.0", name: "t", type: p }),
+        );
+      }
+      return t;
+    }),
+  );
+  const src = artifacts.at(-1)!;
+  let j = 0;
+  const through = stats(
+    await sample(Math.max(RUNS, 20), async () => {
+      const id = `e${j++}`;
+      const a = (await timeCmd(
+        src[1][0]!,
+        cli(src[1], ["add", id, "/proc/self/ns/net", ...flags]),
+      )).ms;
+      const d =
+        (await timeCmd(src[1][0]!, cli(src[1], ["del", id, ...flags]))).ms;
+      return a + d;
+    }),
+  );
+  results.engineOverhead = {
+    artifact: src[0],
+    floor,
+    cnishim: through,
+    ratio: round(through.median / floor.median),
+    overheadMs: round(through.median - floor.median),
+    bareDenoMs: bare.median,
+  };
+  console.log(
+    `\n2. engine overhead (${
+      src[0]
+    }): 3 trivial plugins ADD+DEL directly ${floor.median} ms, through cnishim ${through.median} ms (x${
+      round(through.median / floor.median)
+    }, +${
+      round(through.median - floor.median)
+    } ms; bare deno start ${bare.median} ms x2)`,
+  );
+
+  // 3 and 4 need real namespaces.
+  if (IS_ROOT) await realPods(src);
+  else console.log("\n3./4. skipped: real pods need root");
+
+  // 5. config dir scale
+  const big = join(tmp, "conf-200");
+  await Deno.mkdir(big);
+  for (let i = 0; i < 200; i++) {
+    const name = join(big, `${String(i).padStart(3, "0")}-n.conflist`);
+    if (i % 3 === 0) await Deno.writeTextFile(name, "{ not json");
+    else if (i % 50 === 1) {
+      await Deno.writeTextFile(
+        name,
+        JSON.stringify({
+          cniVersion: "1.0.0",
+          name: `big${i}`,
+          pad: "x".repeat(1024 * 1024 - 200),
+          plugins: [{ type: "t1" }],
+        }),
+      );
+    } else {await Deno.writeTextFile(
+        name,
+        JSON.stringify({
+          cniVersion: "1.0.0",
+          name: `n${i}`,
+          plugins: [{ type: "t1" }, { type: "t2" }],
+        }),
+      );}
+  }
+  const scan = stats(
+    await sample(10, async () => {
+      const t0 = performance.now();
+      await loadNetworks(big);
+      return performance.now() - t0;
+    }),
+  );
+  await Deno.writeTextFile(
+    join(big, "150-n.conflist"),
+    JSON.stringify({
+      cniVersion: "1.0.0",
+      name: "changed",
+      plugins: [{ type: "t1" }],
+    }),
+  );
+  const t0 = performance.now();
+  await loadNetworks(big);
+  const changed = round(performance.now() - t0);
+  const cliScan = stats(
+    await sample(10, async () =>
+      (await timeCmd(
+        src[1][0]!,
+        cli(src[1], [
+          "networks",
+          "--cni-conf-dir",
+          big,
+          "--config",
+          NO_CONFIG,
+        ]),
+      )).ms),
+  );
+  results.configScale = {
+    files: 200,
+    inProcess: scan,
+    afterOneChangeMs: changed,
+    cliNetworks: cliScan,
+  };
+  console.log(
+    `\n5. config dir of 200 files: full scan in-process ${scan.median} ms (after one change ${changed} ms); 'cnishim networks' ${cliScan.median} ms`,
+  );
+
+  // 6. concurrency
+  const conc = join(tmp, "cache-conc");
+  const start = performance.now();
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 50 }, async (_, i) => {
+      await timeCmd(
+        src[1][0]!,
+        cli(src[1], [
+          "add",
+          `c${i}`,
+          "/proc/self/ns/net",
+          ...flags.slice(0, 4),
+          "--cni-cache-dir",
+          conc,
+          "--no-loopback",
+          "--config",
+          NO_CONFIG,
+        ]),
+      );
+      await timeCmd(
+        src[1][0]!,
+        cli(src[1], [
+          "del",
+          `c${i}`,
+          ...flags.slice(0, 4),
+          "--cni-cache-dir",
+          conc,
+          "--no-loopback",
+          "--config",
+          NO_CONFIG,
+        ]),
+      );
+    }),
+  );
+  const wall = performance.now() - start;
+  const errors = outcomes.filter((o) => o.status === "rejected").length;
+  results.concurrency = {
+    pods: 50,
+    wallMs: round(wall),
+    podsPerSecond: round(50 / (wall / 1000)),
+    errors,
+  };
+  console.log(
+    `\n6. 50 concurrent pods (trivial chain): ${round(wall)} ms, ${
+      round(50 / (wall / 1000))
+    } pods/s add+del, errors ${errors}`,
+  );
+} finally {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
+  await Deno.writeTextFile(
+    join(ROOT, "bench/results.json"),
+    JSON.stringify(results, null, 2) + "\n",
+  );
+  console.log("\nwrote bench/results.json");
+}
+
+async function sh(cmd: string, ...args: string[]) {
+  const out = await new Deno.Command(cmd, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return new TextDecoder().decode(out.stdout);
+}
+
+async function realPods(src: [string, string[]]) {
+  const cli = (extra: string[]) => [...src[1].slice(1), ...extra];
+  const ns = (i: number) => `cnishim-bench-${i}`;
+  const PODS = 20;
+  const conf = (name: string, bridge: string, subnet: string) => ({
+    cniVersion: "1.0.0",
+    name,
+    plugins: [
+      {
+        type: "bridge",
+        bridge,
+        isGateway: true,
+        ipMasq: false,
+        ipam: {
+          type: "host-local",
+          dataDir: join(tmp, "ipam"),
+          ranges: [[{ subnet }]],
+        },
+      },
+      { type: "portmap", capabilities: { portMappings: true } },
+      { type: "tuning", sysctl: { "net.core.somaxconn": "512" } },
+    ],
+  });
+  const confDir = join(tmp, "conf-real");
+  await Deno.mkdir(confDir);
+  const nets = [
+    conf("bench0", "cnbench0", "10.244.200.0/24"),
+    conf("bench1", "cnbench1", "10.244.201.0/24"),
+    conf("bench2", "cnbench2", "10.244.202.0/24"),
+  ];
+  for (const [i, n] of nets.entries()) {
+    await Deno.writeTextFile(
+      join(confDir, `${10 + i}-${n.name}.conflist`),
+      JSON.stringify(n),
+    );
+  }
+  cleanups.push(async () => {
+    for (const b of ["cnbench0", "cnbench1", "cnbench2"]) {
+      await sh("ip", "link", "del", b).catch(() => {});
+    }
+  });
+  for (let i = 0; i < PODS; i++) {
+    await sh("ip", "netns", "add", ns(i));
+    cleanups.push(() => sh("ip", "netns", "del", ns(i)));
+  }
+  const flags = [
+    "--cni-bin-dir",
+    PLUGINS,
+    "--cni-conf-dir",
+    confDir,
+    "--cni-cache-dir",
+    join(tmp, "cache-real"),
+    "--no-loopback",
+    "--config",
+    NO_CONFIG,
+  ];
+  // Floor: the same plugins, same stdin chain, run directly.
+  const run = async (
+    type: string,
+    command: string,
+    id: string,
+    netns: string,
+    ifName: string,
+    stdin: unknown,
+  ) =>
+    await timeCmd(join(PLUGINS, type), [], {
+      stdin: JSON.stringify(stdin),
+      env: {
+        CNI_COMMAND: command,
+        CNI_CONTAINERID: id,
+        CNI_NETNS: netns,
+        CNI_IFNAME: ifName,
+        CNI_PATH: PLUGINS,
+        PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+      },
+    });
+  const directPod = async (
+    net: typeof nets[number],
+    i: number,
+    ifName: string,
+  ) => {
+    const id = `direct${i}`;
+    let prev: unknown;
+    let add = 0;
+    for (const p of net.plugins) {
+      const r = await run(
+        p.type,
+        "ADD",
+        id,
+        `/var/run/netns/${ns(i)}`,
+        ifName,
+        {
+          ...p,
+          name: net.name,
+          cniVersion: net.cniVersion,
+          ...(prev ? { prevResult: prev } : {}),
+        },
+      );
+      add += r.ms;
+      prev = JSON.parse(r.stdout);
+    }
+    let del = 0;
+    for (const p of [...net.plugins].reverse()) {
+      del += (await run(p.type, "DEL", id, `/var/run/netns/${ns(i)}`, ifName, {
+        ...p,
+        name: net.name,
+        cniVersion: net.cniVersion,
+        prevResult: prev,
+      })).ms;
+    }
+    return { add, del };
+  };
+  const dAdd: number[] = [],
+    dDel: number[] = [],
+    cAdd: number[] = [],
+    cDel: number[] = [];
+  for (let i = 0; i < PODS; i++) {
+    const d = await directPod(nets[0]!, i, "eth0");
+    dAdd.push(d.add);
+    dDel.push(d.del);
+    cAdd.push(
+      (await timeCmd(
+        src[1][0]!,
+        cli(["add", `pod${i}`, `/var/run/netns/${ns(i)}`, ...flags]),
+      )).ms,
+    );
+    cDel.push(
+      (await timeCmd(
+        src[1][0]!,
+        cli(["del", `pod${i}`, `/var/run/netns/${ns(i)}`, ...flags]),
+      )).ms,
+    );
+  }
+  const realPod = {
+    pods: PODS,
+    directAdd: stats(dAdd),
+    directDel: stats(dDel),
+    cnishimAdd: stats(cAdd),
+    cnishimDel: stats(cDel),
+  };
+  results.realPod = {
+    ...realPod,
+    addRatio: round(realPod.cnishimAdd.median / realPod.directAdd.median),
+    delRatio: round(realPod.cnishimDel.median / realPod.directDel.median),
+  };
+  console.log(
+    `\n3. real pod (bridge+host-local, portmap, tuning; ${PODS} pods): ADD direct ${realPod.directAdd.median} ms, cnishim ${realPod.cnishimAdd.median} ms (x${
+      round(realPod.cnishimAdd.median / realPod.directAdd.median)
+    }); DEL direct ${realPod.directDel.median} ms, cnishim ${realPod.cnishimDel.median} ms (x${
+      round(realPod.cnishimDel.median / realPod.directDel.median)
+    })`,
+  );
+
+  // 4. three networks per pod: the slowest single network is the floor.
+  const ann = JSON.stringify({
+    "network.alpha.kubernetes.io/network": JSON.stringify([{
+      name: "bench1",
+      interface: "eth1",
+    }, { name: "bench2", interface: "eth2" }]),
+  });
+  const single: number[] = [], par: number[] = [], ser: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const n = `/var/run/netns/${ns(i)}`;
+    let slowest = 0;
+    for (const [k, net] of nets.entries()) {
+      slowest = Math.max(slowest, (await directPod(net, i, `eth${k}`)).add);
+    }
+    single.push(slowest);
+    par.push(
+      (await timeCmd(
+        src[1][0]!,
+        cli(["add", `m${i}`, n, "--annotations", ann, ...flags]),
+      )).ms,
+    );
+    await timeCmd(src[1][0]!, cli(["del", `m${i}`, n, ...flags]));
+    ser.push(
+      (await timeCmd(
+        src[1][0]!,
+        cli(["add", `m${i}`, n, "--annotations", ann, "--serial", ...flags]),
+      )).ms,
+    );
+    await timeCmd(src[1][0]!, cli(["del", `m${i}`, n, ...flags]));
+  }
+  const m = {
+    slowestSingleDirect: stats(single),
+    parallel: stats(par),
+    serial: stats(ser),
+  };
+  results.multiNetwork = {
+    ...m,
+    parallelOverSlowest: round(
+      m.parallel.median / m.slowestSingleDirect.median,
+    ),
+    serialOverSlowest: round(m.serial.median / m.slowestSingleDirect.median),
+  };
+  console.log(
+    `\n4. 3-network pod: slowest single network direct ${m.slowestSingleDirect.median} ms; cnishim parallel ${m.parallel.median} ms (x${
+      round(m.parallel.median / m.slowestSingleDirect.median)
+    }), serial ${m.serial.median} ms (x${
+      round(m.serial.median / m.slowestSingleDirect.median)
+    })`,
+  );
+}
