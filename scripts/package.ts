@@ -1,0 +1,261 @@
+// deno-lint-ignore-file no-console -- a script talks to its operator on the console
+/**
+ * `deno task package [--out-dir DIR]`: builds `cnishim_<version>_<arch>.deb`
+ * with Debian's own `dpkg-deb`.
+ *
+ * Contents: `/usr/bin/cnishim` (the compiled binary when `dist/` has one
+ * for this machine, else the bundle, which needs a `deno` executable on
+ * PATH — Debian ships none, so the package says so in its description
+ * instead of a `Depends` no archive can satisfy); `/etc/cnishim/config.json`
+ * (a conffile); example networks under `/usr/share/doc/cnishim/examples/`
+ * (never in `/etc/cni/net.d`: installing must not change a node's default
+ * network); the man page `cnishim.1`, rendered from the same tables as
+ * `--help`; plugin-mode names in `/usr/lib/cni` (Debian's plugin dir) as
+ * links to `/usr/bin/cnishim`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { buildVersion } from "./_version.ts";
+import { COMMANDS, FLAGS } from "../src/cli/help.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const i = Deno.args.indexOf("--out-dir");
+const dist = i === -1 ? join(root, "dist") : Deno.args[i + 1]!;
+const PLUGIN_NAMES = [
+  "dockin-cni",
+  "cnishim-multinet",
+  "dockin-ipam",
+  "cnishim-static",
+];
+
+async function sh(
+  cmd: string,
+  args: string[],
+  stdin?: Uint8Array,
+): Promise<Uint8Array> {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin) {
+    const w = child.stdin.getWriter();
+    await w.write(stdin);
+    await w.close();
+  }
+  const out = await child.output();
+  if (!out.success) {
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed: ${
+        new TextDecoder().decode(out.stderr)
+      }`,
+    );
+  }
+  return out.stdout;
+}
+
+/** Troff for cnishim(1), from the tables `--help` uses. */
+export function renderManPage(version: string): string {
+  const esc = (s: string) =>
+    s.replace(/\\/g, "\\e").replace(/-/g, "\\-").replace(/^\./gm, "\\&.")
+      .replace(/^'/gm, "\\&'");
+  return [
+    `.TH CNISHIM 1 "" "cnishim ${esc(version)}" "User Commands"`,
+    ".SH NAME",
+    "cnishim \\- the CNI front end a container runtime runs per pod sandbox",
+    ".SH SYNOPSIS",
+    ".B cnishim",
+    ".I command",
+    "[\\fIarguments\\fR] [\\fIflags\\fR]",
+    ".SH DESCRIPTION",
+    "cnishim loads the CNI network configs of a directory, runs each network's plugin chain for a pod",
+    "(ADD in order, CHECK, DEL in reverse) and caches every result in libcni's format, so that DEL is",
+    "idempotent and works after the config changed or the network namespace is gone.",
+    "Output is JSON on stdout (a CNI error object on failure); messages go to stderr.",
+    ".SH COMMANDS",
+    ...COMMANDS.flatMap((
+      c,
+    ) => [
+      ".TP",
+      `.B ${esc(c.name)}${c.args ? ` ${esc(c.args)}` : ""}`,
+      esc(c.summary),
+    ]),
+    ".SH OPTIONS",
+    "Flags may stand before or after the command. Precedence: flag, then the environment variable",
+    "CNISHIM_<FLAG> (upper case, dashes as underscores), then the config file, then the default.",
+    ...FLAGS.flatMap((
+      f,
+    ) => [
+      ".TP",
+      `.B \\-\\-${esc(f.name)}${f.value ? ` \\fI${esc(f.value)}\\fR` : ""}`,
+      esc(f.help),
+    ]),
+    ".SH EXIT STATUS",
+    "0 on success, 1 for a CNI error (its code is in the error object), 2 for a usage error.",
+    ".SH FILES",
+    ".TP",
+    ".I /etc/cnishim/config.json",
+    "the shim's settings (keys as the long flags)",
+    ".TP",
+    ".I /etc/cni/net.d",
+    "network configs (.conf, .conflist, .json), the first valid one being the default network",
+    ".TP",
+    ".I /var/lib/cni/results",
+    "the result cache, shared with libcni",
+    ".SH SEE ALSO",
+    "The CNI specification; /usr/share/doc/cnishim/examples/ for an example network.",
+    "",
+  ].join("\n");
+}
+
+const version = await buildVersion();
+const debVersion = version.replace(/[^A-Za-z0-9.+~]/g, ".");
+const arch = new TextDecoder().decode(
+  await sh("dpkg", ["--print-architecture"]),
+).trim();
+const target = `${
+  Deno.build.arch === "aarch64" ? "aarch64" : "x86_64"
+}-unknown-linux-gnu`;
+
+// The binary for this machine if compile built one, else the bundle.
+let payload: { path: string; isBundle: boolean } | undefined;
+try {
+  for await (const e of Deno.readDir(dist)) {
+    if (e.name.startsWith("cnishim-") && e.name.endsWith(target)) {
+      payload = { path: join(dist, e.name), isBundle: false };
+    }
+  }
+} catch { /* no dist yet */ }
+if (!payload) {
+  const bundle = join(dist, "cnishim.js");
+  const built = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(root, "scripts/compile.ts"),
+      "--bundle-only",
+      "--out-dir",
+      dist,
+    ],
+  }).output();
+  if (!built.success) {
+    throw new Error(
+      `cannot build the bundle: ${new TextDecoder().decode(built.stderr)}`,
+    );
+  }
+  payload = { path: bundle, isBundle: true };
+}
+
+const stage = await Deno.makeTempDir({ prefix: "cnishim-deb-" });
+await Deno.chmod(stage, 0o755);
+try {
+  const put = async (rel: string, data: string | Uint8Array, mode = 0o644) => {
+    const path = join(stage, rel);
+    await Deno.mkdir(join(path, ".."), { recursive: true, mode: 0o755 });
+    if (typeof data === "string") await Deno.writeTextFile(path, data);
+    else await Deno.writeFile(path, data);
+    await Deno.chmod(path, mode);
+  };
+  const gz = async (data: string) =>
+    await sh("gzip", ["-9n"], new TextEncoder().encode(data));
+  const doc = "usr/share/doc/cnishim";
+  if (payload.isBundle) {
+    await put(
+      "usr/lib/cnishim/cnishim.js",
+      await Deno.readFile(payload.path),
+      0o755,
+    );
+    // `env -S` is how the bundle's shebang carries deno's permission flags.
+    await put(
+      "usr/share/lintian/overrides/cnishim",
+      "# env -S passes deno run its permission flags\n" +
+        "cnishim: unusual-interpreter -S [usr/lib/cnishim/cnishim.js]\n",
+    );
+    await Deno.mkdir(join(stage, "usr/bin"), { recursive: true });
+    await Deno.symlink(
+      "../lib/cnishim/cnishim.js",
+      join(stage, "usr/bin/cnishim"),
+    );
+  } else {
+    await put("usr/bin/cnishim", await Deno.readFile(payload.path), 0o755);
+  }
+  await Deno.mkdir(join(stage, "usr/lib/cni"), { recursive: true });
+  for (const name of PLUGIN_NAMES) {
+    await Deno.symlink("../../bin/cnishim", join(stage, "usr/lib/cni", name));
+  }
+  await put(
+    "etc/cnishim/config.json",
+    await Deno.readTextFile(join(root, "conf/config.json")),
+  );
+  for await (const e of Deno.readDir(join(root, "conf/net.d"))) {
+    await put(
+      `${doc}/examples/${e.name}`,
+      await Deno.readTextFile(join(root, "conf/net.d", e.name)),
+    );
+  }
+  await put(
+    "usr/share/man/man1/cnishim.1.gz",
+    await gz(renderManPage(version)),
+  );
+  await put(
+    `${doc}/changelog.gz`,
+    await gz(
+      `cnishim (${debVersion}) unstable; urgency=medium\n\n  * Build of ${version}.\n\n -- cnishim developers <cnishim@users.noreply.github.com>  ${
+        new Date().toUTCString().replace(/GMT$/, "+0000")
+      }\n`,
+    ),
+  );
+  await put(
+    `${doc}/copyright`,
+    [
+      "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/",
+      "Upstream-Name: cnishim",
+      "",
+      "Files: *",
+      "Copyright: 2026 cnishim developers",
+      "License: Apache-2.0",
+      " On Debian systems, the full text of the Apache License 2.0 is in",
+      " /usr/share/common-licenses/Apache-2.0.",
+      "",
+    ].join("\n"),
+  );
+  const size = Number(
+    new TextDecoder().decode(await sh("du", ["-sk", "--exclude=DEBIAN", stage]))
+      .split("\t")[0],
+  );
+  await put("DEBIAN/conffiles", "/etc/cnishim/config.json\n");
+  await put(
+    "DEBIAN/control",
+    [
+      "Package: cnishim",
+      `Version: ${debVersion}`,
+      `Architecture: ${arch}`,
+      "Maintainer: cnishim developers <cnishim@users.noreply.github.com>",
+      `Installed-Size: ${size}`,
+      "Recommends: containernetworking-plugins",
+      "Section: net",
+      "Priority: optional",
+      "Homepage: https://github.com/cnishim/cnishim",
+      "Description: CNI front end for container runtimes",
+      " cnishim runs the CNI plugin chains of a pod sandbox for a container",
+      " runtime (command line, OCI hook, or warm server), with libcni's result",
+      " cache, rollback of failed setups and cache-driven teardown.",
+      ...(payload.isBundle
+        ? [
+          " .",
+          " This build is the bundled script: it needs a deno 2.9 executable",
+          " on PATH (Debian has no deno package; install it from npm).",
+        ]
+        : []),
+      "",
+    ].join("\n"),
+  );
+  await Deno.mkdir(dist, { recursive: true });
+  const deb = join(dist, `cnishim_${debVersion}_${arch}.deb`);
+  await sh("dpkg-deb", ["--root-owner-group", "-Zxz", "--build", stage, deb]);
+  console.log(deb);
+} finally {
+  await Deno.remove(stage, { recursive: true });
+}
