@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirName, joinPath } from "../spec/posix_path.ts";
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 
 const ENCODER = new TextEncoder();
@@ -44,9 +44,9 @@ export async function writeFileAtomic(
   path: string,
   text: string,
 ): Promise<void> {
-  const dir = dirname(path);
+  const dir = dirName(path);
   await ensurePrivateDir(dir);
-  const tmp = join(
+  const tmp = joinPath(
     dir,
     `.${path.slice(dir.length + 1)}.${crypto.randomUUID()}.tmp`,
   );

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { joinPath } from "../spec/posix_path.ts";
 import { ensurePrivateDir } from "./atomic_write.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
@@ -51,11 +51,11 @@ export async function lockContainer(
   containerId: string,
 ): Promise<HeldLock> {
   validateContainerId(containerId);
-  const dir = join(cacheDir, "locks");
+  const dir = joinPath(cacheDir, "locks");
   await ensurePrivateDir(dir);
-  const gc = await lockFile(join(dir, "gc.lock"), false);
+  const gc = await lockFile(joinPath(dir, "gc.lock"), false);
   try {
-    const own = await lockFile(join(dir, `${containerId}.lock`), true);
+    const own = await lockFile(joinPath(dir, `${containerId}.lock`), true);
     const release = async () => {
       await own.release();
       await gc.release();
@@ -69,7 +69,7 @@ export async function lockContainer(
 
 /** Takes the GC lock exclusively: no ADD or DEL runs while it is held. */
 export async function lockForGc(cacheDir: string): Promise<HeldLock> {
-  const dir = join(cacheDir, "locks");
+  const dir = joinPath(cacheDir, "locks");
   await ensurePrivateDir(dir);
-  return await lockFile(join(dir, "gc.lock"), true);
+  return await lockFile(joinPath(dir, "gc.lock"), true);
 }

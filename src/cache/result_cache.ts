@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { joinPath } from "../spec/posix_path.ts";
 import {
   type CacheEntry,
   cacheFileName,
@@ -34,7 +34,7 @@ export interface CacheKey {
 
 /** The path of an attachment's cache file. */
 export function cacheFilePath(cacheDir: string, key: CacheKey): string {
-  return join(
+  return joinPath(
     cacheDir,
     "results",
     cacheFileName(key.networkName, key.containerId, key.ifName),
@@ -93,9 +93,9 @@ export async function quarantineCacheEntry(
   key: CacheKey,
 ): Promise<string> {
   const from = cacheFilePath(cacheDir, key);
-  const dir = join(cacheDir, "quarantine");
+  const dir = joinPath(cacheDir, "quarantine");
   await ensurePrivateDir(dir);
-  const to = join(dir, `${from.split("/").pop()}.${Date.now()}`);
+  const to = joinPath(dir, `${from.split("/").pop()}.${Date.now()}`);
   try {
     await Deno.rename(from, to);
   } catch (error) {
@@ -114,7 +114,7 @@ export async function listCacheEntries(
   cacheDir: string,
   containerId?: string,
 ): Promise<CacheEntry[]> {
-  const dir = join(cacheDir, "results");
+  const dir = joinPath(cacheDir, "results");
   const names: string[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
@@ -132,7 +132,7 @@ export async function listCacheEntries(
   for (const name of names) {
     if (containerId && !name.includes(`-${containerId}-`)) continue;
     try {
-      const text = await readPrivateFile(join(dir, name));
+      const text = await readPrivateFile(joinPath(dir, name));
       if (text === undefined) continue;
       const decoded = decodeCacheFile(text);
       if (decoded.kind !== "entry") continue;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { extname, join } from "node:path";
+import { extName, joinPath } from "../spec/posix_path.ts";
 
 /** The extensions runtimes load. */
 export const CONFIG_EXTENSIONS: readonly string[] = [
@@ -31,11 +31,13 @@ export async function confFiles(
   const names: string[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
-      if (e.isDirectory || !extensions.includes(extname(e.name) || e.name)) {
+      if (e.isDirectory || !extensions.includes(extName(e.name) || e.name)) {
         continue;
       }
       if (e.isSymlink) {
-        const info = await Deno.stat(join(dir, e.name)).catch(() => undefined);
+        const info = await Deno.stat(joinPath(dir, e.name)).catch(() =>
+          undefined
+        );
         if (!info?.isFile) continue;
       }
       names.push(e.name);
@@ -46,6 +48,6 @@ export async function confFiles(
   }
   // Byte-wise, not locale order: "10-a" sorts before "9-b".
   return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((n) =>
-    join(dir, n)
+    joinPath(dir, n)
   );
 }

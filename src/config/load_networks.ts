@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { basename } from "node:path";
+import { baseName } from "../spec/posix_path.ts";
 import { CNI_ERROR_CODES, toCniError } from "../spec/errors.ts";
 import type { NetworkConfigList } from "../spec/types.ts";
 import { confFiles } from "./conf_files.ts";
@@ -127,7 +127,7 @@ export async function loadNetworks(
       if (owner) {
         skipped.push({
           file,
-          reason: `duplicate of network "${list.name}" from ${basename(owner)}`,
+          reason: `duplicate of network "${list.name}" from ${baseName(owner)}`,
           code: CNI_ERROR_CODES.invalidNetworkConfig,
         });
         continue;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { joinPath } from "../spec/posix_path.ts";
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import { validatePluginType } from "../spec/identifiers.ts";
 
@@ -29,7 +29,7 @@ export async function findPlugin(
   for (const dir of binDirs) {
     // A relative bin dir would make the lookup depend on the caller's cwd.
     if (!dir.startsWith("/")) continue;
-    const candidate = join(dir, type);
+    const candidate = joinPath(dir, type);
     try {
       if ((await Deno.stat(candidate)).isFile) return candidate;
     } catch {

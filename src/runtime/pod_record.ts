@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { joinPath } from "../spec/posix_path.ts";
 import {
   readPrivateFile,
   removeFile,
@@ -31,7 +31,7 @@ export interface PodRecord {
 }
 
 function recordPath(cacheDir: string, containerId: string): string {
-  return join(cacheDir, "cnishim", "pods", `${containerId}.json`);
+  return joinPath(cacheDir, "cnishim", "pods", `${containerId}.json`);
 }
 
 /** Writes the record atomically. */
@@ -73,7 +73,7 @@ export async function removePodRecord(
 export async function listPodRecords(cacheDir: string): Promise<string[]> {
   const ids: string[] = [];
   try {
-    for await (const e of Deno.readDir(join(cacheDir, "cnishim", "pods"))) {
+    for await (const e of Deno.readDir(joinPath(cacheDir, "cnishim", "pods"))) {
       if (e.isFile && e.name.endsWith(".json")) ids.push(e.name.slice(0, -5));
     }
   } catch {
