@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { validateIfName } from "../../spec/identifiers.ts";
 import { setup } from "../../runtime/setup.ts";
 import {
   type CommandContext,
@@ -56,6 +57,7 @@ export async function addPod(
   flags: PodInputFlags,
   output: "json" | "cni" = "json",
 ): Promise<CommandOutput> {
+  if (flags.ifName !== undefined) validateIfName(flags.ifName);
   const inputs = buildPodInputs(containerId, flags);
   const result = await setup(containerId, netns, {
     ...ctx.runtime,
