@@ -20,7 +20,7 @@ export interface FakeCall {
   command: string;
   /** The decoded stdin. */
   stdin: JsonObject;
-  /** `CNI_*`, `PATH` and `HOME` as the plugin saw them. */
+  /** The environment as the plugin saw it. */
   env: Record<string, string>;
 }
 
