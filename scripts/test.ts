@@ -64,26 +64,75 @@ if (!args.includes("--no-gates")) {
 await installRealParts();
 
 // Deno prints "ok | 40 passed (12 steps) | 0 failed | 2 ignored"; the plain
-// "N passed, N failed" line below is what CI's summary reader understands.
-const child = new Deno.Command(deno, {
-  args: ["test", "-A", "--parallel", ...args.filter((a) => a !== "--no-gates")],
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-let summary = "";
-const decoder = new TextDecoder();
-for await (const chunk of child.stdout) {
-  const text = decoder.decode(chunk, { stream: true });
-  await Deno.stdout.write(chunk);
-  summary = (summary + text).slice(-4096);
-}
-const status = await child.status;
-// deno-lint-ignore no-control-regex
-const plain = summary.replace(/\x1b\[[0-9;]*m/g, "");
-const m = plain.match(/(\d+) passed[^|]*\| (\d+) failed(?: \| (\d+) ignored)?/);
-if (m) {
-  console.log(
-    `tests: ${m[1]} passed, ${m[2]} failed${m[3] ? `, ${m[3]} skipped` : ""}`,
+// "N passed, N failed" line at the end is what CI's summary reader takes.
+const totals = { passed: 0, failed: 0, ignored: 0 };
+
+async function denoTest(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<number> {
+  const child = new Deno.Command(deno, {
+    args: ["test", "-A", "--parallel", ...argv],
+    env,
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let tail = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    await Deno.stdout.write(chunk);
+    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
+  }
+  const status = await child.status;
+  // deno-lint-ignore no-control-regex
+  const plain = tail.replace(/\x1b\[[0-9;]*m/g, "");
+  const m = plain.match(
+    /(\d+) passed[^|]*\| (\d+) failed(?: \| (\d+) ignored)?/,
   );
+  if (m) {
+    totals.passed += Number(m[1]);
+    totals.failed += Number(m[2]);
+    totals.ignored += Number(m[3] ?? 0);
+  } else if (!status.success) {
+    totals.failed += 1;
+  }
+  return status.code;
 }
-Deno.exit(status.code);
+
+const testArgs = args.filter((a) => a !== "--no-gates" && a !== "--artifacts");
+let code = await denoTest(testArgs);
+
+// The bundle runtimes install must pass the same command-line and
+// end-to-end suites as the source (always in CI, else with --artifacts).
+if (
+  code === 0 && (Deno.env.get("CI") === "true" || args.includes("--artifacts"))
+) {
+  const out = await Deno.makeTempDir({ prefix: "cnishim-artifact-" });
+  try {
+    await run(deno, [
+      "run",
+      "-A",
+      "scripts/compile.ts",
+      "--bundle-only",
+      "--out-dir",
+      out,
+    ]);
+    const bundle = `${out}/cnishim.js`;
+    console.error(`\n== the same suites against the bundle ${bundle}`);
+    const path = `${deno.slice(0, deno.lastIndexOf("/"))}:${
+      Deno.env.get("PATH") ?? "/usr/bin:/bin"
+    }`;
+    code = await denoTest(["tests/cli", "tests/e2e"], {
+      CNISHIM_ARTIFACT: bundle,
+      PATH: path,
+    });
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+}
+console.log(
+  `tests: ${totals.passed} passed, ${totals.failed} failed${
+    totals.ignored ? `, ${totals.ignored} skipped` : ""
+  }`,
+);
+Deno.exit(code);

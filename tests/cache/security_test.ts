@@ -2,7 +2,7 @@ import { equal, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { addNetworkList } from "../../src/engine/add_network_list.ts";
 import { delNetworkList } from "../../src/engine/del_network_list.ts";
-import { CniError } from "../../src/spec/errors.ts";
+import type { CniError } from "../../src/spec/errors.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 import { makeList } from "../_helpers/lists.ts";
 

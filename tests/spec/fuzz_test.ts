@@ -68,6 +68,7 @@ Deno.test("parseNetworkConfigList() throws only CniErrors on any input", async (
 Deno.test("parseCniArgs() throws only CniErrors and round-trips what it accepts", () => {
   const pair = fc.tuple(
     fc.stringMatching(/^[A-Za-z0-9_.-]{1,8}$/),
+    // deno-lint-ignore no-control-regex -- values must exclude control characters
     fc.stringMatching(/^[^;=\x00-\x1f]{0,8}$/),
   );
   fc.assert(
