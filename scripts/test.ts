@@ -100,7 +100,10 @@ async function denoTest(
 }
 
 const testArgs = args.filter((a) => a !== "--no-gates" && a !== "--artifacts");
-let code = await denoTest(testArgs);
+// JSDoc examples are tests too (std's practice): they run with --doc.
+let code = await denoTest(
+  testArgs.length ? testArgs : ["--doc", "tests/", "src/", "mod.ts"],
+);
 
 // The bundle runtimes install must pass the same command-line and
 // end-to-end suites as the source (always in CI, else with --artifacts).
