@@ -120,8 +120,10 @@ function report(io: CliIo, error: unknown): number {
       "\n",
   );
   io.stderr(`cnishim: ${e.message} (CNI error code ${e.code})\n`);
+  // A plugin's own 999 (skel's generic code) is not a bug of the shim.
   if (
-    e.code === CNI_ERROR_CODES.internal && error instanceof Error && error.stack
+    e.code === CNI_ERROR_CODES.internal && !(error instanceof CniError) &&
+    error instanceof Error && error.stack
   ) {
     io.stderr(`${error.stack}\n`);
   }

@@ -61,7 +61,8 @@ export async function gc(
     .filter((e) => kept.has(e.containerId))
     .map((e) => ({ containerID: e.containerId, ifname: e.ifName }));
   if ((options.networkPlugin ?? "cni") === "cni") {
-    const loaded = await loadNetworks(options.confDir ?? DEFAULT_CONF_DIR);
+    const loaded = await (options.networks?.() ??
+      loadNetworks(options.confDir ?? DEFAULT_CONF_DIR));
     for (const list of loaded.networks) {
       const mine = entries
         .filter((e) => kept.has(e.containerId) && e.networkName === list.name)

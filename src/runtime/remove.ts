@@ -89,7 +89,8 @@ export async function teardown(
       const list = await cachedList(entry).catch(async (error) => {
         // The cached config is unreadable: fall back to today's of that name.
         current ??= new Map(
-          (await loadNetworks(options.confDir ?? DEFAULT_CONF_DIR)).networks
+          (await (options.networks?.() ??
+            loadNetworks(options.confDir ?? DEFAULT_CONF_DIR))).networks
             .map((n) => [n.name, n]),
         );
         const found = current.get(entry.networkName);

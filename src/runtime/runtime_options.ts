@@ -6,6 +6,7 @@
  */
 import type { EngineOptions } from "../engine/engine_options.ts";
 import type { Logger } from "../log/logger.ts";
+import type { LoadedNetworks } from "../config/load_networks.ts";
 
 /** Options of every pod verb. */
 export interface RuntimeOptions extends EngineOptions {
@@ -31,6 +32,12 @@ export interface RuntimeOptions extends EngineOptions {
   serial?: boolean;
   /** Where progress and warnings go. @default {silent} */
   logger?: Logger;
+  /**
+   * Supplies the networks of `confDir` instead of a fresh scan per call:
+   * `cnishim serve` passes the set it keeps warm.
+   * @default {a scan of confDir with loadNetworks}
+   */
+  networks?: () => Promise<LoadedNetworks>;
 }
 
 export { DEFAULT_CONF_DIR } from "../spec/defaults.ts";

@@ -189,7 +189,7 @@ async function planNetworks(
   }
   if ((options.networkPlugin ?? "cni") !== "cni") return plan;
   const dir = options.confDir ?? DEFAULT_CONF_DIR;
-  const loaded = await loadNetworks(dir);
+  const loaded = await (options.networks?.() ?? loadNetworks(dir));
   const extras = options.extraNetworks ?? [];
   const byName = new Map(loaded.networks.map((n) => [n.name, n]));
   for (const extra of extras) {

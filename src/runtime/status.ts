@@ -50,7 +50,7 @@ export async function status(
     };
   }
   const dir = options.confDir ?? DEFAULT_CONF_DIR;
-  const loaded = await loadNetworks(dir);
+  const loaded = await (options.networks?.() ?? loadNetworks(dir));
   const report: StatusReport = {
     ready: false,
     reasons,

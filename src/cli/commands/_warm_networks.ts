@@ -1,0 +1,351 @@
+/**
+ * The conf dir kept warm for `cnishim serve`: each file is parsed once and
+ * kept by (path, mtime, size, inode; ctime too), read again only when one
+ * of them changes. The dir is rescanned every 5 s (iSulad's seed) and soon
+ * after a watch on it reports a file created, written, renamed or removed
+ * (the events containerd misses); the dir may be removed and created again.
+ * A rescan that finds no valid network keeps the last good set (iSulad),
+ * so deleting every file never makes a serving node not ready.
+ *
+ * The scan applies the rules of `loadNetworks` in the same order with the
+ * same messages, so that a warm set equals a cold scan of the same files.
+ *
+ * @module
+ */
+import { CNI_ERROR_CODES, toCniError } from "../../spec/errors.ts";
+import { baseName, dirName } from "../../spec/posix_path.ts";
+import type { NetworkConfigList } from "../../spec/types.ts";
+import { confFiles } from "../../config/conf_files.ts";
+import {
+  type LoadedNetworks,
+  MAX_CONFIG_FILES,
+  networkNameProblem,
+  type SkippedFile,
+} from "../../config/load_networks.ts";
+import {
+  loadNetworkConfigList,
+  MAX_CONFIG_FILE_SIZE,
+} from "../../config/parse_network_config.ts";
+import { type Logger, SILENT_LOGGER } from "../../log/logger.ts";
+
+/** Options of {@link WarmNetworks}. */
+export interface WarmNetworksOptions {
+  /** The periodic rescan. @default {5000} */
+  rescanMs?: number;
+  /** How long a burst of watch events settles before the rescan. @default {100} */
+  settleMs?: number;
+  /** Where reloads and kept sets are reported. @default {silent} */
+  logger?: Logger;
+  /** Files considered at most. @default {200} */
+  maxFiles?: number;
+  /** Largest file accepted. @default {1048576} */
+  maxFileSize?: number;
+}
+
+/** Counters, for operators and tests. */
+export interface WarmNetworksStats {
+  /** Rescans completed. */
+  scans: number;
+  /** Config files read and parsed (cache misses). */
+  reads: number;
+  /** True when the last rescan found nothing valid and the last good set was kept. */
+  keptLastGood: boolean;
+}
+
+interface CachedFile {
+  key: string;
+  outcome: { list: NetworkConfigList } | { error: unknown };
+}
+
+// A file changed this recently may change again within the clock's
+// resolution with the same size: never trust the cache for it (git's
+// "racily clean" rule); it is read again at the next rescan.
+const RACY_MS = 2000;
+
+/** The warm set of networks of one conf dir. */
+export class WarmNetworks implements AsyncDisposable {
+  /** The conf dir. */
+  readonly dir: string;
+  /** Counters. */
+  readonly stats: WarmNetworksStats = {
+    scans: 0,
+    reads: 0,
+    keptLastGood: false,
+  };
+  #options: WarmNetworksOptions;
+  #log: Logger;
+  #current: LoadedNetworks = { networks: [], skipped: [] };
+  #files = new Map<string, CachedFile>();
+  #scanning: Promise<void> | undefined;
+  #dirty = false;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #settle: ReturnType<typeof setTimeout> | undefined;
+  #watchers = new Map<
+    string,
+    { watcher: Deno.FsWatcher; ino: number | null; done: Promise<void> }
+  >();
+  #closed = false;
+
+  /** Makes the warm set of `dir`; {@link start} loads and watches it. */
+  constructor(dir: string, options: WarmNetworksOptions = {}) {
+    this.dir = dir;
+    this.#options = options;
+    this.#log = options.logger ?? SILENT_LOGGER;
+  }
+
+  /** Loads the dir, starts watching it and the periodic rescan. */
+  async start(): Promise<void> {
+    await this.#ensureWatches();
+    await this.rescan();
+    this.#timer = setInterval(
+      () => void this.#refresh(),
+      this.#options.rescanMs ?? 5000,
+    );
+  }
+
+  /** The networks loaded, after any rescan under way. */
+  async get(): Promise<LoadedNetworks> {
+    if (this.#scanning) await this.#scanning;
+    return this.#current;
+  }
+
+  /** Rescans now; resolves once a scan started after this call is done. */
+  rescan(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#dirty = true;
+    // The loop awaits before it can finish, so it clears #scanning after
+    // this assignment, never before.
+    this.#scanning ??= this.#loop();
+    return this.#scanning;
+  }
+
+  /** Stops watching and rescanning. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    clearTimeout(this.#settle);
+    const all = [...this.#watchers.values()];
+    this.#watchers.clear();
+    for (const w of all) w.watcher.close();
+    await Promise.all(all.map((w) => w.done));
+    if (this.#scanning) await this.#scanning;
+  }
+
+  /** Same as {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      while (this.#dirty && !this.#closed) {
+        this.#dirty = false;
+        try {
+          await this.#scanOnce();
+        } catch (error) {
+          this.#log.error("rescan of the conf dir failed; keeping the set", {
+            confDir: this.dir,
+            error: (error as Error).message,
+          });
+        }
+      }
+    } finally {
+      this.#scanning = undefined;
+    }
+  }
+
+  // The rules of loadNetworks, with a cache in front of the parse.
+  async #scanOnce(): Promise<void> {
+    const maxFiles = this.#options.maxFiles ?? MAX_CONFIG_FILES;
+    const maxSize = this.#options.maxFileSize ?? MAX_CONFIG_FILE_SIZE;
+    const now = Date.now();
+    const files = await confFiles(this.dir);
+    const networks: NetworkConfigList[] = [];
+    const skipped: SkippedFile[] = [];
+    const owners = new Map<string, string>();
+    const seen = new Set<string>();
+    for (const [i, file] of files.entries()) {
+      if (i >= maxFiles) {
+        skipped.push({
+          file,
+          reason:
+            `more than ${maxFiles} config files; only the first ${maxFiles} are considered`,
+          code: CNI_ERROR_CODES.invalidNetworkConfig,
+        });
+        continue;
+      }
+      seen.add(file);
+      try {
+        const info = await Deno.stat(file);
+        if (info.size > maxSize) {
+          skipped.push({
+            file,
+            reason: `${info.size} bytes is over the limit of ${maxSize}`,
+            code: CNI_ERROR_CODES.invalidNetworkConfig,
+          });
+          continue;
+        }
+        const list = await this.#load(file, info, now);
+        const problem = networkNameProblem(list.name);
+        if (problem) {
+          skipped.push({
+            file,
+            reason: problem,
+            code: CNI_ERROR_CODES.invalidNetworkConfig,
+          });
+          continue;
+        }
+        const owner = owners.get(list.name);
+        if (owner) {
+          skipped.push({
+            file,
+            reason: `duplicate of network "${list.name}" from ${
+              baseName(owner)
+            }`,
+            code: CNI_ERROR_CODES.invalidNetworkConfig,
+          });
+          continue;
+        }
+        owners.set(list.name, file);
+        networks.push(list);
+      } catch (error) {
+        const e = toCniError(error);
+        skipped.push({
+          file,
+          reason: e.message.replace(`${file}: `, ""),
+          code: e.code,
+        });
+      }
+    }
+    for (const path of this.#files.keys()) {
+      if (!seen.has(path)) this.#files.delete(path);
+    }
+    this.stats.scans++;
+    const loaded: LoadedNetworks = {
+      networks,
+      ...(networks[0] ? { defaultNetwork: networks[0] } : {}),
+      skipped,
+    };
+    if (networks.length === 0 && this.#current.networks.length > 0) {
+      if (!this.stats.keptLastGood) {
+        this.#log.warn(
+          "no valid network config in the conf dir; keeping the last good set",
+          {
+            confDir: this.dir,
+            kept: this.#current.networks.map((n) => n.name),
+            skipped: skipped.map((s) => `${baseName(s.file)}: ${s.reason}`),
+          },
+        );
+      }
+      this.stats.keptLastGood = true;
+      return;
+    }
+    this.stats.keptLastGood = false;
+    if (describe(loaded) !== describe(this.#current)) {
+      this.#log.info("networks loaded", {
+        confDir: this.dir,
+        networks: networks.map((n) => n.name),
+        skipped: skipped.length,
+      });
+    }
+    this.#current = loaded;
+  }
+
+  async #load(
+    file: string,
+    info: Deno.FileInfo,
+    now: number,
+  ): Promise<NetworkConfigList> {
+    const mtime = info.mtime?.getTime() ?? 0;
+    const key = `${mtime}:${info.size}:${info.ino}:${info.ctime?.getTime()}`;
+    let cached = this.#files.get(file);
+    if (cached?.key !== key) {
+      this.stats.reads++;
+      let outcome: CachedFile["outcome"];
+      try {
+        outcome = { list: await loadNetworkConfigList(file) };
+      } catch (error) {
+        outcome = { error };
+      }
+      cached = { key, outcome };
+      if (now - mtime >= RACY_MS) this.#files.set(file, cached);
+      else this.#files.delete(file);
+    }
+    if ("error" in cached.outcome) throw cached.outcome.error;
+    return cached.outcome.list;
+  }
+
+  // The periodic rescan, and the one after watch events have settled.
+  async #refresh(): Promise<void> {
+    if (this.#closed) return;
+    await this.#ensureWatches();
+    await this.rescan();
+  }
+
+  // Watches the dir for its files and its parent for the dir itself, each
+  // (re)armed when missing or when the path now names another inode.
+  async #ensureWatches(): Promise<void> {
+    for (const path of [this.dir, dirName(this.dir)]) {
+      if (this.#closed) return;
+      const info = await Deno.stat(path).catch(() => undefined);
+      const have = this.#watchers.get(path);
+      if (have && info?.isDirectory && have.ino === info.ino) continue;
+      if (have) {
+        this.#watchers.delete(path);
+        have.watcher.close();
+      }
+      if (!info?.isDirectory) continue;
+      let watcher: Deno.FsWatcher;
+      try {
+        watcher = Deno.watchFs(path, { recursive: false });
+      } catch (error) {
+        this.#log.warn("cannot watch; relying on the periodic rescan", {
+          path,
+          error: (error as Error).message,
+        });
+        continue;
+      }
+      const done = this.#pump(path, watcher);
+      this.#watchers.set(path, { watcher, ino: info.ino, done });
+    }
+  }
+
+  async #pump(path: string, watcher: Deno.FsWatcher): Promise<void> {
+    const isDir = path === this.dir;
+    try {
+      for await (const event of watcher) {
+        // Reads (ours included) come as "access": never a change.
+        if (event.kind === "access") continue;
+        const relevant = event.paths.some((p) =>
+          p === this.dir || (isDir && dirName(p) === this.dir)
+        );
+        if (relevant) this.#soon();
+      }
+    } catch (error) {
+      this.#log.warn("conf dir watch ended", {
+        path,
+        error: (error as Error).message,
+      });
+    } finally {
+      if (this.#watchers.get(path)?.watcher === watcher) {
+        this.#watchers.delete(path);
+      }
+    }
+  }
+
+  #soon(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#settle);
+    this.#settle = setTimeout(() => {
+      this.#settle = undefined;
+      void this.#refresh();
+    }, this.#options.settleMs ?? 100);
+  }
+}
+
+function describe(loaded: LoadedNetworks): string {
+  return JSON.stringify([
+    loaded.networks.map((n) => [n.name, n.source]),
+    loaded.skipped.map((s) => [s.file, s.reason]),
+  ]);
+}
