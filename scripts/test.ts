@@ -7,13 +7,9 @@
  *
  * @module
  */
-import {
-  missingRealParts,
-  REAL_PARTS,
-} from "../tests/_helpers/prerequisites.ts";
+import { installRealParts } from "./_real_parts.ts";
 
 const deno = Deno.execPath();
-const isRoot = Deno.uid() === 0;
 const args = Deno.args;
 
 async function run(
@@ -31,22 +27,15 @@ async function run(
   }
 }
 
-async function installRealParts(): Promise<void> {
-  const missing = await missingRealParts();
-  if (missing.length === 0) return;
-  if (!isRoot) {
+async function ensureRealParts(): Promise<void> {
+  const missing = await installRealParts();
+  if (missing.length) {
     console.error(
       `Real-part tests need: ${
         missing.join(", ")
       } (run as root to install them)`,
     );
-    return;
   }
-  const packages = [...new Set(missing.map((m) => REAL_PARTS[m]!))];
-  console.error(`Installing ${packages.join(" ")} for the end-to-end tests`);
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  await run("apt-get", ["update", "-qq"], env);
-  await run("apt-get", ["install", "-y", "-qq", ...packages], env);
 }
 
 if (!args.includes("--no-gates")) {
@@ -61,7 +50,7 @@ if (!args.includes("--no-gates")) {
   ]);
   await run(deno, ["check", "."]);
 }
-await installRealParts();
+await ensureRealParts();
 
 // Deno prints "ok | 40 passed (12 steps) | 0 failed | 2 ignored"; the plain
 // "N passed, N failed" line at the end is what CI's summary reader takes.
