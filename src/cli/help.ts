@@ -69,6 +69,12 @@ export const COMMANDS: readonly CommandHelp[] = [
     summary:
       "OCI runtime hook: read the container state on stdin; add on createRuntime/prestart, del on poststop",
   },
+  {
+    name: "serve",
+    args: "[--socket PATH]",
+    summary:
+      "Keep the conf dir warm and serve add, del, check, status, gc, networks, result, hook as HTTP+JSON on a unix socket until SIGTERM",
+  },
 ];
 
 /** Every flag; global ones apply to every command. */
@@ -232,6 +238,13 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "list",
     value: "ID",
     help: "gc: container IDs still in use, repeatable",
+  },
+  {
+    name: "socket",
+    kind: "string",
+    value: "PATH",
+    help:
+      "serve: listen here (mode 0660) [default: /run/cnishim/cnishim.sock]; other commands: send the operation to that server instead of running it",
   },
   { name: "help", kind: "boolean", help: "Show this help" },
 ];

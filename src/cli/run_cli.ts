@@ -31,6 +31,12 @@ const RUNNERS: Record<string, () => Promise<Runner>> = {
   networks: async () => (await import("./commands/inspect.ts")).runNetworks,
   result: async () => (await import("./commands/inspect.ts")).runResult,
   version: () => Promise.resolve(runVersion),
+  // serve runs every other command through runPrepared, passed in here so
+  // that serve.ts need not import this file back.
+  serve: async () => {
+    const { runServe } = await import("./commands/serve.ts");
+    return (ctx) => runServe(ctx, runPrepared);
+  },
 };
 
 /** `cnishim version`. */
@@ -61,32 +67,58 @@ export async function runCli(
       );
     }
     if (command === "version") return emit(io, await runVersion());
-    const run = await load();
-    const settings = await resolveSettings(parsed, io.env);
-    const logger = createLogger({
-      level: settings.logLevel,
-      file: settings.logFile,
+    const socket = parsed.flags.get("socket");
+    if (typeof socket === "string" && command !== "serve") {
+      // The runtime's fast path: nothing of the engine is loaded.
+      const { runRemote } = await import("./remote.ts");
+      return await runRemote(socket, command, args, parsed, io);
+    }
+    return await runPrepared(command, io, async () => {
+      const settings = await resolveSettings(parsed, io.env);
+      const logger = createLogger({
+        level: settings.logLevel,
+        file: settings.logFile,
+      });
+      const runtime: RuntimeOptions = {
+        binDirs: settings.binDirs,
+        cacheDir: settings.cacheDir,
+        confDir: settings.confDir,
+        networkPlugin: settings.networkPlugin,
+        loopback: settings.loopback,
+        serial: settings.serial,
+        timeoutMs: settings.timeoutMs,
+        delTimeoutMs: settings.delTimeoutMs,
+        env: settings.pluginEnv,
+        logger,
+      };
+      return { parsed, args, settings, io, logger, runtime };
     });
-    const runtime: RuntimeOptions = {
-      binDirs: settings.binDirs,
-      cacheDir: settings.cacheDir,
-      confDir: settings.confDir,
-      networkPlugin: settings.networkPlugin,
-      loopback: settings.loopback,
-      serial: settings.serial,
-      timeoutMs: settings.timeoutMs,
-      delTimeoutMs: settings.delTimeoutMs,
-      env: settings.pluginEnv,
-      logger,
-    };
+  } catch (error) {
+    return report(io, error);
+  }
+}
+
+/**
+ * Runs one command the way the command line does: the context comes from
+ * `prepare` (which may throw a usage error), the output and any error are
+ * written to `io`, and the exit status is returned. `cnishim serve` runs
+ * each request through here, so that its answers are the CLI's.
+ */
+export async function runPrepared(
+  command: string,
+  io: CliIo,
+  prepare: () => Promise<CommandContext>,
+): Promise<number> {
+  try {
+    const load = RUNNERS[command];
+    if (!load) throw new UsageError(`Unknown command "${command}"`);
+    const run = await load();
+    const ctx = await prepare();
     try {
-      return emit(
-        io,
-        await run({ parsed, args, settings, io, logger, runtime }),
-      );
+      return emit(io, await run(ctx));
     } catch (error) {
       if (error instanceof CniError) {
-        logger.error(`${command} failed`, {
+        ctx.logger.error(`${command} failed`, {
           code: error.code,
           error: error.message,
         });

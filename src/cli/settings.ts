@@ -75,7 +75,8 @@ type Key =
   | "log-file"
   | "log-level";
 
-const KEYS: readonly Key[] = [
+/** The settings keys: flags of the shim itself, not of one operation. */
+export const KEYS: readonly string[] = [
   "cni-bin-dir",
   "cni-conf-dir",
   "cni-cache-dir",

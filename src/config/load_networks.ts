@@ -40,6 +40,18 @@ export interface LoadNetworksOptions {
   maxFiles?: number;
   /** Largest file accepted. @default {1048576} */
   maxFileSize?: number;
+  /**
+   * Stop at the first valid network once every name listed here is found
+   * too (what ADD needs): files after that point are neither read nor
+   * reported. `networks`/`status` leave it unset and get the full scan.
+   * @default {undefined: scan every file}
+   */
+  stopWhenFound?: readonly string[];
+  /**
+   * Reads one file that passed the size check; `cnishim serve` puts its
+   * cache here. @default {loadNetworkConfigList}
+   */
+  loadList?: (file: string, info: Deno.FileInfo) => Promise<NetworkConfigList>;
 }
 
 /** Most files considered (iSulad's documented limit). */
@@ -89,6 +101,8 @@ export async function loadNetworks(
 ): Promise<LoadedNetworks> {
   const maxFiles = options.maxFiles ?? MAX_CONFIG_FILES;
   const maxSize = options.maxFileSize ?? MAX_CONFIG_FILE_SIZE;
+  const loadList = options.loadList ?? loadNetworkConfigList;
+  const wanted = options.stopWhenFound && new Set(options.stopWhenFound);
   const files = await confFiles(dir);
   const networks: NetworkConfigList[] = [];
   const skipped: SkippedFile[] = [];
@@ -113,7 +127,7 @@ export async function loadNetworks(
         });
         continue;
       }
-      const list = await loadNetworkConfigList(file);
+      const list = await loadList(file, info);
       const problem = networkNameProblem(list.name);
       if (problem) {
         skipped.push({
@@ -134,6 +148,9 @@ export async function loadNetworks(
       }
       owners.set(list.name, file);
       networks.push(list);
+      // Later files cannot change the default or a first-of-its-name.
+      wanted?.delete(list.name);
+      if (wanted?.size === 0) break;
     } catch (error) {
       const e = toCniError(error);
       skipped.push({

@@ -48,7 +48,8 @@ export async function runGc(ctx: CommandContext): Promise<CommandOutput> {
 /** `cnishim networks`. */
 export async function runNetworks(ctx: CommandContext): Promise<CommandOutput> {
   expectArgs(ctx, 0, 0, "networks");
-  const loaded = await loadNetworks(ctx.settings.confDir);
+  const loaded = await (ctx.runtime.networks?.() ??
+    loadNetworks(ctx.settings.confDir));
   for (const s of loaded.skipped) {
     ctx.io.stderr(`skipped ${s.file}: ${s.reason}\n`);
   }

@@ -7,26 +7,16 @@
  * A rescan that finds no valid network keeps the last good set (iSulad),
  * so deleting every file never makes a serving node not ready.
  *
- * The scan applies the rules of `loadNetworks` in the same order with the
- * same messages, so that a warm set equals a cold scan of the same files.
+ * The scan is `loadNetworks` itself with this cache as its file reader, so
+ * a warm set equals a cold scan of the same files by construction.
  *
  * @module
  */
-import { CNI_ERROR_CODES, toCniError } from "../../spec/errors.ts";
-import { baseName, dirName } from "../../spec/posix_path.ts";
-import type { NetworkConfigList } from "../../spec/types.ts";
-import { confFiles } from "../../config/conf_files.ts";
-import {
-  type LoadedNetworks,
-  MAX_CONFIG_FILES,
-  networkNameProblem,
-  type SkippedFile,
-} from "../../config/load_networks.ts";
-import {
-  loadNetworkConfigList,
-  MAX_CONFIG_FILE_SIZE,
-} from "../../config/parse_network_config.ts";
-import { type Logger, SILENT_LOGGER } from "../../log/logger.ts";
+import { baseName, dirName } from "../spec/posix_path.ts";
+import type { NetworkConfigList } from "../spec/types.ts";
+import { type LoadedNetworks, loadNetworks } from "../config/load_networks.ts";
+import { loadNetworkConfigList } from "../config/parse_network_config.ts";
+import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
 
 /** Options of {@link WarmNetworks}. */
 export interface WarmNetworksOptions {
@@ -154,86 +144,33 @@ export class WarmNetworks implements AsyncDisposable {
     }
   }
 
-  // The rules of loadNetworks, with a cache in front of the parse.
   async #scanOnce(): Promise<void> {
-    const maxFiles = this.#options.maxFiles ?? MAX_CONFIG_FILES;
-    const maxSize = this.#options.maxFileSize ?? MAX_CONFIG_FILE_SIZE;
     const now = Date.now();
-    const files = await confFiles(this.dir);
-    const networks: NetworkConfigList[] = [];
-    const skipped: SkippedFile[] = [];
-    const owners = new Map<string, string>();
     const seen = new Set<string>();
-    for (const [i, file] of files.entries()) {
-      if (i >= maxFiles) {
-        skipped.push({
-          file,
-          reason:
-            `more than ${maxFiles} config files; only the first ${maxFiles} are considered`,
-          code: CNI_ERROR_CODES.invalidNetworkConfig,
-        });
-        continue;
-      }
-      seen.add(file);
-      try {
-        const info = await Deno.stat(file);
-        if (info.size > maxSize) {
-          skipped.push({
-            file,
-            reason: `${info.size} bytes is over the limit of ${maxSize}`,
-            code: CNI_ERROR_CODES.invalidNetworkConfig,
-          });
-          continue;
-        }
-        const list = await this.#load(file, info, now);
-        const problem = networkNameProblem(list.name);
-        if (problem) {
-          skipped.push({
-            file,
-            reason: problem,
-            code: CNI_ERROR_CODES.invalidNetworkConfig,
-          });
-          continue;
-        }
-        const owner = owners.get(list.name);
-        if (owner) {
-          skipped.push({
-            file,
-            reason: `duplicate of network "${list.name}" from ${
-              baseName(owner)
-            }`,
-            code: CNI_ERROR_CODES.invalidNetworkConfig,
-          });
-          continue;
-        }
-        owners.set(list.name, file);
-        networks.push(list);
-      } catch (error) {
-        const e = toCniError(error);
-        skipped.push({
-          file,
-          reason: e.message.replace(`${file}: `, ""),
-          code: e.code,
-        });
-      }
-    }
+    const loaded = await loadNetworks(this.dir, {
+      ...(this.#options.maxFiles ? { maxFiles: this.#options.maxFiles } : {}),
+      ...(this.#options.maxFileSize
+        ? { maxFileSize: this.#options.maxFileSize }
+        : {}),
+      loadList: (file, info) => {
+        seen.add(file);
+        return this.#load(file, info, now);
+      },
+    });
     for (const path of this.#files.keys()) {
       if (!seen.has(path)) this.#files.delete(path);
     }
     this.stats.scans++;
-    const loaded: LoadedNetworks = {
-      networks,
-      ...(networks[0] ? { defaultNetwork: networks[0] } : {}),
-      skipped,
-    };
-    if (networks.length === 0 && this.#current.networks.length > 0) {
+    if (loaded.networks.length === 0 && this.#current.networks.length > 0) {
       if (!this.stats.keptLastGood) {
         this.#log.warn(
           "no valid network config in the conf dir; keeping the last good set",
           {
             confDir: this.dir,
             kept: this.#current.networks.map((n) => n.name),
-            skipped: skipped.map((s) => `${baseName(s.file)}: ${s.reason}`),
+            skipped: loaded.skipped.map((s) =>
+              `${baseName(s.file)}: ${s.reason}`
+            ),
           },
         );
       }
@@ -244,8 +181,8 @@ export class WarmNetworks implements AsyncDisposable {
     if (describe(loaded) !== describe(this.#current)) {
       this.#log.info("networks loaded", {
         confDir: this.dir,
-        networks: networks.map((n) => n.name),
-        skipped: skipped.length,
+        networks: loaded.networks.map((n) => n.name),
+        skipped: loaded.skipped.length,
       });
     }
     this.#current = loaded;
@@ -288,6 +225,8 @@ export class WarmNetworks implements AsyncDisposable {
     for (const path of [this.dir, dirName(this.dir)]) {
       if (this.#closed) return;
       const info = await Deno.stat(path).catch(() => undefined);
+      // close() may have run while stat was pending: arm nothing after it.
+      if (this.#closed) return;
       const have = this.#watchers.get(path);
       if (have && info?.isDirectory && have.ino === info.ino) continue;
       if (have) {

@@ -1,0 +1,86 @@
+/**
+ * `cnishim serve [--socket PATH]`: the warm mode a runtime keeps running.
+ * Every request runs the CLI's own command with the server's settings and
+ * the conf dir kept warm, so its answer is what `cnishim <command>` would
+ * print. SIGTERM/SIGINT stop it gracefully (signals are handled here, at
+ * the command line's level, never in the library).
+ *
+ * @module
+ */
+import { UsageError } from "../usage_error.ts";
+import { WarmNetworks } from "../../serve/warm_networks.ts";
+import { startServer } from "../../serve/server.ts";
+import {
+  DEFAULT_SOCKET,
+  type ServeReply,
+  type ServeRequest,
+} from "../../serve/protocol.ts";
+import {
+  type CliIo,
+  type CommandContext,
+  type CommandOutput,
+  expectArgs,
+  stringFlag,
+} from "../context.ts";
+import { parsedFromRequest } from "../remote.ts";
+
+/** How run_cli runs one command (passed in: serve.ts must not import it). */
+export type RunPrepared = (
+  command: string,
+  io: CliIo,
+  prepare: () => Promise<CommandContext>,
+) => Promise<number>;
+
+const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
+
+/** Serves until SIGTERM or SIGINT; exits 0 after a clean stop. */
+export async function runServe(
+  ctx: CommandContext,
+  runPrepared: RunPrepared,
+): Promise<CommandOutput> {
+  expectArgs(ctx, 0, 0, "serve [--socket PATH]");
+  const socket = stringFlag(ctx, "socket") ?? DEFAULT_SOCKET;
+  if (!socket.startsWith("/")) {
+    throw new UsageError(
+      `Invalid --socket: "${socket}" is not an absolute path`,
+    );
+  }
+  await using warm = new WarmNetworks(ctx.settings.confDir, {
+    logger: ctx.logger,
+  });
+  await warm.start();
+  const runtime = { ...ctx.runtime, networks: () => warm.get() };
+
+  const handle = async (
+    operation: string,
+    request: ServeRequest,
+  ): Promise<ServeReply> => {
+    let stdout = "";
+    let stderr = "";
+    const io: CliIo = {
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      readStdin: () => Promise.resolve(request.stdin ?? ""),
+      env: ctx.io.env,
+    };
+    const exitCode = await runPrepared(operation, io, () =>
+      Promise.resolve({
+        ...ctx,
+        parsed: parsedFromRequest(operation, request),
+        args: request.args,
+        io,
+        runtime,
+      }));
+    return { exitCode, stdout, stderr };
+  };
+
+  const server = await startServer({ socket, handle, logger: ctx.logger });
+  const stop = () => void server.stop();
+  for (const s of STOP_SIGNALS) Deno.addSignalListener(s, stop);
+  try {
+    await server.finished;
+  } finally {
+    for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, stop);
+  }
+  return {};
+}

@@ -1,0 +1,152 @@
+// Pure: no Deno API.
+/**
+ * The wire format of `cnishim serve`, shared by the server and the
+ * `--socket` client: one HTTP request per operation, `POST /v1/<operation>`
+ * with the CLI's arguments and flags as a JSON body; the response body is
+ * exactly what the CLI prints on stdout (the command's JSON or a CNI error
+ * object), the exit status the CLI would have and its stderr ride in
+ * headers, so the client reproduces the CLI byte for byte.
+ *
+ * @module
+ */
+
+/** Operations a server runs: the CLI's commands, minus `serve`/`version`. */
+export const SERVED_OPERATIONS: readonly string[] = [
+  "add",
+  "del",
+  "check",
+  "status",
+  "gc",
+  "networks",
+  "result",
+  "hook",
+];
+
+/** The path prefix of every operation. */
+export const API_PREFIX = "/v1/";
+/** Header carrying the CLI's exit status. */
+export const EXIT_CODE_HEADER = "cnishim-exit-code";
+/** Header carrying the CLI's stderr, percent-encoded (absent when empty). */
+export const STDERR_HEADER = "cnishim-stderr";
+/** Where `cnishim serve` listens unless `--socket` says otherwise. */
+export const DEFAULT_SOCKET = "/run/cnishim/cnishim.sock";
+
+/** A flag value as the CLI's parser produces it. */
+export type FlagValue = string | boolean | string[];
+
+/** The body of one request: the command line after the command name. */
+export interface ServeRequest {
+  /** Positional arguments after the operation. */
+  args: string[];
+  /** Flags by long name, without `--`. */
+  flags: Record<string, FlagValue>;
+  /** What the command reads on stdin (`hook`'s OCI state). */
+  stdin?: string;
+}
+
+/** What the CLI would have printed and returned. */
+export interface ServeReply {
+  /** The exit status. */
+  exitCode: number;
+  /** Everything for stdout (the response body). */
+  stdout: string;
+  /** Everything for stderr. */
+  stderr: string;
+}
+
+/** A request the server cannot decode: the CLI's usage error (exit 2). */
+export class BadRequestError extends Error {
+  /** Makes the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "BadRequestError";
+  }
+}
+
+/**
+ * Decodes a request body; an empty body is an operation without arguments.
+ *
+ * @throws {BadRequestError} naming the field that is wrong
+ */
+export function parseServeRequest(text: string): ServeRequest {
+  if (!text.trim()) return { args: [], flags: {} };
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new BadRequestError(
+      `Cannot decode the request body: ${(error as Error).message}`,
+    );
+  }
+  if (!isObject(data)) {
+    throw new BadRequestError("The request body must be a JSON object");
+  }
+  for (const key of Object.keys(data)) {
+    if (key !== "args" && key !== "flags" && key !== "stdin") {
+      throw new BadRequestError(
+        `Unknown field "${key}" in the request body (use args, flags, stdin)`,
+      );
+    }
+  }
+  const args = data.args ?? [];
+  if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) {
+    throw new BadRequestError(`"args" must be a list of strings`);
+  }
+  const flags = data.flags ?? {};
+  if (!isObject(flags)) {
+    throw new BadRequestError(`"flags" must be an object`);
+  }
+  const out: Record<string, FlagValue> = {};
+  for (const [name, value] of Object.entries(flags)) {
+    const ok = typeof value === "string" || typeof value === "boolean" ||
+      (Array.isArray(value) && value.every((v) => typeof v === "string"));
+    if (!ok) {
+      throw new BadRequestError(
+        `"flags.${name}" must be a string, a boolean or a list of strings`,
+      );
+    }
+    Object.defineProperty(out, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  if (data.stdin !== undefined && typeof data.stdin !== "string") {
+    throw new BadRequestError(`"stdin" must be a string`);
+  }
+  return {
+    args: args as string[],
+    flags: out,
+    ...(data.stdin !== undefined ? { stdin: data.stdin as string } : {}),
+  };
+}
+
+/**
+ * The HTTP status of a reply: 200 for exit 0, 400 for a usage error, 503
+ * when the server refuses or `status` is not ready, 500 for a CNI error.
+ */
+export function httpStatus(operation: string, exitCode: number): number {
+  if (exitCode === 0) return 200;
+  if (exitCode === 2) return 400;
+  return operation === "status" ? 503 : 500;
+}
+
+/** Percent-encodes stderr for its header (header values are one line). */
+export function encodeStderr(text: string): string {
+  return encodeURIComponent(text);
+}
+
+/** The inverse of {@link encodeStderr}; undecodable text is kept as is. */
+export function decodeStderr(value: string | null | undefined): string {
+  if (!value) return "";
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}

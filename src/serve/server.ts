@@ -1,0 +1,303 @@
+/**
+ * The HTTP side of `cnishim serve`: a unix socket (mode 0660) serving one
+ * operation per request, and a graceful stop that finishes what is in
+ * flight, answers everything new with a CNI "try again later" error, then
+ * removes the socket. What an operation does is the caller's (the CLI
+ * passes a handler that runs its own commands), so that the server's
+ * output is the CLI's by construction. Signals are the caller's too.
+ *
+ * @module
+ */
+import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { CURRENT_VERSION } from "../spec/version.ts";
+import { dirName } from "../spec/posix_path.ts";
+import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
+import {
+  API_PREFIX,
+  BadRequestError,
+  encodeStderr,
+  EXIT_CODE_HEADER,
+  httpStatus,
+  parseServeRequest,
+  SERVED_OPERATIONS,
+  type ServeReply,
+  type ServeRequest,
+  STDERR_HEADER,
+} from "./protocol.ts";
+
+/** Runs one operation as the CLI would. Must not throw. */
+export type ServeHandler = (
+  operation: string,
+  request: ServeRequest,
+) => Promise<ServeReply>;
+
+/** Options of {@link startServer}. */
+export interface ServerOptions {
+  /** The socket path (absolute). */
+  socket: string;
+  /** Runs the operations. */
+  handle: ServeHandler;
+  /** Where the server reports itself. @default {silent} */
+  logger?: Logger;
+}
+
+/** A running server. */
+export interface CnishimServer {
+  /** The socket it listens on. */
+  readonly socket: string;
+  /** Operations running now. */
+  readonly inFlight: number;
+  /** True once {@link stop} was called. */
+  readonly stopping: boolean;
+  /**
+   * Refuses new operations, waits for the running ones, stops listening
+   * and removes the socket. Calling it again returns the same promise.
+   */
+  stop(): Promise<void>;
+  /** Settles when the server has stopped. */
+  readonly finished: Promise<void>;
+}
+
+/**
+ * Starts serving on `options.socket`. A stale socket (nothing accepts on
+ * it) is replaced; a live one, or anything that is not a socket, is an
+ * error. The socket appears at its path already listening and already
+ * 0660: it is bound in a private temp dir beside it and renamed in place.
+ *
+ * @throws {CniError} code 5 when the socket cannot be set up
+ */
+export async function startServer(
+  options: ServerOptions,
+): Promise<CnishimServer> {
+  const { socket, handle } = options;
+  const log = options.logger ?? SILENT_LOGGER;
+  await prepareParent(dirName(socket));
+  await refuseLiveOrForeign(socket);
+
+  let inFlight = 0;
+  let stopping: Promise<void> | undefined;
+  let drained: (() => void) | undefined;
+
+  const respond = (operation: string, reply: ServeReply): Response => {
+    const headers = new Headers({
+      "content-type": "application/json",
+      [EXIT_CODE_HEADER]: String(reply.exitCode),
+    });
+    if (reply.stderr) headers.set(STDERR_HEADER, encodeStderr(reply.stderr));
+    return new Response(reply.stdout, {
+      status: httpStatus(operation, reply.exitCode),
+      headers,
+    });
+  };
+
+  const serveOne = async (request: Request): Promise<Response> => {
+    const path = new URL(request.url).pathname;
+    const operation = path.startsWith(API_PREFIX)
+      ? path.slice(API_PREFIX.length)
+      : "";
+    if (stopping) {
+      // Drain the body so the client sees the answer, not a reset.
+      await request.body?.cancel().catch(() => {});
+      return respond(operation, refusal());
+    }
+    if (!SERVED_OPERATIONS.includes(operation)) {
+      return respond(
+        operation,
+        usage(
+          `Unknown operation "${path}": use ${API_PREFIX}<${
+            SERVED_OPERATIONS.join("|")
+          }>`,
+        ),
+      );
+    }
+    if (request.method !== "POST" && request.method !== "GET") {
+      return respond(
+        operation,
+        usage(`Method ${request.method} is not allowed: use POST`),
+      );
+    }
+    let body: ServeRequest;
+    try {
+      body = parseServeRequest(await request.text());
+    } catch (error) {
+      if (error instanceof BadRequestError) {
+        return respond(operation, usage(error.message));
+      }
+      throw error;
+    }
+    return respond(operation, await handle(operation, body));
+  };
+
+  const bindAt = await bindPath(socket);
+  const serveOptions: Deno.ServeUnixOptions = {
+    path: bindAt,
+    onListen: () => {},
+    onError: (error) => {
+      log.error("serve: request failed", { error: String(error) });
+      return new Response(
+        JSON.stringify(errorObject(CNI_ERROR_CODES.internal, String(error))),
+        {
+          status: 500,
+          headers: {
+            "content-type": "application/json",
+            [EXIT_CODE_HEADER]: "1",
+          },
+        },
+      );
+    },
+  };
+  const serveHandler = async (request: Request): Promise<Response> => {
+    // Counted from the first byte: a request whose body is still arriving
+    // when the stop begins is finished, not cut.
+    inFlight++;
+    try {
+      return await serveOne(request);
+    } finally {
+      inFlight--;
+      if (inFlight === 0) drained?.();
+    }
+  };
+  let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
+  let ino: number | null;
+  try {
+    server = Deno.serve(serveOptions, serveHandler);
+    await Deno.chmod(bindAt, 0o660);
+    await Deno.rename(bindAt, socket);
+    ino = (await Deno.lstat(socket)).ino;
+  } catch (error) {
+    await server?.shutdown();
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot listen on "${socket}": ${(error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    await Deno.remove(dirName(bindAt), { recursive: true }).catch(() => {});
+  }
+  const http = server;
+  log.info("serving", { socket });
+
+  let finish: () => void;
+  const finished = new Promise<void>((resolve) => finish = resolve);
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info("stopping: finishing operations in flight", { inFlight });
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => drained = resolve);
+      }
+      await http.shutdown();
+      // Only our own socket: another server may have taken the path since.
+      const now = await Deno.lstat(socket).catch(() => undefined);
+      if (now && now.ino === ino) await Deno.remove(socket).catch(() => {});
+      log.info("stopped", { socket });
+      finish();
+    })();
+    return stopping;
+  };
+  return {
+    socket,
+    get inFlight() {
+      return inFlight;
+    },
+    get stopping() {
+      return stopping !== undefined;
+    },
+    stop,
+    finished,
+  };
+}
+
+function errorObject(code: number, msg: string): Record<string, unknown> {
+  return { cniVersion: CURRENT_VERSION, code, msg };
+}
+
+function refusal(): ServeReply {
+  const msg = "cnishim serve is stopping; try again later";
+  return {
+    exitCode: 1,
+    stdout: JSON.stringify(
+      errorObject(CNI_ERROR_CODES.tryAgainLater, msg),
+      null,
+      2,
+    ) + "\n",
+    stderr:
+      `cnishim: ${msg} (CNI error code ${CNI_ERROR_CODES.tryAgainLater})\n`,
+  };
+}
+
+function usage(message: string): ServeReply {
+  return {
+    exitCode: 2,
+    stdout: "",
+    stderr: `cnishim: ${message}\nRun "cnishim --help" for usage.\n`,
+  };
+}
+
+// The socket's dir: created 0750 when missing (the socket's group must be
+// able to reach it); an existing dir is the operator's and left alone.
+async function prepareParent(dir: string): Promise<void> {
+  try {
+    const info = await Deno.stat(dir);
+    if (!info.isDirectory) {
+      throw new CniError(
+        CNI_ERROR_CODES.ioFailure,
+        `Cannot listen in "${dir}": not a directory`,
+      );
+    }
+    return;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o750 });
+    await Deno.chmod(dir, 0o750);
+  } catch (error) {
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot create the socket directory "${dir}": ${
+        (error as Error).message
+      }`,
+      { cause: error },
+    );
+  }
+}
+
+async function refuseLiveOrForeign(socket: string): Promise<void> {
+  const info = await Deno.lstat(socket).catch(() => undefined);
+  if (!info) return;
+  if (!info.isSocket) {
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot listen on "${socket}": it exists and is not a socket`,
+    );
+  }
+  let conn: Deno.UnixConn | undefined;
+  try {
+    conn = await Deno.connect({ transport: "unix", path: socket });
+  } catch {
+    return; // stale: nobody accepts; the rename replaces it
+  }
+  conn.close();
+  throw new CniError(
+    CNI_ERROR_CODES.ioFailure,
+    `Cannot listen on "${socket}": another server is listening there`,
+  );
+}
+
+// A fresh 0700 dir beside the socket, so that nobody can connect before the
+// mode is 0660 and a stale socket is replaced atomically by the rename.
+async function bindPath(socket: string): Promise<string> {
+  try {
+    const dir = await Deno.makeTempDir({
+      dir: dirName(socket),
+      prefix: ".cnishim-serve-",
+    });
+    return `${dir}/s`;
+  } catch (error) {
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot listen on "${socket}": ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
