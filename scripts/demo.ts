@@ -190,7 +190,8 @@ try {
   }
 
   step("the pods reach each other (ping across the bridge)");
-  for (const [from, to] of [[pods[0]!, pods[1]!], [pods[1]!, pods[0]!]]) {
+  const [a, b] = [pods[0]!, pods[1]!];
+  for (const [from, to] of [[a, b], [b, a]] as const) {
     const ping = await must("ip", [
       "netns",
       "exec",
