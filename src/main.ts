@@ -19,5 +19,9 @@ const io = {
 };
 
 // With CNI_COMMAND set we were exec'd as a CNI plugin, not by a runtime.
+if (env.CNI_COMMAND) {
+  const { runPlugin } = await import("./plugin/run_plugin.ts");
+  Deno.exit(await runPlugin(io));
+}
 const { runCli } = await import("./cli/run_cli.ts");
 Deno.exit(await runCli(Deno.args, io));

@@ -1,0 +1,137 @@
+/**
+ * Plugin mode: the binary was exec'd by a runtime (or libcni) with
+ * `CNI_COMMAND` set. It reads the config on stdin, picks the plugin by the
+ * config's `type` (`dockin-cni` / `cnishim-multinet`: the multi-NIC meta
+ * plugin; `dockin-ipam` / `cnishim-static` as `ipam.type` or `type`: the
+ * static IPAM) and answers exactly as the spec says: a result or an error
+ * object on stdout and nothing else there, exit 0 or 1.
+ *
+ * @module
+ */
+import {
+  CNI_ERROR_CODES,
+  CniError,
+  type CniErrorObject,
+  toCniError,
+} from "../spec/errors.ts";
+import type { CniResult, JsonObject } from "../spec/types.ts";
+import { CURRENT_VERSION } from "../spec/version.ts";
+import { checkEnv, decodeCall, versionInfo } from "./_skel.ts";
+
+/** What plugin mode needs from the process. */
+export interface PluginIo {
+  /** Writes to stdout. */
+  stdout(text: string): void;
+  /** Writes to stderr. */
+  stderr(text: string): void;
+  /** Reads all of stdin. */
+  readStdin(): Promise<string>;
+  /** The process environment. */
+  env: Readonly<Record<string, string>>;
+}
+
+/** The `type` names of the meta plugin. */
+export const META_PLUGIN_TYPES: readonly string[] = [
+  "dockin-cni",
+  "cnishim-multinet",
+];
+/** The `type` names of the static IPAM. */
+export const STATIC_IPAM_TYPES: readonly string[] = [
+  "dockin-ipam",
+  "cnishim-static",
+];
+
+/** Which built-in plugin a config asks for, or `undefined`. */
+export function pluginKind(config: JsonObject): "meta" | "ipam" | undefined {
+  const ipam = config.ipam as JsonObject | undefined;
+  if (META_PLUGIN_TYPES.includes(config.type as string)) return "meta";
+  // An IPAM plugin receives its parent's config: the parent's `type` is the
+  // main plugin (bridge), the IPAM's own name is `ipam.type`.
+  if (
+    ipam && typeof ipam === "object" &&
+    STATIC_IPAM_TYPES.includes(ipam.type as string)
+  ) return "ipam";
+  if (STATIC_IPAM_TYPES.includes(config.type as string)) return "ipam";
+  return undefined;
+}
+
+/**
+ * Runs one plugin call and returns the exit status (0 or 1).
+ *
+ * @example Usage
+ * ```ts
+ * import { runPlugin } from "./run_plugin.ts";
+ * import { equal } from "node:assert/strict";
+ * let out = "";
+ * const code = await runPlugin({
+ *   stdout: (t) => (out += t),
+ *   stderr: () => {},
+ *   readStdin: () => Promise.resolve(""),
+ *   env: { CNI_COMMAND: "VERSION" },
+ * });
+ * equal(code, 0);
+ * equal(JSON.parse(out).cniVersion, "1.1.0");
+ * ```
+ */
+export async function runPlugin(io: PluginIo): Promise<number> {
+  let stdin: string | undefined;
+  try {
+    const command = checkEnv(io.env);
+    if (command === "VERSION") {
+      io.stdout(JSON.stringify(versionInfo()) + "\n");
+      return 0;
+    }
+    try {
+      stdin = await io.readStdin();
+    } catch (error) {
+      throw new CniError(
+        CNI_ERROR_CODES.ioFailure,
+        `error reading from stdin: ${(error as Error).message}`,
+      );
+    }
+    const call = decodeCall(command, stdin, io.env);
+    let result: CniResult | undefined;
+    switch (pluginKind(call.config)) {
+      case "meta": {
+        const { runMetaPlugin } = await import("./meta_plugin.ts");
+        result = await runMetaPlugin(call);
+        break;
+      }
+      case "ipam": {
+        const { staticIpam } = await import("./static_ipam.ts");
+        result = staticIpam(call);
+        break;
+      }
+      default:
+        throw new CniError(
+          CNI_ERROR_CODES.invalidNetworkConfig,
+          `Unknown plugin type ${
+            JSON.stringify(call.config.type)
+          }: cnishim as a plugin serves the types ${
+            [...META_PLUGIN_TYPES, ...STATIC_IPAM_TYPES].join(", ")
+          } (the last two also as ipam.type)`,
+        );
+    }
+    if (result) io.stdout(JSON.stringify(result) + "\n");
+    return 0;
+  } catch (error) {
+    const err = toCniError(error);
+    const obj: CniErrorObject = {
+      cniVersion: configVersion(stdin),
+      ...err.toJSON(),
+    };
+    io.stdout(JSON.stringify(obj) + "\n");
+    return 1;
+  }
+}
+
+// The error object names the caller's version when its config says one.
+function configVersion(stdin: string | undefined): string {
+  try {
+    const v = (JSON.parse(stdin ?? "") as JsonObject)?.cniVersion;
+    if (typeof v === "string" && v !== "") return v;
+  } catch {
+    // Not JSON: the error is about that.
+  }
+  return CURRENT_VERSION;
+}
