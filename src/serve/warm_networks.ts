@@ -259,6 +259,13 @@ export class WarmNetworks implements AsyncDisposable {
           p === this.dir || (isDir && dirName(p) === this.dir)
         );
         if (relevant) this.#soon();
+        // A removed dir's watch is dead even if a new dir reuses the inode:
+        // drop it so that the refresh arms a fresh one.
+        if (
+          isDir && event.kind === "remove" && event.paths.includes(this.dir)
+        ) {
+          watcher.close();
+        }
       }
     } catch (error) {
       this.#log.warn("conf dir watch ended", {

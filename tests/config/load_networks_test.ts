@@ -1,0 +1,52 @@
+/**
+ * `loadNetworks`'s early stop: a cold ADD reads the conf dir only up to the
+ * default network and the extra networks it names.
+ *
+ * @module
+ */
+import { deepEqual, equal } from "node:assert/strict";
+import { join } from "node:path";
+import { loadNetworks } from "../../src/config/load_networks.ts";
+import { loadNetworkConfigList } from "../../src/config/parse_network_config.ts";
+
+function conflist(name: string): string {
+  return JSON.stringify({
+    cniVersion: "1.0.0",
+    name,
+    plugins: [{ type: "a" }],
+  });
+}
+
+function names(loaded: { networks: { name: string }[] }): string[] {
+  return loaded.networks.map((n) => n.name);
+}
+
+Deno.test("loadNetworks stopWhenFound reads up to the default and the named networks, no further", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cnishim-load-" });
+  await Deno.writeTextFile(join(dir, "10-bad.conflist"), "{ nope");
+  await Deno.writeTextFile(join(dir, "20-a.conflist"), conflist("a"));
+  await Deno.writeTextFile(join(dir, "30-b.conflist"), conflist("b"));
+  await Deno.writeTextFile(join(dir, "40-c.conflist"), conflist("c"));
+  const read: string[] = [];
+  const spy = {
+    loadList: async (file: string) => {
+      read.push(file.slice(dir.length + 1));
+      return await loadNetworkConfigList(file);
+    },
+  };
+  const first = await loadNetworks(dir, { ...spy, stopWhenFound: [] });
+  deepEqual(names(first), ["a"]);
+  equal(first.defaultNetwork?.name, "a");
+  deepEqual(first.skipped.map((s) => s.code), [6]);
+  deepEqual(read, ["10-bad.conflist", "20-a.conflist"]);
+
+  read.length = 0;
+  const withExtra = await loadNetworks(dir, { ...spy, stopWhenFound: ["c"] });
+  deepEqual(names(withExtra), ["a", "b", "c"]);
+  equal(read.length, 4);
+
+  read.length = 0;
+  const missing = await loadNetworks(dir, { ...spy, stopWhenFound: ["zz"] });
+  deepEqual(missing, await loadNetworks(dir), "not found: a full scan");
+  await Deno.remove(dir, { recursive: true });
+});

@@ -1,0 +1,103 @@
+/**
+ * `cnishim serve` as a child process, the way a runtime would run it, for
+ * the serve suites: started with the given flags, ready once its socket
+ * accepts, stopped
+ * with a signal; disposing kills it if a test did not get that far.
+ *
+ * @module
+ */
+import { baseEnv, cliCommand } from "../_helpers/run_cli.ts";
+
+/** How a server child ended. */
+export interface ServeExit {
+  /** Exit status. */
+  code: number;
+  /** Its stderr (its log, at the default level warnings and errors). */
+  stderr: string;
+}
+
+/** A running `cnishim serve`. */
+export interface ServeChild extends AsyncDisposable {
+  /** The socket it listens on. */
+  socket: string;
+  /** The process id. */
+  pid: number;
+  /** Sends `signal` (SIGTERM by default) and waits for the exit. */
+  stop(signal?: Deno.Signal): Promise<ServeExit>;
+  /** Settles when the child exits on its own. */
+  exited: Promise<ServeExit>;
+}
+
+/** Starts `cnishim serve --socket <socket> <flags>` and waits until it listens. */
+export async function startServe(
+  socket: string,
+  flags: string[],
+): Promise<ServeChild> {
+  const [cmd, ...lead] = cliCommand();
+  const child = new Deno.Command(cmd, {
+    args: [...lead, "serve", "--socket", socket, ...flags],
+    clearEnv: true,
+    env: baseEnv(),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Collected from the start, so a chatty child never blocks on a full pipe.
+  const exited = child.output().then((out) => ({
+    code: out.code,
+    stderr: new TextDecoder().decode(out.stderr),
+  }));
+  let done: ServeExit | undefined;
+  void exited.then((e) => done = e);
+  const deadline = Date.now() + 15_000;
+  // Accepting, not just present: a stale socket may sit at the path.
+  const listening = () =>
+    Deno.connect({ transport: "unix", path: socket }).then((c) => {
+      c.close();
+      return true;
+    }, () => false);
+  while (!(await listening())) {
+    if (done) {
+      throw new Error(
+        `cnishim serve exited ${done.code} before listening:\n${done.stderr}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`cnishim serve did not listen on ${socket} within 15 s`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const stop = async (signal: Deno.Signal = "SIGTERM") => {
+    if (!done) {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+    }
+    return await exited;
+  };
+  return {
+    socket,
+    pid: child.pid,
+    stop,
+    exited,
+    async [Symbol.asyncDispose]() {
+      if (!done) await stop("SIGKILL");
+    },
+  };
+}
+
+/** Polls `probe` every 100 ms until it returns true or `ms` pass. */
+export async function waitFor(
+  ms: number,
+  probe: () => Promise<boolean>,
+): Promise<number> {
+  const start = performance.now();
+  while (!(await probe())) {
+    if (performance.now() - start > ms) {
+      throw new Error(`condition not met within ${ms} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return performance.now() - start;
+}
