@@ -1,0 +1,173 @@
+/**
+ * From a backend network to the config its delegate gets: the file in
+ * `confDir` whose `name` is the network's `type` (byte-wise first match,
+ * `.conf`/`.json`, and `.conflist` as cnishim's extension), with its `ipam`
+ * replaced by a static IPAM holding the pod's address.
+ *
+ * @module
+ */
+import { CNI_ERROR_CODES, ConfigError } from "../spec/errors.ts";
+import type { JsonObject, NetworkConfigList } from "../spec/types.ts";
+import { confFiles } from "../config/conf_files.ts";
+import {
+  MAX_CONFIG_FILE_SIZE,
+  parseNetworkConfigList,
+} from "../config/parse_network_config.ts";
+import type { Logger } from "../log/logger.ts";
+import type { PodNetwork } from "./meta_backend.ts";
+
+/** A delegate ready to run. */
+export interface Delegate {
+  /** The file its config came from. */
+  confFile: string;
+  /** The config exactly as sent (what the record keeps). */
+  config: JsonObject;
+  /** The same, parsed for the engine. */
+  list: NetworkConfigList;
+}
+
+const ENCODER = new TextEncoder();
+
+/**
+ * The first config file of `confDir` (byte-wise order) named `name`;
+ * unreadable or undecodable files are logged and skipped, as Dockin does.
+ *
+ * @throws {ConfigError} code 7 when none matches
+ */
+export async function findNetworkFile(
+  confDir: string,
+  name: string,
+  log: Logger,
+): Promise<{ file: string; config: JsonObject }> {
+  const files = await confFiles(confDir);
+  for (const file of files) {
+    let config: unknown;
+    try {
+      const info = await Deno.stat(file);
+      if (info.size > MAX_CONFIG_FILE_SIZE) throw new Error("file too large");
+      config = JSON.parse(await Deno.readTextFile(file));
+    } catch (error) {
+      log.info("skipping a network config that cannot be read", {
+        file,
+        error: (error as Error).message,
+      });
+      continue;
+    }
+    if (
+      config && typeof config === "object" && !Array.isArray(config) &&
+      (config as JsonObject).name === name
+    ) {
+      return { file, config: config as JsonObject };
+    }
+  }
+  throw new ConfigError(
+    CNI_ERROR_CODES.invalidNetworkConfig,
+    files.length
+      ? `No network config named ${
+        JSON.stringify(name)
+      } in ${confDir} (${files.length} files looked at)`
+      : `No network config named ${
+        JSON.stringify(name)
+      }: ${confDir} is missing or has no .conf, .conflist or .json file`,
+    { field: "type" },
+  );
+}
+
+/**
+ * Puts the pod's address into a network config: the plugin that has an
+ * `ipam` key (else the first) gets `ipam` = the static IPAM with
+ * `address/prefix` and the gateway, the plugin's `routes` (else a default
+ * route via the gateway) and its `dns`. Everything else stays as written.
+ *
+ * @example Usage
+ * ```ts
+ * import { injectIpam } from "./meta_delegates.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const conf = injectIpam(
+ *   { cniVersion: "1.0.0", name: "net-a", type: "bridge", bridge: "br0", ipam: { type: "host-local" } },
+ *   { type: "net-a", address: "10.1.0.5/24", family: 4, gateway: "10.1.0.1", ifName: "eth0", master: true },
+ *   "static",
+ * );
+ * deepEqual(conf.ipam, {
+ *   type: "static",
+ *   addresses: [{ address: "10.1.0.5/24", gateway: "10.1.0.1" }],
+ *   routes: [{ dst: "0.0.0.0/0", gw: "10.1.0.1" }],
+ * });
+ * ```
+ */
+export function injectIpam(
+  file: JsonObject,
+  network: PodNetwork,
+  ipamType: string,
+): JsonObject {
+  const config = structuredClone(file);
+  const plugins = Array.isArray(config.plugins)
+    ? config.plugins as JsonObject[]
+    : undefined;
+  const target = plugins
+    ? plugins.find((p) => p && typeof p === "object" && "ipam" in p) ??
+      plugins[0]
+    : config;
+  if (!target || typeof target !== "object") return config;
+  const oldIpam =
+    (target.ipam && typeof target.ipam === "object"
+      ? target.ipam
+      : {}) as JsonObject;
+  const address: JsonObject = { address: network.address };
+  if (network.gateway) address.gateway = network.gateway;
+  const ipam: JsonObject = { type: ipamType, addresses: [address] };
+  const routes = target.routes ?? oldIpam.routes;
+  if (routes !== undefined) {
+    ipam.routes = routes;
+  } else if (network.gateway) {
+    ipam.routes = [{
+      dst: network.family === 4 ? "0.0.0.0/0" : "::/0",
+      gw: network.gateway,
+    }];
+  }
+  const dns = target.dns ?? oldIpam.dns;
+  if (dns !== undefined) ipam.dns = dns;
+  target.ipam = ipam;
+  return config;
+}
+
+/**
+ * Resolves every network to its delegate before anything runs, so that a
+ * missing or broken config fails the ADD with nothing done.
+ *
+ * @throws {ConfigError} code 7 (or the config's own code) naming the network and file
+ */
+export async function buildDelegates(
+  networks: readonly PodNetwork[],
+  options: { confDir: string; ipamType: string; log: Logger },
+): Promise<Delegate[]> {
+  const out: Delegate[] = [];
+  for (const network of networks) {
+    const { file, config: raw } = await findNetworkFile(
+      options.confDir,
+      network.type,
+      options.log,
+    );
+    const config = injectIpam(raw, network, options.ipamType);
+    out.push({
+      confFile: file,
+      config,
+      list: await delegateList(config, file),
+    });
+  }
+  return out;
+}
+
+/** Parses a delegate config (a recorded one too) for the engine. */
+export async function delegateList(
+  config: JsonObject,
+  source: string,
+): Promise<NetworkConfigList> {
+  return await parseNetworkConfigList(
+    ENCODER.encode(JSON.stringify(config)),
+    {
+      source,
+      format: Array.isArray(config.plugins) ? "conflist" : "conf",
+    },
+  );
+}

@@ -1,0 +1,619 @@
+/**
+ * The meta plugin end to end, invoked as a runtime invokes a plugin
+ * (`<binDir>/dockin-cni` with CNI_* variables and the config on stdin),
+ * delegating to Debian's real `bridge` + `static` in real namespaces, with
+ * a `Deno.serve` backend on 127.0.0.1. Covers the list of
+ * shared/docs/dockin.md §4.7.
+ *
+ * @module
+ */
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import {
+  requireRealParts,
+  SKIP_REAL_PARTS,
+} from "../_helpers/prerequisites.ts";
+import { createNetns, type Netns, randomHex, sh } from "../_helpers/netns.ts";
+import {
+  addressesIn,
+  linksIn,
+  MADE,
+  MetaBed,
+  type PluginRun,
+  routesIn,
+} from "./_meta_bed.ts";
+
+const real = { ignore: SKIP_REAL_PARTS, sanitizeResources: true };
+
+function cid(tag: string): string {
+  return `meta-${randomHex(8)}-${tag}`;
+}
+
+async function netns(): Promise<Netns> {
+  const ns = await createNetns("csm");
+  MADE.netns.add(ns.name);
+  return ns;
+}
+
+function expectCode(run: PluginRun, code: number, what: string): void {
+  if (run.code !== code) {
+    throw new Error(
+      `${what}: expected exit ${code}, got ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
+    );
+  }
+}
+
+function expectError(run: PluginRun, cniCode: number, what: string): string {
+  expectCode(run, 1, what);
+  const obj = run.json();
+  equal(obj.code, cniCode, `${what}: ${run.stdout}`);
+  equal(run.stdout.trim().split("\n").length, 1, "one error object on stdout");
+  return String(obj.msg);
+}
+
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: single master gets the backend's address, a default route and the meta version",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(1);
+    await using ns = await netns();
+    const id = cid("single");
+    const pod = "web 0&x";
+    bed.pods.set(pod, [bed.entry(0, 10, "eth0", true, "ffffff00")]);
+    const add = await bed.invoke("ADD", id, ns, {
+      podName: pod,
+      config: bed.metaConfig({ cniVersion: "0.4.0" }),
+    });
+    expectCode(add, 0, "ADD");
+    const result = add.json();
+    equal(result.cniVersion, "0.4.0");
+    const net = bed.networks[0]!;
+    deepEqual(
+      (result.ips as Record<string, unknown>[]).map((i) => [
+        i.version,
+        i.address,
+        i.gateway,
+      ]),
+      [["4", `${net.subnet.base}.10/24`, net.subnet.gateway]],
+    );
+    deepEqual(await linksIn(ns), ["eth0", "lo"]);
+    deepEqual(await addressesIn(ns, "eth0"), [`${net.subnet.base}.10/24`]);
+    ok(
+      (await routesIn(ns)).some((r) =>
+        r.startsWith(`default via ${net.subnet.gateway} dev eth0`)
+      ),
+      "default route via the gateway",
+    );
+    deepEqual(bed.requests.map((u) => new URL(u).search), [
+      "?podName=web%200%26x",
+    ]);
+    deepEqual(await bed.records(), [`${id}.json`]);
+    deepEqual(await bed.resultFiles(), [`${net.name}-${id}-eth0`]);
+    const record = JSON.parse(
+      await Deno.readTextFile(`${bed.cacheDir}/${id}.json`),
+    );
+    equal(record.delegates[0].state, "added");
+    equal(record.delegates[0].config.ipam.type, "static");
+    equal((await Deno.stat(`${bed.cacheDir}/${id}.json`)).mode! & 0o777, 0o600);
+
+    const del = await bed.invoke("DEL", id, ns, { podName: pod });
+    expectCode(del, 0, "DEL");
+    equal(del.stdout, "");
+    deepEqual(await linksIn(ns), ["lo"]);
+    await bed.assertClean();
+    equal(bed.requests.length, 1, "DEL did not ask the backend");
+  },
+});
+
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: eth0 (master) and net0 on two bridges with exactly the backend's addresses",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2);
+    await using ns = await netns();
+    const id = cid("two");
+    bed.pods.set(id, [
+      bed.entry(0, 11, "eth0", true),
+      bed.entry(1, 12, "net0", false, "ffffff00"),
+    ]);
+    const add = await bed.invoke("ADD", id, ns);
+    expectCode(add, 0, "ADD");
+    const [a, b] = bed.networks as [
+      typeof bed.networks[0],
+      typeof bed.networks[0],
+    ];
+    deepEqual(await linksIn(ns), ["eth0", "lo", "net0"]);
+    deepEqual(await addressesIn(ns, "eth0"), [`${a.subnet.base}.11/24`]);
+    deepEqual(await addressesIn(ns, "net0"), [`${b.subnet.base}.12/24`]);
+    const result = add.json();
+    equal(result.cniVersion, "1.0.0");
+    deepEqual(
+      (result.ips as Record<string, unknown>[]).map((i) => i.address),
+      [`${a.subnet.base}.11/24`],
+      "the result is the master's only",
+    );
+    equal((await bed.veths()).length, 2);
+    const record = JSON.parse(
+      await Deno.readTextFile(`${bed.cacheDir}/${id}.json`),
+    );
+    deepEqual(
+      record.delegates.map((
+        d: Record<string, unknown>,
+      ) => [d.ifName, d.master, d.state]),
+      [["eth0", true, "added"], ["net0", false, "added"]],
+    );
+    const del = await bed.invoke("DEL", id, ns);
+    expectCode(del, 0, "DEL");
+    deepEqual(await linksIn(ns), ["lo"]);
+    await bed.assertClean();
+  },
+});
+
+interface Fault {
+  name: string;
+  code: number;
+  setup(bed: MetaBed, id: string): Promise<void> | void;
+  message?: RegExp;
+}
+
+const FAULTS: Fault[] = [
+  {
+    name: "backend refused",
+    code: 11,
+    setup: (bed) => bed.stopBackend(),
+    message: /Cannot reach the backend/,
+  },
+  {
+    name: "HTTP 500 with HTML",
+    code: 11,
+    setup(bed) {
+      bed.mode = { kind: "status", status: 500, body: "<html>oops</html>" };
+    },
+    message: /HTTP 500/,
+  },
+  {
+    name: "code 1 with a message",
+    code: 11,
+    setup(bed) {
+      bed.mode = { kind: "json", body: { code: 1, message: "pod is offline" } };
+    },
+    message: /pod is offline/,
+  },
+  {
+    name: "not JSON",
+    code: 6,
+    setup(bed) {
+      bed.mode = { kind: "status", status: 200, body: "{not json" };
+    },
+  },
+  {
+    name: "empty data",
+    code: 7,
+    setup(bed) {
+      bed.mode = { kind: "json", body: { code: 0, data: [] } };
+    },
+  },
+  {
+    name: "zero masters",
+    code: 7,
+    setup(bed, id) {
+      bed.pods.set(id, [
+        bed.entry(0, 20, "eth0", false),
+        bed.entry(1, 20, "net0", false),
+      ]);
+    },
+    message: /exactly one network must have "master": true, found 0/,
+  },
+  {
+    name: "two masters",
+    code: 7,
+    setup(bed, id) {
+      bed.pods.set(id, [
+        bed.entry(0, 21, "eth0", true),
+        bed.entry(1, 21, "net0", true),
+      ]);
+    },
+    message: /found 2/,
+  },
+  {
+    name: "duplicate ifName",
+    code: 7,
+    setup(bed, id) {
+      bed.pods.set(id, [
+        bed.entry(0, 22, "eth0", true),
+        bed.entry(1, 22, "eth0", false),
+      ]);
+    },
+    message: /"eth0" appears twice/,
+  },
+  {
+    name: "non-contiguous mask (Dockin would make it /0)",
+    code: 7,
+    setup(bed, id) {
+      bed.pods.set(id, [bed.entry(0, 23, "eth0", true, "255.0.255.0")]);
+    },
+    message: /subnetMask "255\.0\.255\.0"/,
+  },
+  {
+    name: "garbage mask",
+    code: 7,
+    setup(bed, id) {
+      bed.pods.set(id, [bed.entry(0, 24, "eth0", true, "fffff")]);
+    },
+  },
+  {
+    name: "no config file for a network",
+    code: 7,
+    setup(bed, id) {
+      bed.pods.set(id, [
+        bed.entry(0, 25, "eth0", true),
+        { ...bed.entry(1, 25, "net0", false), type: "nosuchnet" },
+      ]);
+    },
+    message: /No network config named "nosuchnet"/,
+  },
+  {
+    name: "hang past the timeout",
+    code: 11,
+    setup(bed) {
+      bed.mode = { kind: "hang" };
+    },
+    message: /did not answer within 1000 ms/,
+  },
+];
+
+Deno.test({
+  ...real,
+  name: "meta plugin: backend faults leave only lo in the netns and no record",
+  async fn(t) {
+    await requireRealParts();
+    for (const fault of FAULTS) {
+      await t.step(fault.name, async () => {
+        await using bed = await MetaBed.create(2);
+        await using ns = await netns();
+        const id = cid("fault");
+        await fault.setup(bed, id);
+        const started = Date.now();
+        const add = await bed.invoke("ADD", id, ns);
+        const msg = expectError(add, fault.code, fault.name);
+        if (fault.message) match(msg, fault.message);
+        // The configured 1000 ms, not Dockin's 5 s (and never forever).
+        ok(Date.now() - started < 4500, "ADD returned within the timeout");
+        deepEqual(await linksIn(ns), ["lo"]);
+        await bed.assertClean();
+        deepEqual(await bed.records(), []);
+      });
+    }
+  },
+});
+
+Deno.test({
+  ...real,
+  name: "meta plugin: a missing K8S_POD_NAME is a clear error and asks nothing",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(1);
+    await using ns = await netns();
+    const add = await bed.invoke("ADD", cid("noname"), ns, { podName: null });
+    match(expectError(add, 4, "ADD"), /K8S_POD_NAME/);
+    deepEqual(bed.requests, []);
+    deepEqual(await linksIn(ns), ["lo"]);
+    await bed.assertClean();
+  },
+});
+
+Deno.test({
+  ...real,
+  name: "meta plugin: a failing second delegate rolls the first back",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2);
+    await using ns = await netns();
+    const id = cid("mid");
+    // The bridge fails adding a route via a gateway outside the subnet, after
+    // it created the veth: both delegates must be undone.
+    bed.pods.set(id, [
+      bed.entry(0, 30, "eth0", true),
+      { ...bed.entry(1, 30, "net0", false), gateway: "192.0.2.1" },
+    ]);
+    const add = await bed.invoke("ADD", id, ns);
+    expectError(add, 999, "ADD");
+    deepEqual(await linksIn(ns), ["lo"]);
+    await bed.assertClean();
+    const log = await Deno.readTextFile(bed.logFile);
+    match(log, /rolling back/);
+  },
+});
+
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: DEL after the backend stopped removes both NICs without asking it",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2);
+    await using ns = await netns();
+    const id = cid("down");
+    bed.pods.set(id, [
+      bed.entry(0, 40, "eth0", true),
+      bed.entry(1, 40, "net0", false),
+    ]);
+    expectCode(await bed.invoke("ADD", id, ns), 0, "ADD");
+    await bed.stopBackend();
+    const asked = bed.requests.length;
+    const del = await bed.invoke("DEL", id, ns);
+    expectCode(del, 0, "DEL");
+    equal(bed.requests.length, asked, "zero backend requests during DEL");
+    deepEqual(await linksIn(ns), ["lo"]);
+    await bed.assertClean();
+    // DEL twice, and DEL of a container never seen, with the backend down.
+    expectCode(await bed.invoke("DEL", id, ns), 0, "second DEL");
+    const unknown = await bed.invoke("DEL", cid("never"), ns);
+    expectCode(unknown, 0, "DEL of an unknown container");
+    equal(unknown.stdout, "");
+  },
+});
+
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: DEL after the netns is gone succeeds and drops the record",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2);
+    const ns = await netns();
+    await using _ns = ns;
+    const id = cid("gone");
+    bed.pods.set(id, [
+      bed.entry(0, 41, "eth0", true),
+      bed.entry(1, 41, "net0", false),
+    ]);
+    expectCode(await bed.invoke("ADD", id, ns), 0, "ADD");
+    await sh(["ip", "netns", "del", ns.name]);
+    const del = await bed.invoke("DEL", id, undefined, { netns: ns.path });
+    expectCode(del, 0, "DEL");
+    await bed.assertClean();
+  },
+});
+
+Deno.test({
+  ...real,
+  name: "meta plugin: DEL uses the recorded configs after the files changed",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2);
+    await using ns = await netns();
+    const id = cid("drift");
+    bed.pods.set(id, [
+      bed.entry(0, 42, "eth0", true),
+      bed.entry(1, 42, "net0", false),
+    ]);
+    expectCode(await bed.invoke("ADD", id, ns), 0, "ADD");
+    // One file now points at another bridge, the other is gone.
+    await bed.writeNetwork(bed.networks[0]!, "1.0.0", { bridge: "csnone" });
+    await Deno.remove(bed.networks[1]!.file);
+    expectCode(await bed.invoke("DEL", id, ns), 0, "DEL");
+    deepEqual(await linksIn(ns), ["lo"]);
+    await bed.assertClean();
+  },
+});
+
+Deno.test({
+  ...real,
+  name: "meta plugin: a corrupt record is quarantined and DEL still cleans up",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2);
+    await using ns = await netns();
+    const id = cid("corrupt");
+    bed.pods.set(id, [
+      bed.entry(0, 43, "eth0", true),
+      bed.entry(1, 43, "net0", false),
+    ]);
+    expectCode(await bed.invoke("ADD", id, ns), 0, "ADD");
+    const path = `${bed.cacheDir}/${id}.json`;
+    const text = await Deno.readTextFile(path);
+    await Deno.writeTextFile(path, text.slice(0, text.length / 2));
+    // Without the record, DEL asks the backend (best effort) for the networks.
+    expectCode(await bed.invoke("DEL", id, ns), 0, "DEL");
+    deepEqual(await bed.records(), [`${id}.json.corrupt`]);
+    deepEqual(await linksIn(ns), ["lo"]);
+    await bed.assertClean();
+
+    // Corrupt again with the backend down: still success.
+    const id2 = cid("corrupt2");
+    bed.pods.set(id2, [bed.entry(0, 44, "eth0", true)]);
+    expectCode(await bed.invoke("ADD", id2, ns), 0, "ADD 2");
+    await Deno.writeTextFile(`${bed.cacheDir}/${id2}.json`, "");
+    await bed.stopBackend();
+    expectCode(await bed.invoke("DEL", id2, ns), 0, "DEL 2");
+    ok((await bed.records()).includes(`${id2}.json.corrupt`));
+  },
+});
+
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: CHECK passes after ADD and fails once net0 lost its address",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2);
+    await using ns = await netns();
+    const id = cid("check");
+    bed.pods.set(id, [
+      bed.entry(0, 45, "eth0", true),
+      bed.entry(1, 45, "net0", false),
+    ]);
+    const add = await bed.invoke("ADD", id, ns);
+    expectCode(add, 0, "ADD");
+    const prevResult = add.json();
+    const config = { ...bed.metaConfig(), prevResult };
+    const check = await bed.invoke("CHECK", id, ns, { config });
+    expectCode(check, 0, "CHECK");
+    equal(check.stdout, "");
+    await sh([
+      "ip",
+      "-n",
+      ns.name,
+      "addr",
+      "flush",
+      "dev",
+      "net0",
+    ]);
+    expectCode(await bed.invoke("CHECK", id, ns, { config }), 1, "CHECK 2");
+    // CHECK below 0.4.0 is refused by the version gate.
+    const old = await bed.invoke("CHECK", id, ns, {
+      config: bed.metaConfig({ cniVersion: "0.3.1" }),
+    });
+    expectError(old, 1, "CHECK at 0.3.1");
+    expectCode(await bed.invoke("DEL", id, ns), 0, "DEL");
+    await bed.assertClean();
+  },
+});
+
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: result always in the meta version, for delegates at 0.2.0 and 1.0.0",
+  async fn(t) {
+    await requireRealParts();
+    for (const fileVersion of ["0.2.0", "1.0.0"]) {
+      await using bed = await MetaBed.create(2, fileVersion);
+      for (const meta of ["0.2.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]) {
+        await t.step(`meta ${meta}, delegates ${fileVersion}`, async () => {
+          await using ns = await netns();
+          const id = cid("ver");
+          bed.pods.set(id, [
+            bed.entry(0, 50, "eth0", true),
+            bed.entry(1, 50, "net0", false),
+          ]);
+          const config = bed.metaConfig({ cniVersion: meta });
+          const add = await bed.invoke("ADD", id, ns, { config });
+          expectCode(add, 0, "ADD");
+          const result = add.json();
+          equal(result.cniVersion, meta);
+          const address = `${bed.networks[0]!.subnet.base}.50/24`;
+          if (meta === "0.2.0") {
+            equal((result.ip4 as Record<string, unknown>).ip, address);
+          } else {
+            equal(
+              (result.ips as Record<string, unknown>[])[0]!.address,
+              address,
+            );
+          }
+          deepEqual(await linksIn(ns), ["eth0", "lo", "net0"]);
+          expectCode(await bed.invoke("DEL", id, ns, { config }), 0, "DEL");
+          deepEqual(await linksIn(ns), ["lo"]);
+          await bed.assertClean();
+        });
+      }
+    }
+  },
+});
+
+Deno.test({
+  ...real,
+  name: "meta plugin: STATUS follows the backend; GC drops only stale records",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2);
+    await using ns1 = await netns();
+    await using ns2 = await netns();
+    const config = bed.metaConfig({ cniVersion: "1.1.0" });
+    const [keep, drop] = [cid("keep"), cid("drop")];
+    bed.pods.set(keep, [bed.entry(0, 60, "eth0", true)]);
+    bed.pods.set(drop, [
+      bed.entry(0, 61, "eth0", true),
+      bed.entry(1, 61, "net0", false),
+    ]);
+    expectCode(await bed.invoke("ADD", keep, ns1, { config }), 0, "ADD keep");
+    expectCode(await bed.invoke("ADD", drop, ns2, { config }), 0, "ADD drop");
+    expectCode(
+      await bed.invoke("STATUS", "", undefined, { config }),
+      0,
+      "STATUS",
+    );
+    const gc = await bed.invoke("GC", "", undefined, {
+      config: {
+        ...config,
+        "cni.dev/valid-attachments": [{ containerID: keep, ifname: "eth0" }],
+      },
+    });
+    expectCode(gc, 0, "GC");
+    deepEqual(await bed.records(), [`${keep}.json`]);
+    deepEqual(await linksIn(ns2), ["lo"]);
+    deepEqual(await linksIn(ns1), ["eth0", "lo"]);
+    await bed.stopBackend();
+    expectError(
+      await bed.invoke("STATUS", "", undefined, { config }),
+      50,
+      "STATUS down",
+    );
+    expectCode(await bed.invoke("DEL", keep, ns1, { config }), 0, "DEL");
+    await bed.assertClean();
+  },
+});
+
+Deno.test({
+  ...real,
+  name: "meta plugin: 20 pods with 2 NICs each, added and deleted in parallel",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2);
+    const pods = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const id = cid(`par${i}`);
+        bed.pods.set(id, [
+          bed.entry(0, 100 + i, "eth0", true),
+          bed.entry(1, 100 + i, "net0", false),
+        ]);
+        return { id, i, ns: await netns() };
+      }),
+    );
+    try {
+      const adds = await Promise.all(
+        pods.map((p) => bed.invoke("ADD", p.id, p.ns)),
+      );
+      adds.forEach((run, i) => expectCode(run, 0, `ADD ${i}`));
+      for (const p of pods) {
+        deepEqual(await addressesIn(p.ns, "eth0"), [
+          `${bed.networks[0]!.subnet.base}.${100 + p.i}/24`,
+        ]);
+        deepEqual(await addressesIn(p.ns, "net0"), [
+          `${bed.networks[1]!.subnet.base}.${100 + p.i}/24`,
+        ]);
+      }
+      equal((await bed.records()).length, 20);
+      equal((await bed.veths()).length, 40);
+      const dels = await Promise.all(
+        pods.map((p) => bed.invoke("DEL", p.id, p.ns)),
+      );
+      dels.forEach((run, i) => expectCode(run, 0, `DEL ${i}`));
+      for (const p of pods) deepEqual(await linksIn(p.ns), ["lo"]);
+      await bed.assertClean();
+    } finally {
+      for (const p of pods) await p.ns[Symbol.asyncDispose]();
+    }
+  },
+});
+
+Deno.test({
+  ...real,
+  name: "meta plugin: leak audit: no namespace or bridge of this suite is left",
+  async fn() {
+    await requireRealParts();
+    const netnsLeft = (await sh(["ip", "netns", "list"])).stdout.split("\n")
+      .map((l) => l.split(" ")[0]!).filter((n) => MADE.netns.has(n));
+    const bridgesLeft: string[] = [];
+    for (const b of MADE.bridges) {
+      if ((await sh(["ip", "link", "show", "dev", b])).code === 0) {
+        bridgesLeft.push(b);
+      }
+    }
+    deepEqual({ netnsLeft, bridgesLeft }, { netnsLeft: [], bridgesLeft: [] });
+    ok(MADE.netns.size > 0, "the suite made namespaces");
+  },
+});
