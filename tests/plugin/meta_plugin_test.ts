@@ -152,6 +152,43 @@ Deno.test({
   },
 });
 
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: delegates can use cnishim's own static IPAM; logs stay off stdout",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2);
+    await using ns = await netns();
+    await Deno.symlink("cnishim-wrapper", `${bed.binDir}/cnishim-static`);
+    const id = cid("ownipam");
+    bed.pods.set(id, [
+      bed.entry(0, 13, "eth0", true),
+      bed.entry(1, 13, "net0", false),
+    ]);
+    // No logFile: debug lines go to stderr, stdout holds the result only.
+    const { logFile: _, ...config } = bed.metaConfig({
+      ipamType: "cnishim-static",
+    });
+    const add = await bed.invoke("ADD", id, ns, { config });
+    expectCode(add, 0, "ADD");
+    equal(add.stdout.trim().split("\n").length, 1);
+    equal(add.json().cniVersion, "1.0.0");
+    match(add.stderr, /debug called/);
+    deepEqual(await addressesIn(ns, "net0"), [
+      `${bed.networks[1]!.subnet.base}.13/24`,
+    ]);
+    const record = JSON.parse(
+      await Deno.readTextFile(`${bed.cacheDir}/${id}.json`),
+    );
+    equal(record.delegates[1].config.ipam.type, "cnishim-static");
+    const del = await bed.invoke("DEL", id, ns, { config });
+    expectCode(del, 0, "DEL");
+    equal(del.stdout, "");
+    await bed.assertClean();
+  },
+});
+
 interface Fault {
   name: string;
   code: number;
