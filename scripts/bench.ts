@@ -9,6 +9,13 @@
  * 4. multi-network pod: 3 networks, parallel vs --serial vs slowest single (root)
  * 5. config dir scale: 200 files, time to the default network, cold and changed
  * 6. concurrency: 50 pods by 50 concurrent invocations, throughput and errors
+ * 7. serve: a request through the socket over the plugins' own time; the
+ *    real pod and the 3-network pod through serve (root)
+ *
+ * Every artifact (source, bundle — built into a temp dir when dist/ has
+ * none — and a compiled binary when dist/ has one) is timed both running
+ * the operation itself and as the `--socket` client of a warm server.
+ * The goals of issue 6 are checked against floors of the same run.
  *
  * Writes bench/results.json. `BENCH_RUNS` (default 30) sets repetitions.
  *
@@ -16,6 +23,9 @@
  */
 import { join } from "node:path";
 import { loadNetworks } from "../src/config/load_networks.ts";
+import { WarmNetworks } from "../src/serve/warm_networks.ts";
+import { sendRequest } from "../src/serve/client.ts";
+import type { ServeRequest } from "../src/serve/protocol.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -126,7 +136,36 @@ const artifacts: [string, string[]][] = [["source", [
 try {
   await Deno.stat(join(ROOT, "dist/cnishim.js"));
   artifacts.push(["bundle", [join(ROOT, "dist/cnishim.js")]]);
-} catch { /* not built */ }
+} catch {
+  // Not built: bundle into the temp dir, run as the shipped bundle runs.
+  const out = join(tmp, "cnishim.js");
+  const built = await new Deno.Command(DENO, {
+    args: ["bundle", "--platform", "deno", "-o", out, "src/main.ts"],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (built.success) {
+    artifacts.push(["bundle", [
+      DENO,
+      "run",
+      "--no-prompt",
+      // The permissions scripts/compile.ts bakes into the shipped bundle.
+      "--allow-read",
+      "--allow-write",
+      "--allow-run",
+      "--allow-env",
+      "--allow-net",
+      out,
+    ]]);
+  } else {
+    console.log(
+      `bundle skipped: deno bundle failed: ${
+        new TextDecoder().decode(built.stderr)
+      }`,
+    );
+  }
+}
 try {
   for await (const e of Deno.readDir(join(ROOT, "dist"))) {
     if (e.name.startsWith("cnishim-") && !e.name.endsWith(".deb")) {
@@ -136,6 +175,25 @@ try {
 } catch { /* no dist yet */ }
 
 try {
+  // The floors: the three trivial plugins run directly, ADD then DEL.
+  const direct = async (plugin: string, command: "ADD" | "DEL") =>
+    (await timeCmd(join(trivialBin, plugin), [], {
+      stdin: JSON.stringify({ cniVersion: "1.0.0", name: "t", type: plugin }),
+      env: { CNI_COMMAND: command },
+    })).ms;
+  const floorAdds: number[] = [], floorDels: number[] = [];
+  await sample(Math.max(RUNS, 20), async () => {
+    let add = 0, del = 0;
+    for (const p of ["t1", "t2", "t3"]) add += await direct(p, "ADD");
+    for (const p of ["t3", "t2", "t1"]) del += await direct(p, "DEL");
+    floorAdds.push(add);
+    floorDels.push(del);
+    return add + del;
+  });
+  const floorAdd = stats(floorAdds.slice(1)),
+    floorDel = stats(floorDels.slice(1));
+  const floor = stats(floorAdds.slice(1).map((x, i) => x + floorDels[i + 1]!));
+
   // 1. start-up
   const bare = stats(
     await sample(
@@ -161,6 +219,16 @@ try {
     "--config",
     NO_CONFIG,
   ];
+  // A warm server on the same chain, for the --socket rows and figure 7.
+  const sock = join(tmp, "run", "cnishim.sock");
+  await startServer(sock, [
+    ...flags.slice(0, 4),
+    "--cni-cache-dir",
+    join(tmp, "cache-serve"),
+    "--no-loopback",
+    "--config",
+    NO_CONFIG,
+  ]);
   for (const [name, a] of artifacts) {
     const version = stats(
       await sample(
@@ -180,53 +248,51 @@ try {
         return t;
       }),
     );
+    const viaSocket = stats(
+      await sample(RUNS, async () => {
+        const id = `k${i++}`;
+        const t = (await timeCmd(
+          a[0]!,
+          cli(a, ["--socket", sock, "add", id, "/proc/self/ns/net"]),
+        )).ms;
+        await timeCmd(a[0]!, cli(a, ["--socket", sock, "del", id]));
+        return t;
+      }),
+    );
     startup[name] = {
       version,
       add,
+      addViaSocket: viaSocket,
       rssKb: await peakRss(a[0]!, cli(a, ["version"])),
       versionOverBareMs: round(version.median - bare.median),
+      // What add costs beyond its plugins' own time, run itself or as client.
+      addOverheadMs: round(add.median - floorAdd.median),
+      addViaSocketOverheadMs: round(viaSocket.median - floorAdd.median),
     };
   }
   results.startup = startup;
-  console.log("\n1. start-up (ms)");
+  console.log(
+    `\n1. start-up (ms; the 3 trivial plugins' own ADD time is ${floorAdd.median} ms)`,
+  );
   console.table(Object.fromEntries(
     Object.entries(startup).map(([k, v]) => {
       const o = v as Record<string, { median: number; p95: number } | number>;
+      const m = (key: string) =>
+        (o[key] as { median: number } | undefined)?.median ?? "";
       return [k, {
-        median: (o.version as { median: number } | undefined)?.median ??
-          (v as { median: number }).median,
-        p95: (o.version as { p95: number } | undefined)?.p95 ??
+        "version median": m("version") || (v as { median: number }).median,
+        "version p95": (o.version as { p95: number } | undefined)?.p95 ??
           (v as { p95: number }).p95,
-        "add median": (o.add as { median: number } | undefined)?.median ?? "",
+        "add median": m("add"),
+        "add over plugins": o.addOverheadMs ?? "",
+        "--socket add median": m("addViaSocket"),
+        "--socket add over plugins": o.addViaSocketOverheadMs ?? "",
         "peak RSS KB": o.rssKb ?? "",
       }];
     }),
   ));
 
   // 2. engine overhead: the same three plugins, run directly, are the floor.
-  const direct = async (command: string, stdin: string) =>
-    (await timeCmd(join(trivialBin, command), [], {
-      stdin,
-      env: { CNI_COMMAND: "ADD" },
-    })).ms;
-  const floor = stats(
-    await sample(Math.max(RUNS, 20), async () => {
-      let t = 0;
-      for (const p of ["t1", "t2", "t3"]) {
-        t += await direct(
-          p,
-          JSON.stringify({ cniVersion: "1.0.0", name: "t", type: p }),
-        );
-      }
-      for (const p of ["t3", "t2", "t1"]) {
-        t += await direct(
-          p,
-          JSON.stringify({ cniVersion: "1.0.0", name: "t", type: p }),
-        );
-      }
-      return t;
-    }),
-  );
   const src = artifacts.at(-1)!;
   let j = 0;
   const through = stats(
@@ -257,6 +323,52 @@ try {
     }, +${
       round(through.median - floor.median)
     } ms; bare deno start ${bare.median} ms x2)`,
+  );
+
+  // 7. serve: one request per operation, from this process (no process
+  // start-up at all), against the plugins' own time.
+  const request = async (op: string, req: ServeRequest) => {
+    const reply = await sendRequest(sock, op, req);
+    if (reply.exitCode !== 0) {
+      throw new Error(`serve ${op} exited ${reply.exitCode}: ${reply.stdout}`);
+    }
+  };
+  let k = 0;
+  const reqAdds: number[] = [], reqDels: number[] = [];
+  await sample(RUNS, async () => {
+    const args = [`r${k++}`, "/proc/self/ns/net"];
+    let t0 = performance.now();
+    await request("add", { args, flags: {} });
+    reqAdds.push(performance.now() - t0);
+    t0 = performance.now();
+    await request("del", { args, flags: {} });
+    reqDels.push(performance.now() - t0);
+    return 0;
+  });
+  const roundTrip = stats(
+    await sample(RUNS, async () => {
+      const t0 = performance.now();
+      await request("result", { args: ["none"], flags: {} });
+      return performance.now() - t0;
+    }),
+  );
+  const requestAdd = stats(reqAdds.slice(1)),
+    requestDel = stats(reqDels.slice(1));
+  results.serve = {
+    floorAdd,
+    floorDel,
+    requestAdd,
+    requestDel,
+    addOverheadMs: round(requestAdd.median - floorAdd.median),
+    delOverheadMs: round(requestDel.median - floorDel.median),
+    roundTripNoPlugins: roundTrip,
+  };
+  console.log(
+    `\n7. serve, 3 trivial plugins: ADD request ${requestAdd.median} ms vs plugins ${floorAdd.median} ms (+${
+      round(requestAdd.median - floorAdd.median)
+    } ms); DEL request ${requestDel.median} ms vs ${floorDel.median} ms (+${
+      round(requestDel.median - floorDel.median)
+    } ms); a request running no plugin ${roundTrip.median} ms`,
   );
 
   // 3 and 4 need real namespaces.
@@ -306,6 +418,35 @@ try {
   const t0 = performance.now();
   await loadNetworks(big);
   const changed = round(performance.now() - t0);
+  // What a cold ADD reads now: up to the first valid file only.
+  const defaultOnly = stats(
+    await sample(10, async () => {
+      const t0 = performance.now();
+      await loadNetworks(big, { stopWhenFound: [] });
+      return performance.now() - t0;
+    }),
+  );
+  // serve's warm set: files older than its racy window are kept parsed.
+  const old = new Date(Date.now() - 60_000);
+  for await (const e of Deno.readDir(big)) {
+    await Deno.utime(join(big, e.name), old, old);
+  }
+  await using warm = new WarmNetworks(big, { rescanMs: 3_600_000 });
+  await warm.start();
+  const rescan = stats(
+    await sample(10, async () => {
+      const t0 = performance.now();
+      await warm.rescan();
+      return performance.now() - t0;
+    }),
+  );
+  await Deno.writeTextFile(
+    join(big, "151-n.conflist"),
+    JSON.stringify({ cniVersion: "1.0.0", name: "again", plugins: [] }),
+  );
+  const t1 = performance.now();
+  await warm.rescan();
+  const warmChanged = round(performance.now() - t1);
   const cliScan = stats(
     await sample(10, async () =>
       (await timeCmd(
@@ -324,9 +465,12 @@ try {
     inProcess: scan,
     afterOneChangeMs: changed,
     cliNetworks: cliScan,
+    defaultOnly,
+    warmRescan: rescan,
+    warmAfterOneChangeMs: warmChanged,
   };
   console.log(
-    `\n5. config dir of 200 files: full scan in-process ${scan.median} ms (after one change ${changed} ms); 'cnishim networks' ${cliScan.median} ms`,
+    `\n5. config dir of 200 files: full scan in-process ${scan.median} ms (after one change ${changed} ms); to the default only (cold ADD) ${defaultOnly.median} ms; serve's warm rescan ${rescan.median} ms (after one change ${warmChanged} ms); 'cnishim networks' ${cliScan.median} ms`,
   );
 
   // 6. concurrency
@@ -365,17 +509,82 @@ try {
   );
   const wall = performance.now() - start;
   const errors = outcomes.filter((o) => o.status === "rejected").length;
+  // The same through the warm server, 50 concurrent --socket clients.
+  const start2 = performance.now();
+  const outcomes2 = await Promise.allSettled(
+    Array.from({ length: 50 }, async (_, i) => {
+      const id = `cs${i}`;
+      await timeCmd(
+        src[1][0]!,
+        cli(src[1], ["--socket", sock, "add", id, "/proc/self/ns/net"]),
+      );
+      await timeCmd(src[1][0]!, cli(src[1], ["--socket", sock, "del", id]));
+    }),
+  );
+  const wall2 = performance.now() - start2;
+  const errors2 = outcomes2.filter((o) => o.status === "rejected").length;
   results.concurrency = {
     pods: 50,
     wallMs: round(wall),
     podsPerSecond: round(50 / (wall / 1000)),
     errors,
+    viaSocket: {
+      wallMs: round(wall2),
+      podsPerSecond: round(50 / (wall2 / 1000)),
+      errors: errors2,
+    },
   };
   console.log(
     `\n6. 50 concurrent pods (trivial chain): ${round(wall)} ms, ${
       round(50 / (wall / 1000))
-    } pods/s add+del, errors ${errors}`,
+    } pods/s add+del, errors ${errors}; as --socket clients ${
+      round(wall2)
+    } ms, ${round(50 / (wall2 / 1000))} pods/s, errors ${errors2}`,
   );
+
+  // The goals of issue 6, against the floors of this run.
+  const st = startup as Record<
+    string,
+    { addOverheadMs?: number; addViaSocketOverheadMs?: number }
+  >;
+  const shipped = artifacts.find(([n]) => n !== "source")?.[0] ?? "source";
+  const goals: Record<string, unknown> = {};
+  const goal = (name: string, value: number | undefined, limit: number) => {
+    goals[name] = {
+      value: value ?? null,
+      limit: round(limit),
+      met: value !== undefined && value <= limit,
+    };
+  };
+  goal(
+    `add overhead over its plugins, ${shipped} (ms, <= bare deno + 5)`,
+    st[shipped]?.addOverheadMs,
+    bare.median + 5,
+  );
+  goal(
+    `add overhead over its plugins, ${shipped} --socket client (ms, <= bare deno + 5)`,
+    st[shipped]?.addViaSocketOverheadMs,
+    bare.median + 5,
+  );
+  const sv = results.serve as { addOverheadMs: number; delOverheadMs: number };
+  goal("serve request overhead, ADD (ms, <= 2)", sv.addOverheadMs, 2);
+  goal("serve request overhead, DEL (ms, <= 2)", sv.delOverheadMs, 2);
+  const mn = results.multiNetwork as
+    | { parallelOverSlowest: number; serveParallelOverSlowest: number }
+    | undefined;
+  goal(
+    "3-network pod over the slowest single network, CLI (<= 1.2)",
+    mn?.parallelOverSlowest,
+    1.2,
+  );
+  goal(
+    "3-network pod over the slowest single network, serve (<= 1.2)",
+    mn?.serveParallelOverSlowest,
+    1.2,
+  );
+  results.goals = goals;
+  console.log("\ngoals of issue 6");
+  console.table(goals);
 } finally {
   for (const c of cleanups.reverse()) await c().catch(() => {});
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
@@ -399,6 +608,39 @@ async function sh(cmd: string, ...args: string[]) {
     );
   }
   return new TextDecoder().decode(out.stdout);
+}
+
+// `cnishim serve` from source (the artifact does not matter to a warm
+// server), stopped with SIGTERM at the end of the run.
+async function startServer(socket: string, flags: string[]): Promise<void> {
+  const child = new Deno.Command(DENO, {
+    args: [
+      "run",
+      "-A",
+      join(ROOT, "src/main.ts"),
+      "serve",
+      "--socket",
+      socket,
+      ...flags,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  cleanups.push(async () => {
+    child.kill("SIGTERM");
+    await child.status;
+  });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      (await Deno.connect({ transport: "unix", path: socket })).close();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`no server on ${socket}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 async function realPods(src: [string, string[]]) {
@@ -457,6 +699,23 @@ async function realPods(src: [string, string[]]) {
     "--config",
     NO_CONFIG,
   ];
+  const sock = join(tmp, "run", "real.sock");
+  await startServer(sock, [
+    ...flags.slice(0, 4),
+    "--cni-cache-dir",
+    join(tmp, "cache-real-serve"),
+    "--no-loopback",
+    "--config",
+    NO_CONFIG,
+  ]);
+  const served = async (op: string, args: string[], f = {}) => {
+    const t0 = performance.now();
+    const reply = await sendRequest(sock, op, { args, flags: f });
+    if (reply.exitCode !== 0) {
+      throw new Error(`serve ${op} exited ${reply.exitCode}: ${reply.stdout}`);
+    }
+    return performance.now() - t0;
+  };
   // Floor: the same plugins, same stdin chain, run directly.
   const run = async (
     type: string,
@@ -516,7 +775,9 @@ async function realPods(src: [string, string[]]) {
   const dAdd: number[] = [],
     dDel: number[] = [],
     cAdd: number[] = [],
-    cDel: number[] = [];
+    cDel: number[] = [],
+    sAdd: number[] = [],
+    sDel: number[] = [];
   for (let i = 0; i < PODS; i++) {
     const d = await directPod(nets[0]!, i, "eth0");
     dAdd.push(d.add);
@@ -533,6 +794,8 @@ async function realPods(src: [string, string[]]) {
         cli(["del", `pod${i}`, `/var/run/netns/${ns(i)}`, ...flags]),
       )).ms,
     );
+    sAdd.push(await served("add", [`spod${i}`, `/var/run/netns/${ns(i)}`]));
+    sDel.push(await served("del", [`spod${i}`, `/var/run/netns/${ns(i)}`]));
   }
   const realPod = {
     pods: PODS,
@@ -540,17 +803,25 @@ async function realPods(src: [string, string[]]) {
     directDel: stats(dDel),
     cnishimAdd: stats(cAdd),
     cnishimDel: stats(cDel),
+    serveAdd: stats(sAdd),
+    serveDel: stats(sDel),
   };
   results.realPod = {
     ...realPod,
     addRatio: round(realPod.cnishimAdd.median / realPod.directAdd.median),
     delRatio: round(realPod.cnishimDel.median / realPod.directDel.median),
+    serveAddRatio: round(realPod.serveAdd.median / realPod.directAdd.median),
+    serveDelRatio: round(realPod.serveDel.median / realPod.directDel.median),
   };
   console.log(
     `\n3. real pod (bridge+host-local, portmap, tuning; ${PODS} pods): ADD direct ${realPod.directAdd.median} ms, cnishim ${realPod.cnishimAdd.median} ms (x${
       round(realPod.cnishimAdd.median / realPod.directAdd.median)
     }); DEL direct ${realPod.directDel.median} ms, cnishim ${realPod.cnishimDel.median} ms (x${
       round(realPod.cnishimDel.median / realPod.directDel.median)
+    }); through serve ADD ${realPod.serveAdd.median} ms (x${
+      round(realPod.serveAdd.median / realPod.directAdd.median)
+    }), DEL ${realPod.serveDel.median} ms (x${
+      round(realPod.serveDel.median / realPod.directDel.median)
     })`,
   );
 
@@ -561,7 +832,10 @@ async function realPods(src: [string, string[]]) {
       interface: "eth1",
     }, { name: "bench2", interface: "eth2" }]),
   });
-  const single: number[] = [], par: number[] = [], ser: number[] = [];
+  const single: number[] = [],
+    par: number[] = [],
+    ser: number[] = [],
+    sPar: number[] = [];
   for (let i = 0; i < 10; i++) {
     const n = `/var/run/netns/${ns(i)}`;
     let slowest = 0;
@@ -583,11 +857,14 @@ async function realPods(src: [string, string[]]) {
       )).ms,
     );
     await timeCmd(src[1][0]!, cli(["del", `m${i}`, n, ...flags]));
+    sPar.push(await served("add", [`sm${i}`, n], { annotations: ann }));
+    await served("del", [`sm${i}`, n]);
   }
   const m = {
     slowestSingleDirect: stats(single),
     parallel: stats(par),
     serial: stats(ser),
+    serveParallel: stats(sPar),
   };
   results.multiNetwork = {
     ...m,
@@ -595,12 +872,17 @@ async function realPods(src: [string, string[]]) {
       m.parallel.median / m.slowestSingleDirect.median,
     ),
     serialOverSlowest: round(m.serial.median / m.slowestSingleDirect.median),
+    serveParallelOverSlowest: round(
+      m.serveParallel.median / m.slowestSingleDirect.median,
+    ),
   };
   console.log(
     `\n4. 3-network pod: slowest single network direct ${m.slowestSingleDirect.median} ms; cnishim parallel ${m.parallel.median} ms (x${
       round(m.parallel.median / m.slowestSingleDirect.median)
     }), serial ${m.serial.median} ms (x${
       round(m.serial.median / m.slowestSingleDirect.median)
+    }); through serve parallel ${m.serveParallel.median} ms (x${
+      round(m.serveParallel.median / m.slowestSingleDirect.median)
     })`,
   );
 }
