@@ -25,6 +25,7 @@ import { validateContainerId } from "../spec/identifiers.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { convertResult } from "../result/convert_result.ts";
 import { lockContainer, lockForGc } from "../cache/container_lock.ts";
+import { joinPath } from "../spec/posix_path.ts";
 import type { EngineOptions } from "../engine/engine_options.ts";
 import { addNetworkList } from "../engine/add_network_list.ts";
 import { delNetworkList } from "../engine/del_network_list.ts";
@@ -83,6 +84,13 @@ function delegateArgs(
   if (record.podName) args.push(["K8S_POD_NAME", record.podName]);
   if (infra) args.push(["K8S_POD_INFRA_CONTAINER_ID", infra]);
   return args;
+}
+
+// Our own lock files: a runtime using the same cache dir (cnishim's CLI
+// with --cni-cache-dir set to it) holds its own lock on the container while
+// it runs us, and the same file would deadlock.
+function lockDir(config: MetaConfig): string {
+  return joinPath(config.cacheDir, "multinet");
 }
 
 function context(call: PluginCall): Context {
@@ -176,7 +184,7 @@ async function add(ctx: Context): Promise<CniResult> {
       `Invalid ${call.config.type} config: "backend" is missing`,
     );
   }
-  await using _lock = await lockContainer(config.cacheDir, call.containerId);
+  await using _lock = await lockContainer(lockDir(config), call.containerId);
   const previous = await readRecord(config.cacheDir, call.containerId);
   if (previous.kind !== "missing") {
     // A retried ADD: what the earlier one left must go first, or the
@@ -381,7 +389,7 @@ async function delFromBackend(ctx: Context): Promise<void> {
 async function del(ctx: Context): Promise<void> {
   validateContainerId(ctx.call.containerId);
   await using _lock = await lockContainer(
-    ctx.config.cacheDir,
+    lockDir(ctx.config),
     ctx.call.containerId,
   );
   await teardown(
@@ -393,7 +401,7 @@ async function del(ctx: Context): Promise<void> {
 async function check(ctx: Context): Promise<void> {
   const { call, config, log } = ctx;
   validateContainerId(call.containerId);
-  await using _lock = await lockContainer(config.cacheDir, call.containerId);
+  await using _lock = await lockContainer(lockDir(config), call.containerId);
   const read = await readRecord(config.cacheDir, call.containerId);
   if (read.kind !== "ok") {
     throw new CniError(
@@ -435,7 +443,7 @@ async function gc(ctx: Context): Promise<void> {
       `${a?.containerID}\0${a?.ifname}`
     ),
   );
-  await using _lock = await lockForGc(config.cacheDir);
+  await using _lock = await lockForGc(lockDir(config));
   const failures: CniError[] = [];
   for (const id of await listRecords(config.cacheDir)) {
     let read;
