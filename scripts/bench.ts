@@ -259,10 +259,23 @@ try {
         return t;
       }),
     );
+    // The client alone: a request that runs no plugin (a cache lookup).
+    const socketNoPlugin = stats(
+      await sample(
+        RUNS,
+        async () =>
+          (await timeCmd(
+            a[0]!,
+            cli(a, ["--socket", sock, "result", "none"]),
+          )).ms,
+      ),
+    );
     startup[name] = {
       version,
       add,
       addViaSocket: viaSocket,
+      socketNoPlugin,
+      socketClientOverBareMs: round(socketNoPlugin.median - bare.median),
       rssKb: await peakRss(a[0]!, cli(a, ["version"])),
       versionOverBareMs: round(version.median - bare.median),
       // What add costs beyond its plugins' own time, run itself or as client.
@@ -287,6 +300,7 @@ try {
         "add over plugins": o.addOverheadMs ?? "",
         "--socket add median": m("addViaSocket"),
         "--socket add over plugins": o.addViaSocketOverheadMs ?? "",
+        "--socket no-plugin request": m("socketNoPlugin"),
         "peak RSS KB": o.rssKb ?? "",
       }];
     }),
@@ -566,7 +580,22 @@ try {
     st[shipped]?.addViaSocketOverheadMs,
     bare.median + 5,
   );
-  const sv = results.serve as { addOverheadMs: number; delOverheadMs: number };
+  goal(
+    `--socket client process alone over bare deno, ${shipped} (ms, <= 5)`,
+    (st[shipped] as { socketClientOverBareMs?: number } | undefined)
+      ?.socketClientOverBareMs,
+    5,
+  );
+  const sv = results.serve as {
+    addOverheadMs: number;
+    delOverheadMs: number;
+    roundTripNoPlugins: { median: number };
+  };
+  goal(
+    "serve transport alone: a request running no plugin (ms, <= 2)",
+    sv.roundTripNoPlugins.median,
+    2,
+  );
   goal("serve request overhead, ADD (ms, <= 2)", sv.addOverheadMs, 2);
   goal("serve request overhead, DEL (ms, <= 2)", sv.delOverheadMs, 2);
   const mn = results.multiNetwork as
