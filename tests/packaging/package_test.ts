@@ -4,10 +4,17 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
+import { reserveSubnet } from "../_helpers/netns.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const DEC = new TextDecoder();
+const PLUGIN_NAMES = [
+  "dockin-cni",
+  "cnishim-multinet",
+  "dockin-ipam",
+  "cnishim-static",
+];
 
 async function run(
   cmd: string,
@@ -112,6 +119,7 @@ Deno.test({
     const ns = `cnishim-deb-${crypto.randomUUID().slice(0, 6)}`;
     const bridge = `csd${crypto.randomUUID().slice(0, 5)}`;
     const netDigest = await treeDigest("/etc/cni/net.d");
+    await using subnet = await reserveSubnet();
     const env = { PATH: `${dirname(DENO)}:/usr/sbin:/usr/bin:/sbin:/bin` };
     try {
       const deb = (await must(DENO, [
@@ -130,6 +138,16 @@ Deno.test({
         ),
       );
       await Deno.stat("/usr/share/man/man1/cnishim.1.gz");
+      // The plugin-mode names answer VERSION as CNI plugins.
+      for (const name of PLUGIN_NAMES) {
+        const answer = JSON.parse(
+          await must(`/usr/lib/cni/${name}`, [], {
+            ...env,
+            CNI_COMMAND: "VERSION",
+          }),
+        );
+        ok(answer.supportedVersions.includes("1.1.0"), name);
+      }
 
       // A throwaway network from the packaged example, on its own bridge and subnet.
       const example = JSON.parse(
@@ -141,7 +159,7 @@ Deno.test({
       example.plugins[0].ipam = {
         type: "host-local",
         dataDir: join(tmp, "ipam"),
-        ranges: [[{ subnet: "10.244.210.0/24" }]],
+        ranges: [[{ subnet: subnet.cidr }]],
       };
       await Deno.mkdir(join(tmp, "net.d"));
       await Deno.writeTextFile(
@@ -165,7 +183,7 @@ Deno.test({
           ...flags,
         ], env),
       );
-      ok(add.primaryIP?.startsWith("10.244.210."), JSON.stringify(add));
+      equal(add.primaryIP, `${subnet.base}.2`, JSON.stringify(add));
       await must("/usr/bin/cnishim", [
         "check",
         "debpod",
@@ -192,6 +210,13 @@ Deno.test({
         1,
         "/usr/bin/cnishim is gone",
       );
+      for (const name of PLUGIN_NAMES) {
+        equal(
+          (await run("test", ["-L", `/usr/lib/cni/${name}`])).code,
+          1,
+          `/usr/lib/cni/${name} is gone`,
+        );
+      }
       equal(
         await treeDigest("/etc/cni/net.d"),
         netDigest,
