@@ -87,13 +87,21 @@ async function execOnce(request: ExecRequest): Promise<Uint8Array> {
       { cause: error },
     );
   }
+  // A web timer: Deno 2.9's global setTimeout is Node's, whose first use
+  // costs ~4 ms of start-up; AbortSignal.timeout costs 0.3 ms and does not
+  // keep the process alive.
   let timedOut = false;
-  const timer = request.timeoutMs
-    ? setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid);
-    }, request.timeoutMs)
+  let finished = false;
+  const signal = request.timeoutMs
+    ? AbortSignal.timeout(request.timeoutMs)
     : undefined;
+  const onTimeout = () => {
+    // Once the plugin is reaped its pid (and group id) may be reused.
+    if (finished) return;
+    timedOut = true;
+    killGroup(child.pid);
+  };
+  signal?.addEventListener("abort", onTimeout, { once: true });
   try {
     const stdinDone = writeStdin(child, request.stdin);
     const [output] = await Promise.all([child.output(), stdinDone]);
@@ -107,9 +115,10 @@ async function execOnce(request: ExecRequest): Promise<Uint8Array> {
     if (output.success) return output.stdout;
     throw decodeFailure(request, output);
   } finally {
-    clearTimeout(timer);
+    signal?.removeEventListener("abort", onTimeout);
     // The plugin may have exited while children it forked linger in its group.
     killGroup(child.pid);
+    finished = true;
   }
 }
 
