@@ -146,9 +146,9 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
   for (const e of entries) {
     const path = `${dir}/${e.name}`;
-    // Lock files stay on purpose (unheld): unlinking one races a waiter.
+    // The GC lock is one file for the node, kept on purpose.
     if (e.isDirectory) yield* walk(path);
-    else if (!path.startsWith(`${cache}/locks/`)) yield path;
+    else if (path !== `${cache}/locks/gc.lock`) yield path;
   }
 }
 

@@ -14,32 +14,55 @@ import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 export interface HeldLock extends AsyncDisposable {
   /** Releases the lock. */
   release(): Promise<void>;
+  /**
+   * Unlinks the lock file on release (still holding it), for a container
+   * that has nothing left: lock files must not pile up over a node's life.
+   */
+  removeOnRelease(): void;
 }
 
 async function lockFile(path: string, exclusive: boolean): Promise<HeldLock> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, {
-      read: true,
-      write: true,
-      create: true,
-      mode: 0o600,
-    });
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.ioFailure,
-      `Cannot open lock file "${path}": ${(error as Error).message}`,
-    );
+  for (;;) {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, {
+        read: true,
+        write: true,
+        create: true,
+        mode: 0o600,
+      });
+    } catch (error) {
+      throw new CniError(
+        CNI_ERROR_CODES.ioFailure,
+        `Cannot open lock file "${path}": ${(error as Error).message}`,
+      );
+    }
+    await file.lock(exclusive);
+    // The holder before us may have unlinked the file we waited on: a lock
+    // on an unlinked inode excludes nobody, so take the one at the path.
+    const held = await file.stat();
+    const now = await Deno.lstat(path).catch(() => undefined);
+    if (!now || now.ino !== held.ino || now.dev !== held.dev) {
+      file.close();
+      continue;
+    }
+    let released = false;
+    let remove = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      if (remove) await Deno.remove(path).catch(() => {});
+      await file.unlock().catch(() => {});
+      file.close();
+    };
+    return {
+      release,
+      removeOnRelease: () => {
+        remove = true;
+      },
+      [Symbol.asyncDispose]: release,
+    };
   }
-  await file.lock(exclusive);
-  let released = false;
-  const release = async () => {
-    if (released) return;
-    released = true;
-    await file.unlock().catch(() => {});
-    file.close();
-  };
-  return { release, [Symbol.asyncDispose]: release };
 }
 
 /**
@@ -60,7 +83,11 @@ export async function lockContainer(
       await own.release();
       await gc.release();
     };
-    return { release, [Symbol.asyncDispose]: release };
+    return {
+      release,
+      removeOnRelease: () => own.removeOnRelease(),
+      [Symbol.asyncDispose]: release,
+    };
   } catch (error) {
     await gc.release();
     throw error;
@@ -72,4 +99,30 @@ export async function lockForGc(cacheDir: string): Promise<HeldLock> {
   const dir = joinPath(cacheDir, "locks");
   await ensurePrivateDir(dir);
   return await lockFile(joinPath(dir, "gc.lock"), true);
+}
+
+/**
+ * Removes the lock files of containers not in `keep`. Only while holding
+ * {@link lockForGc}: every ADD and DEL takes the GC lock shared before it
+ * opens a container's lock file, so none is open now.
+ */
+export async function sweepContainerLocks(
+  cacheDir: string,
+  keep: ReadonlySet<string>,
+): Promise<void> {
+  const dir = joinPath(cacheDir, "locks");
+  let names: string[];
+  try {
+    names = (await Array.fromAsync(Deno.readDir(dir)))
+      .filter((e) => e.isFile && e.name.endsWith(".lock"))
+      .map((e) => e.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  for (const name of names) {
+    const id = name.slice(0, -".lock".length);
+    if (name === "gc.lock" || keep.has(id)) continue;
+    await Deno.remove(joinPath(dir, name)).catch(() => {});
+  }
 }

@@ -12,7 +12,7 @@ import {
 import { validateContainerId } from "../spec/identifiers.ts";
 import type { GcAttachment } from "../spec/types.ts";
 import { loadNetworks } from "../config/load_networks.ts";
-import { lockForGc } from "../cache/container_lock.ts";
+import { lockForGc, sweepContainerLocks } from "../cache/container_lock.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { getCachedAttachments } from "../engine/get_cached_result.ts";
 import { gcNetworkList } from "../engine/gc_network_list.ts";
@@ -52,11 +52,15 @@ export async function gc(
   );
   const failures: CniError[] = [];
   const removedContainers: string[] = [];
+  const failed = new Set<string>();
   for (const id of [...stale].sort()) {
     const errors = await teardown(id, "", options, engine);
-    if (errors.length) failures.push(...errors);
-    else removedContainers.push(id);
+    if (errors.length) {
+      failures.push(...errors);
+      failed.add(id);
+    } else removedContainers.push(id);
   }
+  await sweepContainerLocks(engine.cacheDir, new Set([...kept, ...failed]));
   const validAttachments = entries
     .filter((e) => kept.has(e.containerId))
     .map((e) => ({ containerID: e.containerId, ifname: e.ifName }));

@@ -54,7 +54,7 @@ export async function remove(
 ): Promise<RemoveReport> {
   validateContainerId(containerId);
   const engine = resolveEngineOptions(options);
-  await using _lock = await lockContainer(engine.cacheDir, containerId);
+  await using lock = await lockContainer(engine.cacheDir, containerId);
   const report: RemoveReport = { removed: [], warnings: [] };
   const failures = await teardown(containerId, netns, options, engine, report);
   if (failures.length) {
@@ -63,6 +63,7 @@ export async function remove(
       failures,
     );
   }
+  lock.removeOnRelease();
   return report;
 }
 

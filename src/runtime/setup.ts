@@ -105,7 +105,7 @@ export async function setup(
   const log = options.logger ?? SILENT_LOGGER;
   const plan = await planNetworks(ifName, options, engine.binDirs);
 
-  await using _lock = await lockContainer(engine.cacheDir, containerId);
+  await using lock = await lockContainer(engine.cacheDir, containerId);
   await writePodRecord(engine.cacheDir, {
     containerId,
     netns,
@@ -150,6 +150,7 @@ export async function setup(
         [error, ...undo],
       );
     }
+    lock.removeOnRelease();
     throw error;
   }
 

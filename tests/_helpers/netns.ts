@@ -376,6 +376,8 @@ export interface Leaks {
   iptables: string[];
   /** Files under `<cacheDir>/cnishim/pods`. */
   podRecords: string[];
+  /** The containers' lock files (`<cacheDir>/locks/<id>.lock`). */
+  locks: string[];
 }
 
 /**
@@ -444,6 +446,7 @@ export async function leakCheck(ctx: LeakContext): Promise<Leaks> {
     cache: [],
     iptables: [],
     podRecords: [],
+    locks: [],
   };
   for (const bridge of ctx.bridges ?? []) {
     for (const port of await bridgePorts(bridge)) {
@@ -459,6 +462,9 @@ export async function leakCheck(ctx: LeakContext): Promise<Leaks> {
   if (ctx.cacheDir) {
     leaks.cache = await listFiles(`${ctx.cacheDir}/results`);
     leaks.podRecords = await listFiles(`${ctx.cacheDir}/cnishim/pods`);
+    leaks.locks = (await listFiles(`${ctx.cacheDir}/locks`)).filter((f) =>
+      (ctx.containerIds ?? []).some((id) => f.endsWith(`/${id}.lock`))
+    );
   }
   const ids = ctx.containerIds ?? [];
   if (ids.length) {

@@ -1,0 +1,77 @@
+import { deepEqual, equal } from "node:assert/strict";
+import {
+  lockContainer,
+  lockForGc,
+  sweepContainerLocks,
+} from "../../src/cache/container_lock.ts";
+
+async function lockNames(cacheDir: string): Promise<string[]> {
+  return (await Array.fromAsync(Deno.readDir(`${cacheDir}/locks`)))
+    .map((e) => e.name).sort();
+}
+
+Deno.test("lockContainer() serialises one container, and a removed lock file still excludes", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const events: string[] = [];
+    const a = await lockContainer(cacheDir, "c1");
+    a.removeOnRelease();
+    const b = lockContainer(cacheDir, "c1").then((l) => {
+      events.push("b");
+      return l;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    equal(events.length, 0, "b waits while a holds the lock");
+    await a.release();
+    const heldB = await b;
+    // b waited on the inode a unlinked; it must hold the file now at the path,
+    // so a third process is excluded until b releases.
+    const c = lockContainer(cacheDir, "c1").then((l) => {
+      events.push("c");
+      return l;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    equal(events.join(), "b");
+    deepEqual(await lockNames(cacheDir), ["c1.lock", "gc.lock"]);
+    await heldB.release();
+    const heldC = await c;
+    equal(events.join(), "b,c");
+    await heldC.release();
+    deepEqual(
+      await lockNames(cacheDir),
+      ["c1.lock", "gc.lock"],
+      "kept when not asked to remove",
+    );
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("removeOnRelease() unlinks the container's lock file, never gc.lock", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const lock = await lockContainer(cacheDir, "c2");
+    lock.removeOnRelease();
+    await lock.release();
+    deepEqual(await lockNames(cacheDir), ["gc.lock"]);
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("sweepContainerLocks() under the GC lock keeps only the kept containers' files", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    for (const id of ["keep-me", "gone-1", "gone-2"]) {
+      await (await lockContainer(cacheDir, id)).release();
+    }
+    const gc = await lockForGc(cacheDir);
+    await sweepContainerLocks(cacheDir, new Set(["keep-me"]));
+    await gc.release();
+    deepEqual(await lockNames(cacheDir), ["gc.lock", "keep-me.lock"]);
+    const st = await Deno.stat(`${cacheDir}/locks/keep-me.lock`);
+    equal(st.mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
