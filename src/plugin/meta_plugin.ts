@@ -388,7 +388,7 @@ async function delFromBackend(ctx: Context): Promise<void> {
 
 async function del(ctx: Context): Promise<void> {
   validateContainerId(ctx.call.containerId);
-  await using _lock = await lockContainer(
+  await using lock = await lockContainer(
     lockDir(ctx.config),
     ctx.call.containerId,
   );
@@ -396,6 +396,7 @@ async function del(ctx: Context): Promise<void> {
     ctx,
     await readRecord(ctx.config.cacheDir, ctx.call.containerId),
   );
+  lock.removeOnRelease();
 }
 
 async function check(ctx: Context): Promise<void> {
