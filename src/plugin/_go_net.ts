@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { parseIp } from "../spec/ip_address.ts";
 
 /** An address as Go keeps it: always 16 bytes, IPv4 as `::ffff:a.b.c.d`. */
 export interface GoIp {
@@ -27,58 +28,13 @@ export interface GoCidr {
 
 const V4_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
 
-function parseV4(s: string): number[] | undefined {
-  const parts = s.split(".");
-  if (parts.length !== 4) return undefined;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return undefined;
-    out.push(Number(p));
-  }
-  return out;
-}
-
-function parseV6(s: string): Uint8Array | undefined {
-  const halves = s.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (h: string) => (h === "" ? [] : h.split(":"));
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  let v4: number[] | undefined;
-  const last = tail.length ? tail : head;
-  if (last.length && last[last.length - 1]!.includes(".")) {
-    v4 = parseV4(last.pop()!);
-    if (!v4) return undefined;
-  }
-  for (const g of [...head, ...tail]) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-  }
-  const size = head.length + tail.length + (v4 ? 2 : 0);
-  if (halves.length === 1 ? size !== 8 : size > 7) return undefined;
-  const words = [
-    ...head.map((g) => parseInt(g, 16)),
-    ...new Array<number>(8 - size).fill(0),
-    ...tail.map((g) => parseInt(g, 16)),
-  ];
-  const out = new Uint8Array(16);
-  words.forEach((w, i) => {
-    out[i * 2] = w >> 8;
-    out[i * 2 + 1] = w & 0xff;
-  });
-  if (v4) out.set(v4, 12);
-  return out;
-}
-
 /** Go's `net.ParseIP`: `undefined` where Go returns nil (zones included). */
 export function parseGoIp(s: string): GoIp | undefined {
-  if (s.includes(":")) {
-    const bytes = parseV6(s);
-    return bytes ? { bytes, written4: false } : undefined;
-  }
-  const v4 = parseV4(s);
-  return v4
-    ? { bytes: new Uint8Array([...V4_PREFIX, ...v4]), written4: true }
-    : undefined;
+  const ip = parseIp(s);
+  if (!ip) return undefined;
+  return ip.family === 6
+    ? { bytes: ip.bytes, written4: false }
+    : { bytes: new Uint8Array([...V4_PREFIX, ...ip.bytes]), written4: true };
 }
 
 /** Go's `net.ParseCIDR`, keeping the address's host bits. */

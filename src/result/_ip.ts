@@ -5,71 +5,14 @@
  *
  * @module
  */
+import { type ParsedIp, parseIp } from "../spec/ip_address.ts";
 
-/** A parsed address. */
-export interface ParsedIp {
-  /** 4 or 6. */
-  family: 4 | 6;
-  /** 4 or 16 bytes. */
-  bytes: Uint8Array;
-}
+export { type ParsedIp, parseIp };
 
 /** A parsed CIDR. */
 export interface ParsedCidr extends ParsedIp {
   /** Prefix length. */
   prefix: number;
-}
-
-function parseV4(s: string): Uint8Array | undefined {
-  const parts = s.split(".");
-  if (parts.length !== 4) return undefined;
-  const out = new Uint8Array(4);
-  for (const [i, p] of parts.entries()) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return undefined;
-    out[i] = Number(p);
-  }
-  return out;
-}
-
-function parseV6(s: string): Uint8Array | undefined {
-  const halves = s.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (h: string) => (h === "" ? [] : h.split(":"));
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  const words: number[] = [];
-  const all = [...head, ...tail];
-  let v4: Uint8Array | undefined;
-  if (all.length && all[all.length - 1]!.includes(".")) {
-    v4 = parseV4(all[all.length - 1]!);
-    if (!v4) return undefined;
-    (tail.length ? tail : head).pop();
-  }
-  for (const g of [...head, ...tail]) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-  }
-  const size = head.length + tail.length + (v4 ? 2 : 0);
-  if (halves.length === 1 ? size !== 8 : size > 7) return undefined;
-  words.push(...head.map((g) => parseInt(g, 16)));
-  for (let i = size; i < 8; i++) words.push(0);
-  words.push(...tail.map((g) => parseInt(g, 16)));
-  const out = new Uint8Array(16);
-  words.forEach((w, i) => {
-    out[i * 2] = w >> 8;
-    out[i * 2 + 1] = w & 0xff;
-  });
-  if (v4) out.set(v4, 12);
-  return out;
-}
-
-/** Parses an IPv4 or IPv6 address. */
-export function parseIp(s: string): ParsedIp | undefined {
-  if (s.includes(":")) {
-    const bytes = parseV6(s);
-    return bytes ? { family: 6, bytes } : undefined;
-  }
-  const bytes = parseV4(s);
-  return bytes ? { family: 4, bytes } : undefined;
 }
 
 /** Parses `address/prefix`; the address keeps its host bits. */
