@@ -32,8 +32,16 @@ import { delNetworkList } from "../engine/del_network_list.ts";
 import { checkNetworkList } from "../engine/check_network_list.ts";
 import type { PluginCall } from "./_skel.ts";
 import { type MetaConfig, parseMetaConfig } from "./meta_config.ts";
-import { askBackend, probeBackend } from "./meta_backend.ts";
-import { buildDelegates, delegateList } from "./meta_delegates.ts";
+import {
+  askBackend,
+  type BackendAnswer,
+  probeBackend,
+} from "./meta_backend.ts";
+import {
+  buildDelegates,
+  type Delegate,
+  delegateList,
+} from "./meta_delegates.ts";
 import {
   listRecords,
   type MetaRecord,
@@ -167,6 +175,43 @@ function delegateRt(
   };
 }
 
+/** The record of what the backend's answer makes us do, delegates built. */
+async function planRecord(
+  ctx: Context,
+  pod: PodArgs,
+  answer: BackendAnswer,
+  state: "pending" | "added",
+): Promise<{ record: MetaRecord; delegates: Delegate[] }> {
+  const { call, config, log } = ctx;
+  const delegates = await buildDelegates(answer.networks, {
+    confDir: config.confDir,
+    ipamType: config.ipamType,
+    log,
+  });
+  const record: MetaRecord = {
+    kind: RECORD_KIND,
+    containerId: call.containerId,
+    netns: call.netns,
+    runtimeIfName: call.ifName,
+    networkName: config.name,
+    podName: pod.name!,
+    ...(pod.namespace ? { podNamespace: pod.namespace } : {}),
+    ...(pod.infraContainerId ? { infraContainerId: pod.infraContainerId } : {}),
+    backend: config.backend!,
+    ...(answer.reqId ? { backendReqId: answer.reqId } : {}),
+    createdAt: new Date().toISOString(),
+    delegates: answer.networks.map((n, i) => ({
+      netName: n.type,
+      ifName: n.ifName,
+      master: n.master,
+      confFile: delegates[i]!.confFile,
+      config: delegates[i]!.config,
+      state,
+    })),
+  };
+  return { record, delegates };
+}
+
 async function add(ctx: Context): Promise<CniResult> {
   const { call, config, log } = ctx;
   validateContainerId(call.containerId);
@@ -204,32 +249,12 @@ async function add(ctx: Context): Promise<CniResult> {
     reqId: answer.reqId,
     networks: answer.networks,
   });
-  const delegates = await buildDelegates(answer.networks, {
-    confDir: config.confDir,
-    ipamType: config.ipamType,
-    log,
-  });
-  const record: MetaRecord = {
-    kind: RECORD_KIND,
-    containerId: call.containerId,
-    netns: call.netns,
-    runtimeIfName: call.ifName,
-    networkName: config.name,
-    podName: pod.name,
-    ...(pod.namespace ? { podNamespace: pod.namespace } : {}),
-    ...(pod.infraContainerId ? { infraContainerId: pod.infraContainerId } : {}),
-    backend: config.backend,
-    ...(answer.reqId ? { backendReqId: answer.reqId } : {}),
-    createdAt: new Date().toISOString(),
-    delegates: answer.networks.map((n, i) => ({
-      netName: n.type,
-      ifName: n.ifName,
-      master: n.master,
-      confFile: delegates[i]!.confFile,
-      config: delegates[i]!.config,
-      state: "pending",
-    })),
-  };
+  const { record, delegates } = await planRecord(
+    ctx,
+    pod,
+    answer,
+    "pending",
+  );
   await writeRecord(config.cacheDir, record);
   let master: CniResult | undefined;
   for (const [i, delegate] of delegates.entries()) {
@@ -348,30 +373,7 @@ async function delFromBackend(ctx: Context): Promise<void> {
       pod.name,
       config.backendTimeoutMs,
     );
-    const delegates = await buildDelegates(answer.networks, {
-      confDir: config.confDir,
-      ipamType: config.ipamType,
-      log,
-    });
-    record = {
-      kind: RECORD_KIND,
-      containerId: call.containerId,
-      netns: call.netns,
-      runtimeIfName: call.ifName,
-      networkName: config.name,
-      podName: pod.name,
-      ...(pod.namespace ? { podNamespace: pod.namespace } : {}),
-      backend: config.backend,
-      createdAt: new Date().toISOString(),
-      delegates: answer.networks.map((n, i) => ({
-        netName: n.type,
-        ifName: n.ifName,
-        master: n.master,
-        confFile: delegates[i]!.confFile,
-        config: delegates[i]!.config,
-        state: "added",
-      })),
-    };
+    ({ record } = await planRecord(ctx, pod, answer, "added"));
   } catch (error) {
     log.info("no record and the backend cannot say; DEL succeeds", {
       error: (error as Error).message,
