@@ -15,6 +15,7 @@ export const REAL_PARTS: Record<string, string> = {
   "/usr/sbin/runc": "runc",
   "/bin/busybox": "busybox-static",
   "/usr/bin/flock": "util-linux",
+  "/usr/bin/lintian": "lintian",
 };
 
 /** The parts not installed. */

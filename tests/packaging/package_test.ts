@@ -129,6 +129,9 @@ Deno.test({
         "--out-dir",
         join(tmp, "dist"),
       ])).trim().split("\n").pop()!;
+      // Debian's own policy checker: no error or warning (the one override
+      // is explained in the package).
+      await must("lintian", ["--fail-on", "error,warning", deb], env);
       await must("dpkg", ["-i", deb]);
       const v = JSON.parse(await must("/usr/bin/cnishim", ["version"], env));
       ok(v.cniVersions.includes("1.1.0"));
