@@ -463,7 +463,7 @@ export async function leakCheck(ctx: LeakContext): Promise<Leaks> {
     leaks.cache = await listFiles(`${ctx.cacheDir}/results`);
     leaks.podRecords = await listFiles(`${ctx.cacheDir}/cnishim/pods`);
     leaks.locks = (await listFiles(`${ctx.cacheDir}/locks`)).filter((f) =>
-      (ctx.containerIds ?? []).some((id) => f.endsWith(`/${id}.lock`))
+      (ctx.containerIds ?? []).some((id) => f === `${id}.lock`)
     );
   }
   const ids = ctx.containerIds ?? [];

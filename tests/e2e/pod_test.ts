@@ -429,6 +429,8 @@ Deno.test({
       cache: [`${side.name}-${id}-eth1`],
       iptables: [],
       podRecords: [`${id}.json`],
+      // The container still has state, so its lock file stays with it.
+      locks: [`${id}.lock`],
     });
     equal(await ipamFiles(bed, main.name).then((f) => f.length), 0);
   },
