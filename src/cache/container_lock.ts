@@ -19,9 +19,24 @@ export interface HeldLock extends AsyncDisposable {
    * that has nothing left: lock files must not pile up over a node's life.
    */
   removeOnRelease(): void;
+  /**
+   * The pid of a process that died while holding this container's lock:
+   * it was in the middle of an operation, and the plugins it ran (each in
+   * a process group of its own) may still be running.
+   */
+  readonly deadHolder: number | undefined;
+  /** Records that what {@link deadHolder} left has been dealt with. */
+  settle(): Promise<void>;
 }
 
-async function lockFile(path: string, exclusive: boolean): Promise<HeldLock> {
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
+
+async function lockFile(
+  path: string,
+  exclusive: boolean,
+  recordHolder = false,
+): Promise<HeldLock> {
   for (;;) {
     let file: Deno.FsFile;
     try {
@@ -46,12 +61,27 @@ async function lockFile(path: string, exclusive: boolean): Promise<HeldLock> {
       file.close();
       continue;
     }
+    // A holder writes its pid into the file and empties it on release, so
+    // a pid found here belongs to a holder that died mid-operation. It
+    // stays until a caller settles it (one that only reads, like CHECK,
+    // leaves it for the next ADD or DEL).
+    let deadHolder: number | undefined;
+    if (recordHolder) {
+      const buf = new Uint8Array(32);
+      const n = await file.read(buf).catch(() => null);
+      const text = n ? DECODER.decode(buf.subarray(0, n)).trim() : "";
+      if (/^[1-9]\d*$/.test(text)) deadHolder = Number(text);
+      else await writeHolder(file, String(Deno.pid));
+    }
     let released = false;
     let remove = false;
     const release = async () => {
       if (released) return;
       released = true;
       if (remove) await Deno.remove(path).catch(() => {});
+      else if (recordHolder && deadHolder === undefined) {
+        await writeHolder(file, "");
+      }
       await file.unlock().catch(() => {});
       file.close();
     };
@@ -60,14 +90,35 @@ async function lockFile(path: string, exclusive: boolean): Promise<HeldLock> {
       removeOnRelease: () => {
         remove = true;
       },
+      get deadHolder() {
+        return deadHolder;
+      },
+      settle: async () => {
+        if (deadHolder === undefined || released) return;
+        deadHolder = undefined;
+        await writeHolder(file, String(Deno.pid));
+      },
       [Symbol.asyncDispose]: release,
     };
+  }
+}
+
+// Best effort: the marker only decides whether to look for orphans.
+async function writeHolder(file: Deno.FsFile, text: string): Promise<void> {
+  try {
+    await file.truncate(0);
+    await file.seek(0, Deno.SeekMode.Start);
+    if (text) await file.write(ENCODER.encode(text));
+  } catch {
+    // A read-only or full disk: nothing to record.
   }
 }
 
 /**
  * Takes the locks for an operation on one container: GC lock shared, then
  * the container's lock exclusive. Waits while another process holds them.
+ * {@link HeldLock.deadHolder} tells whether the previous holder died
+ * holding it.
  */
 export async function lockContainer(
   cacheDir: string,
@@ -78,7 +129,11 @@ export async function lockContainer(
   await ensurePrivateDir(dir);
   const gc = await lockFile(joinPath(dir, "gc.lock"), false);
   try {
-    const own = await lockFile(joinPath(dir, `${containerId}.lock`), true);
+    const own = await lockFile(
+      joinPath(dir, `${containerId}.lock`),
+      true,
+      true,
+    );
     const release = async () => {
       await own.release();
       await gc.release();
@@ -86,6 +141,10 @@ export async function lockContainer(
     return {
       release,
       removeOnRelease: () => own.removeOnRelease(),
+      get deadHolder() {
+        return own.deadHolder;
+      },
+      settle: () => own.settle(),
       [Symbol.asyncDispose]: release,
     };
   } catch (error) {

@@ -146,3 +146,49 @@ export async function listCacheEntries(
   }
   return entries;
 }
+
+/**
+ * The attachments of `containerId` whose cache file exists but cannot be
+ * decoded (truncated, garbage) or does not name its network and
+ * interface: the files {@link listCacheEntries} skips.
+ * Network and interface come from the file name
+ * (`<network>-<containerId>-<ifName>`, ambiguous when a network name
+ * holds `-<containerId>-`), so a DEL can still reach them with today's
+ * config of that network.
+ */
+export async function listUnreadableCacheKeys(
+  cacheDir: string,
+  containerId: string,
+): Promise<CacheKey[]> {
+  const dir = joinPath(cacheDir, "results");
+  const infix = `-${containerId}-`;
+  const keys: CacheKey[] = [];
+  let names: string[];
+  try {
+    names = (await Array.fromAsync(Deno.readDir(dir)))
+      .filter((e) => !e.isDirectory && !e.name.startsWith("."))
+      .map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+  for (const name of names) {
+    const at = name.indexOf(infix);
+    if (at <= 0 || at + infix.length >= name.length) continue;
+    const key = {
+      networkName: name.slice(0, at),
+      containerId,
+      ifName: name.slice(at + infix.length),
+    };
+    try {
+      const decoded = await readCacheEntry(cacheDir, key);
+      // Decodable, yet not naming what it belongs to: skipped as well.
+      if (
+        decoded?.kind === "entry" &&
+        (!decoded.entry.ifName || !decoded.entry.networkName)
+      ) keys.push(key);
+    } catch {
+      keys.push(key);
+    }
+  }
+  return keys;
+}

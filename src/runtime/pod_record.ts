@@ -6,6 +6,7 @@
  * @module
  */
 import { joinPath } from "../spec/posix_path.ts";
+import type { CniArg, JsonObject } from "../spec/types.ts";
 import {
   readPrivateFile,
   removeFile,
@@ -28,6 +29,14 @@ export interface PodRecord {
   netns: string;
   /** Attachments in setup order (loopback first). */
   attachments: Attachment[];
+  /**
+   * `CNI_ARGS` of the setup: with the capability args, what a DEL needs
+   * when an attachment's cache entry is unreadable (portmap, for one,
+   * removes its rules only when told the port mappings again).
+   */
+  args?: CniArg[];
+  /** Capability args of the setup. */
+  capabilityArgs?: JsonObject;
 }
 
 function recordPath(cacheDir: string, containerId: string): string {

@@ -8,7 +8,8 @@
  */
 import {
   AggregateCniError,
-  type CniError,
+  CNI_ERROR_CODES,
+  CniError,
   toCniError,
 } from "../spec/errors.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
@@ -17,6 +18,7 @@ import { parseNetworkConfigList } from "../config/parse_network_config.ts";
 import { loadNetworks } from "../config/load_networks.ts";
 import type { CacheEntry } from "../cache/cache_entry.ts";
 import { lockContainer } from "../cache/container_lock.ts";
+import { listUnreadableCacheKeys } from "../cache/result_cache.ts";
 import {
   type ResolvedEngineOptions,
   resolveEngineOptions,
@@ -25,6 +27,8 @@ import { delNetworkList } from "../engine/del_network_list.ts";
 import { getCachedAttachments } from "../engine/get_cached_result.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
 import { readPodRecord, removePodRecord } from "./pod_record.ts";
+import { settleDeadHolder } from "./_orphans.ts";
+import { loopbackNetwork } from "./_loopback.ts";
 import {
   DEFAULT_CONF_DIR,
   LOOPBACK_NETWORK,
@@ -35,7 +39,10 @@ import {
 export interface RemoveReport {
   /** Attachments that got their DEL, in teardown order. */
   removed: { network: string; interface: string }[];
-  /** Loopback DEL failures: reported, never fatal. */
+  /**
+   * Loopback DEL failures and corrupt cache entries moved to
+   * `<cacheDir>/quarantine/`: reported, never fatal.
+   */
   warnings: string[];
 }
 
@@ -43,7 +50,9 @@ export interface RemoveReport {
  * Tears down every attachment cached for `containerId`, in reverse setup
  * order, continuing past failures. `netns` may be "" or a path that no
  * longer exists: plugins then get an empty `CNI_NETNS`. With nothing
- * cached it succeeds (idempotent).
+ * cached it succeeds (idempotent). An attachment whose cache entry is
+ * corrupt is torn down with today's config of its network and the runtime
+ * args the pod record kept; the entry goes to quarantine.
  *
  * @throws {AggregateCniError} every failure, after every attachment was tried
  */
@@ -55,6 +64,7 @@ export async function remove(
   validateContainerId(containerId);
   const engine = resolveEngineOptions(options);
   await using lock = await lockContainer(engine.cacheDir, containerId);
+  await settleDeadHolder(lock, containerId, options.logger ?? SILENT_LOGGER);
   const report: RemoveReport = { removed: [], warnings: [] };
   const failures = await teardown(containerId, netns, options, engine, report);
   if (failures.length) {
@@ -81,30 +91,68 @@ export async function teardown(
   const log = options.logger ?? SILENT_LOGGER;
   const entries = await getCachedAttachments(containerId, engine);
   const record = await readPodRecord(engine.cacheDir, containerId);
+  // Corrupt entries name their attachment only in the file name; with a
+  // record, only the attachments it lists are believed.
+  const recorded = (k: { networkName: string; ifName: string }) =>
+    !record ||
+    record.attachments.some((a) =>
+      a.network === k.networkName && a.ifName === k.ifName
+    );
+  for (
+    const key of await listUnreadableCacheKeys(engine.cacheDir, containerId)
+  ) {
+    if (!recorded(key)) continue;
+    if (!record) {
+      const warning =
+        `Network "${key.networkName}" (${key.ifName}) is torn down without its runtime args: its cache entry and the pod record are both unreadable, so what plugins remove only when told again (portmap's rules, for one) may remain`;
+      report.warnings.push(warning);
+      log.warn(warning, { containerId });
+    }
+    entries.push({
+      ...key,
+      config: new Uint8Array(),
+      netns: record?.netns ?? "",
+      cniArgs: record?.args ?? [],
+      capabilityArgs: record?.capabilityArgs ?? {},
+    });
+  }
   const ordered = teardownOrder(entries, record?.attachments ?? []);
   const failures: CniError[] = [];
   let current: Map<string, NetworkConfigList> | undefined;
   for (const entry of ordered) {
     const isLoopback = entry.networkName === LOOPBACK_NETWORK;
     try {
-      const list = await cachedList(entry).catch(async (error) => {
+      const list = await cachedList(entry).catch(async () => {
         // The cached config is unreadable: fall back to today's of that name.
+        if (isLoopback) return await loopbackNetwork(engine.binDirs);
         current ??= new Map(
           (await (options.networks?.() ??
             loadNetworks(options.confDir ?? DEFAULT_CONF_DIR))).networks
             .map((n) => [n.name, n]),
         );
-        const found = current.get(entry.networkName);
-        if (!found) throw error;
-        return found;
+        return current.get(entry.networkName);
       });
-      await delNetworkList(list, {
+      if (!list) {
+        throw new CniError(
+          CNI_ERROR_CODES.invalidNetworkConfig,
+          `Cannot tear down network "${entry.networkName}" (${entry.ifName}): its cache entry holds no usable config and "${
+            options.confDir ?? DEFAULT_CONF_DIR
+          }" has no valid network of that name`,
+        );
+      }
+      const del = await delNetworkList(list, {
         containerId,
         netns: await usableNetns(netns, entry.netns),
         ifName: entry.ifName,
         args: entry.cniArgs,
         capabilityArgs: entry.capabilityArgs,
       }, engine);
+      if (del.quarantined) {
+        const warning =
+          `The cache entry of network "${entry.networkName}" (${entry.ifName}) was corrupt: torn down without it, and kept in quarantine as ${del.quarantined}`;
+        report.warnings.push(warning);
+        log.warn(warning, { containerId });
+      }
       report.removed.push({
         network: entry.networkName,
         interface: entry.ifName,

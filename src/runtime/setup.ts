@@ -20,13 +20,16 @@ import type {
 } from "../spec/types.ts";
 import { loadNetworks } from "../config/load_networks.ts";
 import { lockContainer } from "../cache/container_lock.ts";
+import { findPlugin } from "../invoke/find_plugin.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { addNetworkList } from "../engine/add_network_list.ts";
+import { getCachedAttachments } from "../engine/get_cached_result.ts";
 import { primaryIp, type ResultIp, resultIps } from "../result/result_ips.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
 import { writePodRecord } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
 import { teardown } from "./remove.ts";
+import { settleDeadHolder } from "./_orphans.ts";
 import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
 
 /** One network a pod asks for beyond the default (from annotations). */
@@ -104,13 +107,34 @@ export async function setup(
   const engine = resolveEngineOptions(options);
   const log = options.logger ?? SILENT_LOGGER;
   const plan = await planNetworks(ifName, options, engine.binDirs);
+  // A missing binary fails the pod before anything runs or is written, not
+  // after loopback and the networks before it were attached (and undone).
+  for (const p of plan) {
+    for (const plugin of p.list.plugins) {
+      await findPlugin(plugin.type, engine.binDirs);
+    }
+  }
 
   await using lock = await lockContainer(engine.cacheDir, containerId);
-  await writePodRecord(engine.cacheDir, {
-    containerId,
-    netns,
-    attachments: plan.map((p) => ({ network: p.list.name, ifName: p.ifName })),
-  });
+  await settleDeadHolder(lock, containerId, log);
+  try {
+    await writePodRecord(engine.cacheDir, {
+      containerId,
+      netns,
+      attachments: plan.map((p) => ({
+        network: p.list.name,
+        ifName: p.ifName,
+      })),
+      args: [...(options.args ?? [])],
+      capabilityArgs: { ...(options.capabilityArgs ?? {}) },
+    });
+  } catch (error) {
+    // Nothing ran; the lock file goes too unless an earlier setup left state.
+    if ((await getCachedAttachments(containerId, engine)).length === 0) {
+      lock.removeOnRelease();
+    }
+    throw error;
+  }
   const rt = (p: Planned) => ({
     containerId,
     netns,

@@ -75,3 +75,51 @@ Deno.test("sweepContainerLocks() under the GC lock keeps only the kept container
     await Deno.remove(cacheDir, { recursive: true });
   }
 });
+
+Deno.test("deadHolder names a process that died holding the container's lock, until settled", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const module = new URL("../../src/cache/container_lock.ts", import.meta.url)
+    .href;
+  try {
+    // A clean holder leaves no mark.
+    const clean = await lockContainer(cacheDir, "c3");
+    equal(clean.deadHolder, undefined);
+    await clean.release();
+    equal(await Deno.readTextFile(`${cacheDir}/locks/c3.lock`), "");
+
+    // A holder killed mid-operation leaves its pid.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { lockContainer } from ${JSON.stringify(module)};
+         await lockContainer(${JSON.stringify(cacheDir)}, "c3");
+         console.log("held");
+         setInterval(() => {}, 60_000);`,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    equal((await reader.read()).value?.trim(), "held");
+    child.kill("SIGKILL");
+    await child.status;
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+
+    const next = await lockContainer(cacheDir, "c3");
+    equal(next.deadHolder, child.pid);
+    await next.release();
+    // Not settled (a CHECK, say): the mark stays for the next ADD or DEL.
+    const again = await lockContainer(cacheDir, "c3");
+    equal(again.deadHolder, child.pid);
+    await again.settle();
+    equal(again.deadHolder, undefined);
+    await again.release();
+    const after = await lockContainer(cacheDir, "c3");
+    equal(after.deadHolder, undefined);
+    await after.release();
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});

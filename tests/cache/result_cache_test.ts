@@ -8,6 +8,7 @@ import {
   getCachedResult,
 } from "../../src/engine/get_cached_result.ts";
 import { loadNetworkConfigList } from "../../src/config/parse_network_config.ts";
+import { listUnreadableCacheKeys } from "../../src/cache/result_cache.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 
 const FIXTURE = new URL("../testdata/libcni-cache/", import.meta.url).pathname;
@@ -126,4 +127,32 @@ Deno.test("getCachedResult() reads the raw-result form of libcni 0.7", async () 
     ips: [{ address: "10.9.0.2/24" }],
     dns: {},
   });
+});
+
+Deno.test("listUnreadableCacheKeys() names the entries of a container that listCacheEntries skips, from their file names", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    await withFixture({ cacheDir } as FakePlugins);
+    const results = join(cacheDir, "results");
+    const good = await Deno.readTextFile(join(results, ENTRY));
+    const id = RT.containerId;
+    const files: Record<string, string> = {
+      [`demo-${id}-eth1`]: good.slice(0, 40), // truncated
+      [`side-net-${id}-net-1`]: "", // empty; dashes in both names
+      [`other-${id}-eth2`]: '{"kind":"cniCacheV1","containerId":"x"}',
+      [`demo-someone-else-eth0`]: "{", // another container's
+      [`.demo-${id}-eth3.tmp`]: "{", // a write in progress
+    };
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.writeTextFile(join(results, name), text);
+    }
+    deepEqual(await listUnreadableCacheKeys(cacheDir, id), [
+      { networkName: "demo", containerId: id, ifName: "eth1" },
+      { networkName: "other", containerId: id, ifName: "eth2" },
+      { networkName: "side-net", containerId: id, ifName: "net-1" },
+    ]);
+    deepEqual(await listUnreadableCacheKeys(join(cacheDir, "none"), id), []);
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
 });

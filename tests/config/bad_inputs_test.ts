@@ -1,4 +1,4 @@
-import { equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { loadNetworkConfigList } from "../../src/config/parse_network_config.ts";
 import { addNetworkList } from "../../src/engine/add_network_list.ts";
@@ -76,17 +76,20 @@ Deno.test("bad inputs get a clear coded error that names them, and touch nothing
         );
       }
       ok(/^[A-Z/]/.test(error.message), error.message);
+      // Nothing written, per row: no plugin ran, no cache dir, no file
+      // beside the bad input itself.
+      equal((await fake.calls()).length, 0, "no plugin ran");
+      equal(
+        await Deno.stat(fake.cacheDir).then(() => "exists", () => "absent"),
+        "absent",
+        "the cache dir was not even created",
+      );
+      deepEqual(
+        (await listing(fake.root)).filter((n) =>
+          n !== "bin" && !n.startsWith("bad.")
+        ),
+        [],
+      );
     });
   }
-  equal((await fake.calls()).length, 0, "no plugin ran");
-  equal(
-    await Deno.stat(fake.cacheDir).then(() => "exists", () => "absent"),
-    "absent",
-    "the cache dir was not even created",
-  );
-  ok(
-    (await listing(fake.root)).every((n) =>
-      n === "bin" || n.startsWith("bad.")
-    ),
-  );
 });

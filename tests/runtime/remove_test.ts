@@ -1,0 +1,135 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { setup } from "../../src/runtime/setup.ts";
+import { remove } from "../../src/runtime/remove.ts";
+import { CniError } from "../../src/spec/errors.ts";
+import { FakePlugins } from "../_helpers/fake_plugins.ts";
+
+const NETNS = "/var/run/netns/x";
+const PORTS = [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }];
+
+async function podBed(fake: FakePlugins) {
+  const confDir = join(fake.root, "net.d");
+  await Deno.mkdir(confDir);
+  const file = join(confDir, "10-n.conflist");
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      cniVersion: "1.0.0",
+      name: "n",
+      plugins: [{ type: "a" }, {
+        type: "b",
+        capabilities: { portMappings: true },
+      }],
+    }),
+  );
+  return {
+    file,
+    options: {
+      binDirs: [fake.binDir],
+      cacheDir: fake.cacheDir,
+      confDir,
+      loopback: false,
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    },
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.lstat(path).then(() => true, () => false);
+}
+
+Deno.test("remove() tears down an attachment whose cache entry is corrupt with today's config and the recorded runtime args, and quarantines the entry", async () => {
+  await using fake = await FakePlugins.create(["a", "b"]);
+  const { options } = await podBed(fake);
+  await setup("c1", NETNS, {
+    ...options,
+    args: [["K8S_POD_NAME", "p1"]],
+    capabilityArgs: { portMappings: PORTS },
+  });
+  const entry = join(fake.cacheDir, "results", "n-c1-eth0");
+  await Deno.writeTextFile(entry, '{"kind":"cniCacheV1","conf');
+  await fake.clearCalls();
+
+  const report = await remove("c1", NETNS, options);
+  deepEqual(report.removed, [{ network: "n", interface: "eth0" }]);
+  const calls = await fake.calls();
+  deepEqual(calls.map((c) => `${c.type} ${c.command}`), ["b DEL", "a DEL"]);
+  // portmap-like plugins are told the mappings again (from the pod record).
+  deepEqual(
+    (calls[0]!.stdin.runtimeConfig as { portMappings: unknown })?.portMappings,
+    PORTS,
+  );
+  equal(calls[0]!.env.CNI_ARGS, "K8S_POD_NAME=p1");
+  equal(calls[0]!.stdin.prevResult, undefined);
+
+  equal(await exists(entry), false);
+  const quarantined = await Array.fromAsync(
+    Deno.readDir(join(fake.cacheDir, "quarantine")),
+  );
+  equal(quarantined.length, 1);
+  match(report.warnings.join("\n"), /network "n" \(eth0\) was corrupt/);
+  ok(report.warnings[0]!.includes(quarantined[0]!.name));
+  equal(await exists(join(fake.cacheDir, "cnishim", "pods", "c1.json")), false);
+  equal(await exists(join(fake.cacheDir, "locks", "c1.lock")), false);
+});
+
+Deno.test("remove() with a corrupt entry and its network gone from the conf dir fails naming both, and keeps what a retry needs", async () => {
+  await using fake = await FakePlugins.create(["a", "b"]);
+  const { file, options } = await podBed(fake);
+  const conflist = await Deno.readTextFile(file);
+  await setup("c2", NETNS, options);
+  const entry = join(fake.cacheDir, "results", "n-c2-eth0");
+  await Deno.writeTextFile(entry, "");
+  await Deno.remove(file);
+  await fake.clearCalls();
+
+  const error = await remove("c2", NETNS, options).catch((e) => e);
+  ok(error instanceof CniError);
+  match(
+    error.message,
+    /network "n" \(eth0\): its cache entry holds no usable config and ".*net\.d" has no valid network of that name/,
+  );
+  deepEqual(await fake.calls(), []);
+  ok(await exists(entry), "the entry stays for a retry");
+  ok(await exists(join(fake.cacheDir, "cnishim", "pods", "c2.json")));
+
+  // The operator puts the network back: the retry goes through.
+  await Deno.writeTextFile(file, conflist);
+  await remove("c2", NETNS, options);
+  equal(await exists(entry), false);
+});
+
+Deno.test("remove() after a holder died kills the plugins it left running, then tears down", async () => {
+  await using fake = await FakePlugins.create(["a", "b"]);
+  const { options } = await podBed(fake);
+  await setup("c3", NETNS, options);
+  // As after a SIGKILL: a pid in the lock file and a plugin still running.
+  await Deno.writeTextFile(join(fake.cacheDir, "locks", "c3.lock"), "4194305");
+  const orphan = new Deno.Command("sleep", {
+    args: ["600"],
+    env: { CNI_COMMAND: "ADD", CNI_CONTAINERID: "c3" },
+    clearEnv: true,
+    detached: true,
+  }).spawn();
+  try {
+    await remove("c3", NETNS, options);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const status = await Promise.race([
+      orphan.status,
+      new Promise<undefined>((r) => {
+        timer = setTimeout(() => r(undefined), 3000);
+      }),
+    ]);
+    clearTimeout(timer);
+    equal(status?.signal, "SIGKILL", "the orphan was killed");
+    equal(await exists(join(fake.cacheDir, "locks", "c3.lock")), false);
+  } finally {
+    try {
+      orphan.kill("SIGKILL");
+    } catch {
+      // Reaped.
+    }
+    await orphan.status;
+  }
+});
