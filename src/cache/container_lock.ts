@@ -21,8 +21,8 @@ export interface HeldLock extends AsyncDisposable {
   removeOnRelease(): void;
   /**
    * The pid of a process that died while holding this container's lock:
-   * it was in the middle of an operation, and the plugins it ran (each in
-   * a process group of its own) may still be running.
+   * it was in the middle of an operation, and the plugins it ran outlive
+   * it and may still be running.
    */
   readonly deadHolder: number | undefined;
   /** Records that what {@link deadHolder} left has been dealt with. */

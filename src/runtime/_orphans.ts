@@ -7,7 +7,7 @@
  * @module
  */
 import type { HeldLock } from "../cache/container_lock.ts";
-import { reapOrphanPlugins } from "../invoke/orphan_plugins.ts";
+import { reapOrphanPlugins } from "../invoke/plugin_processes.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** Reaps the dead holder's plugins, if the lock had one. */

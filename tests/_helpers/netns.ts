@@ -491,7 +491,9 @@ export async function leakCheck(ctx: LeakContext): Promise<Leaks> {
 }
 
 /** Throws, listing every leftover, unless `leaks` is all empty. */
-export function assertNoLeaks(leaks: Leaks): void {
+export function assertNoLeaks<T extends { [K in keyof T]: string[] }>(
+  leaks: T,
+): void {
   const left = (Object.entries(leaks) as [string, string[]][]).filter(([, v]) =>
     v.length
   );

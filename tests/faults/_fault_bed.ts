@@ -9,6 +9,7 @@
  * @module
  */
 import {
+  assertNoLeaks,
   type BridgeNetwork,
   leakCheck,
   type Leaks,
@@ -339,19 +340,7 @@ export class FaultBed implements AsyncDisposable {
 }
 
 /** Throws, listing every leftover, unless every list is empty. */
-export function assertNothingLeft(leaks: object): void {
-  const left = (Object.entries(leaks) as [string, string[]][]).filter(([, v]) =>
-    v.length
-  );
-  if (left.length) {
-    throw new Error(
-      `Left behind:\n${
-        left.map(([k, v]) => `  ${k}:\n${v.map((x) => `    ${x}`).join("\n")}`)
-          .join("\n")
-      }`,
-    );
-  }
-}
+export const assertNothingLeft: (leaks: FaultLeaks) => void = assertNoLeaks;
 
 /**
  * The lock files under `<cacheDir>/locks` that a process holds: a

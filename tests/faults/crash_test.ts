@@ -73,7 +73,7 @@ Deno.test({
     deepEqual(intent.capabilityArgs.portMappings.length, 1);
 
     await killMidway(child);
-    // The plugin cnishim was waiting for is an orphan now (own group).
+    // The plugin cnishim was waiting for runs on, an orphan now.
     const orphans = await leftoverProcesses([fb.root], [id]);
     ok(orphans.length > 0, "the slow plugin outlives cnishim until the del");
     equal((await fb.leaks([id])).locksHeld.length, 0, "the lock died with it");

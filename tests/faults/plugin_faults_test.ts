@@ -104,7 +104,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "fault: a plugin hanging past --timeout is killed with its whole process group, rolled back, and nothing is left",
+    "fault: a plugin hanging past --timeout is killed with its children, rolled back, and nothing is left",
   ignore: SKIP_REAL_PARTS,
   async fn() {
     await requireRealParts();
