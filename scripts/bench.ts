@@ -37,6 +37,21 @@ const tmp = await Deno.makeTempDir({ prefix: "cnishim-bench-" });
 // An empty shim config, so a node's /etc/cnishim/config.json cannot change the figures.
 const NO_CONFIG = join(tmp, "config.json");
 await Deno.writeTextFile(NO_CONFIG, "{}");
+
+/** The CLI flags of a bench run: its dirs, no loopback, no config file. */
+function shimFlags(binDir: string, confDir: string, cacheDir: string) {
+  return [
+    "--cni-bin-dir",
+    binDir,
+    "--cni-conf-dir",
+    confDir,
+    "--cni-cache-dir",
+    cacheDir,
+    "--no-loopback",
+    "--config",
+    NO_CONFIG,
+  ];
+}
 const results: Record<string, unknown> = {
   date: new Date().toISOString(),
   runs: RUNS,
@@ -208,27 +223,13 @@ try {
     },
   };
   const cli = (a: string[], extra: string[]) => [...a.slice(1), ...extra];
-  const flags = [
-    "--cni-bin-dir",
-    trivialBin,
-    "--cni-conf-dir",
-    trivialConf,
-    "--cni-cache-dir",
-    join(tmp, "cache-start"),
-    "--no-loopback",
-    "--config",
-    NO_CONFIG,
-  ];
+  const flags = shimFlags(trivialBin, trivialConf, join(tmp, "cache-start"));
   // A warm server on the same chain, for the --socket rows and figure 7.
   const sock = join(tmp, "run", "cnishim.sock");
-  await startServer(sock, [
-    ...flags.slice(0, 4),
-    "--cni-cache-dir",
-    join(tmp, "cache-serve"),
-    "--no-loopback",
-    "--config",
-    NO_CONFIG,
-  ]);
+  await startServer(
+    sock,
+    shimFlags(trivialBin, trivialConf, join(tmp, "cache-serve")),
+  );
   for (const [name, a] of artifacts) {
     const version = stats(
       await sample(
@@ -498,12 +499,7 @@ try {
           "add",
           `c${i}`,
           "/proc/self/ns/net",
-          ...flags.slice(0, 4),
-          "--cni-cache-dir",
-          conc,
-          "--no-loopback",
-          "--config",
-          NO_CONFIG,
+          ...shimFlags(trivialBin, trivialConf, conc),
         ]),
       );
       await timeCmd(
@@ -511,12 +507,7 @@ try {
         cli(src[1], [
           "del",
           `c${i}`,
-          ...flags.slice(0, 4),
-          "--cni-cache-dir",
-          conc,
-          "--no-loopback",
-          "--config",
-          NO_CONFIG,
+          ...shimFlags(trivialBin, trivialConf, conc),
         ]),
       );
     }),
@@ -717,26 +708,12 @@ async function realPods(src: [string, string[]]) {
     await sh("ip", "netns", "add", ns(i));
     cleanups.push(() => sh("ip", "netns", "del", ns(i)));
   }
-  const flags = [
-    "--cni-bin-dir",
-    PLUGINS,
-    "--cni-conf-dir",
-    confDir,
-    "--cni-cache-dir",
-    join(tmp, "cache-real"),
-    "--no-loopback",
-    "--config",
-    NO_CONFIG,
-  ];
+  const flags = shimFlags(PLUGINS, confDir, join(tmp, "cache-real"));
   const sock = join(tmp, "run", "real.sock");
-  await startServer(sock, [
-    ...flags.slice(0, 4),
-    "--cni-cache-dir",
-    join(tmp, "cache-real-serve"),
-    "--no-loopback",
-    "--config",
-    NO_CONFIG,
-  ]);
+  await startServer(
+    sock,
+    shimFlags(PLUGINS, confDir, join(tmp, "cache-real-serve")),
+  );
   const served = async (op: string, args: string[], f = {}) => {
     const t0 = performance.now();
     const reply = await sendRequest(sock, op, { args, flags: f });

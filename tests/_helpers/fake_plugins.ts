@@ -95,6 +95,23 @@ export class FakePlugins implements AsyncDisposable {
     }
   }
 
+  /**
+   * The CLI flags that point cnishim at these plugins and this cache, with
+   * `confDir` and the shim config file `config`.
+   */
+  cliFlags(confDir: string, config: string): string[] {
+    return [
+      "--cni-bin-dir",
+      this.binDir,
+      "--cni-conf-dir",
+      confDir,
+      "--cni-cache-dir",
+      this.cacheDir,
+      "--config",
+      config,
+    ];
+  }
+
   /** Every call so far, in order. */
   async calls(): Promise<FakeCall[]> {
     const dir = join(this.binDir, "calls");

@@ -31,16 +31,7 @@ Deno.test("the command line refuses bad input with a coded error naming it, writ
   }
   const config = join(fake.root, "config.json");
   await Deno.writeTextFile(config, "{}");
-  const common = [
-    "--cni-bin-dir",
-    fake.binDir,
-    "--cni-conf-dir",
-    conf,
-    "--cni-cache-dir",
-    fake.cacheDir,
-    "--config",
-    config,
-  ];
+  const common = fake.cliFlags(conf, config);
   for (const row of ROWS) {
     await t.step(row.name, async () => {
       let stdout = "";

@@ -35,16 +35,7 @@ async function confFor(
   return {
     conf,
     config,
-    flags: [
-      "--cni-bin-dir",
-      fake.binDir,
-      "--cni-conf-dir",
-      conf,
-      "--cni-cache-dir",
-      fake.cacheDir,
-      "--config",
-      config,
-    ],
+    flags: fake.cliFlags(conf, config),
   };
 }
 

@@ -29,16 +29,7 @@ async function bedFor(
   return {
     conf,
     socket: join(fake.root, "run", "cnishim.sock"),
-    flags: [
-      "--cni-bin-dir",
-      fake.binDir,
-      "--cni-conf-dir",
-      conf,
-      "--cni-cache-dir",
-      fake.cacheDir,
-      "--config",
-      config,
-    ],
+    flags: fake.cliFlags(conf, config),
   };
 }
 
