@@ -114,81 +114,88 @@ export async function listCacheEntries(
   cacheDir: string,
   containerId?: string,
 ): Promise<CacheEntry[]> {
-  const dir = joinPath(cacheDir, "results");
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && !e.name.startsWith(".")) names.push(e.name);
-    }
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw new CniError(
-      CNI_ERROR_CODES.ioFailure,
-      `Cannot list "${dir}": ${(error as Error).message}`,
-    );
-  }
-  names.sort();
-  const entries: CacheEntry[] = [];
-  for (const name of names) {
-    if (containerId && !name.includes(`-${containerId}-`)) continue;
-    try {
-      const text = await readPrivateFile(joinPath(dir, name));
-      if (text === undefined) continue;
-      const decoded = decodeCacheFile(text);
-      if (decoded.kind !== "entry") continue;
-      const { entry } = decoded;
-      if (!entry.ifName || !entry.networkName) continue;
-      if (containerId && entry.containerId !== containerId) continue;
-      entries.push(entry);
-    } catch {
-      // As libcni: a bad file is not an attachment.
-    }
-  }
-  return entries;
+  return (await scanCacheEntries(cacheDir, containerId)).entries;
 }
 
 /**
  * The attachments of `containerId` whose cache file exists but cannot be
  * decoded (truncated, garbage) or does not name its network and
  * interface: the files {@link listCacheEntries} skips.
- * Network and interface come from the file name
- * (`<network>-<containerId>-<ifName>`, ambiguous when a network name
- * holds `-<containerId>-`), so a DEL can still reach them with today's
- * config of that network.
  */
 export async function listUnreadableCacheKeys(
   cacheDir: string,
   containerId: string,
 ): Promise<CacheKey[]> {
+  return (await scanCacheEntries(cacheDir, containerId)).unreadable;
+}
+
+/** What one pass over the results directory found. */
+export interface CacheScan {
+  /** The readable entries, as {@link listCacheEntries} gives them. */
+  entries: CacheEntry[];
+  /**
+   * With a container ID, the keys of its files that exist but cannot be
+   * decoded or do not name their network and interface. Network and
+   * interface come from the file name (`<network>-<containerId>-<ifName>`,
+   * ambiguous when a network name holds `-<containerId>-`), so a DEL can
+   * still reach them with today's config of that network.
+   */
+  unreadable: CacheKey[];
+}
+
+/**
+ * Reads the results directory once: the readable entries, optionally of
+ * one container, and that container's unreadable files.
+ *
+ * @throws {CniError} code 5 when the directory exists but cannot be listed
+ */
+export async function scanCacheEntries(
+  cacheDir: string,
+  containerId?: string,
+): Promise<CacheScan> {
   const dir = joinPath(cacheDir, "results");
-  const infix = `-${containerId}-`;
-  const keys: CacheKey[] = [];
-  let names: string[];
+  const scan: CacheScan = { entries: [], unreadable: [] };
+  const names: string[] = [];
   try {
-    names = (await Array.fromAsync(Deno.readDir(dir)))
-      .filter((e) => !e.isDirectory && !e.name.startsWith("."))
-      .map((e) => e.name).sort();
-  } catch {
-    return [];
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && !e.name.startsWith(".")) names.push(e.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return scan;
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot list "${dir}": ${(error as Error).message}`,
+    );
   }
+  names.sort();
+  const infix = `-${containerId}-`;
   for (const name of names) {
-    const at = name.indexOf(infix);
-    if (at <= 0 || at + infix.length >= name.length) continue;
-    const key = {
-      networkName: name.slice(0, at),
-      containerId,
-      ifName: name.slice(at + infix.length),
+    const at = containerId ? name.indexOf(infix) : 0;
+    if (at < 0) continue;
+    const unreadable = () => {
+      if (at <= 0 || at + infix.length >= name.length) return;
+      scan.unreadable.push({
+        networkName: name.slice(0, at),
+        containerId: containerId!,
+        ifName: name.slice(at + infix.length),
+      });
     };
     try {
-      const decoded = await readCacheEntry(cacheDir, key);
-      // Decodable, yet not naming what it belongs to: skipped as well.
-      if (
-        decoded?.kind === "entry" &&
-        (!decoded.entry.ifName || !decoded.entry.networkName)
-      ) keys.push(key);
+      const text = await readPrivateFile(joinPath(dir, name));
+      if (text === undefined) continue;
+      const decoded = decodeCacheFile(text);
+      if (decoded.kind !== "entry") continue;
+      const { entry } = decoded;
+      if (!entry.ifName || !entry.networkName) {
+        if (containerId) unreadable();
+        continue;
+      }
+      if (containerId && entry.containerId !== containerId) continue;
+      scan.entries.push(entry);
     } catch {
-      keys.push(key);
+      // As libcni: a bad file is not an attachment; DEL may still reach it.
+      if (containerId) unreadable();
     }
   }
-  return keys;
+  return scan;
 }

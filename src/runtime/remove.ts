@@ -18,13 +18,12 @@ import { parseNetworkConfigList } from "../config/parse_network_config.ts";
 import { loadNetworks } from "../config/load_networks.ts";
 import type { CacheEntry } from "../cache/cache_entry.ts";
 import { lockContainer } from "../cache/container_lock.ts";
-import { listUnreadableCacheKeys } from "../cache/result_cache.ts";
+import { scanCacheEntries } from "../cache/result_cache.ts";
 import {
   type ResolvedEngineOptions,
   resolveEngineOptions,
 } from "../engine/engine_options.ts";
 import { delNetworkList } from "../engine/del_network_list.ts";
-import { getCachedAttachments } from "../engine/get_cached_result.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
 import { readPodRecord, removePodRecord } from "./pod_record.ts";
 import { settleDeadHolder } from "./_orphans.ts";
@@ -89,7 +88,10 @@ export async function teardown(
   report: RemoveReport = { removed: [], warnings: [] },
 ): Promise<CniError[]> {
   const log = options.logger ?? SILENT_LOGGER;
-  const entries = await getCachedAttachments(containerId, engine);
+  const { entries, unreadable } = await scanCacheEntries(
+    engine.cacheDir,
+    containerId,
+  );
   const record = await readPodRecord(engine.cacheDir, containerId);
   // Corrupt entries name their attachment only in the file name; with a
   // record, only the attachments it lists are believed.
@@ -98,9 +100,7 @@ export async function teardown(
     record.attachments.some((a) =>
       a.network === k.networkName && a.ifName === k.ifName
     );
-  for (
-    const key of await listUnreadableCacheKeys(engine.cacheDir, containerId)
-  ) {
+  for (const key of unreadable) {
     if (!recorded(key)) continue;
     if (!record) {
       const warning =
