@@ -9,7 +9,12 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeCall, FakePlugins } from "../_helpers/fake_plugins.ts";
-import { type CliRun, runCli } from "../_helpers/run_cli.ts";
+import {
+  baseEnv,
+  cliCommand,
+  type CliRun,
+  runCli,
+} from "../_helpers/run_cli.ts";
 import { startServe, waitFor } from "./_serve.ts";
 
 const NETNS = "/var/run/netns/cnishim-fake";
@@ -214,6 +219,37 @@ Deno.test("cnishim serve: socket 0660 in a created 0750 dir, a stale socket repl
   match(refused.stdout, /"code": 5/);
   match(refused.stderr, /exists and is not a socket/);
   equal(await Deno.readTextFile(file), "keep me");
+});
+
+Deno.test("SIGTERM the moment the socket appears still stops cleanly: exit 0, socket gone", async () => {
+  await using fake = await FakePlugins.create(["a"]);
+  const bed = await bedFor(fake, [{ name: "n1", types: ["a"] }]);
+  const [cmd, ...lead] = cliCommand();
+  for (let round = 0; round < 8; round++) {
+    const sock = join(fake.root, `race-${round}.sock`);
+    const child = new Deno.Command(cmd, {
+      args: [...lead, "serve", "--socket", sock, ...bed.flags],
+      clearEnv: true,
+      env: baseEnv(),
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // Polled with lstat alone, so the signal lands right after the rename
+    // that publishes the socket (before the fix, before the handler).
+    const deadline = Date.now() + 15_000;
+    while (!(await Deno.lstat(sock).then(() => true, () => false))) {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`no socket at ${sock} within 15 s`);
+      }
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    child.kill("SIGTERM");
+    const out = await child.output();
+    equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    equal(await Deno.lstat(sock).then(() => true, () => false), false);
+  }
 });
 
 Deno.test("--socket: no server is CNI code 11, a server setting is a usage error, a bad body is answered as a usage error", async () => {

@@ -45,39 +45,48 @@ export async function runServe(
       `Invalid --socket: "${socket}" is not an absolute path`,
     );
   }
-  await using warm = new WarmNetworks(ctx.settings.confDir, {
-    logger: ctx.logger,
-  });
-  await warm.start();
-  const runtime = { ...ctx.runtime, networks: () => warm.get() };
-
-  const handle = async (
-    operation: string,
-    request: ServeRequest,
-  ): Promise<ServeReply> => {
-    let stdout = "";
-    let stderr = "";
-    const io: CliIo = {
-      stdout: (text) => void (stdout += text),
-      stderr: (text) => void (stderr += text),
-      readStdin: () => Promise.resolve(request.stdin ?? ""),
-      env: ctx.io.env,
-    };
-    const exitCode = await runPrepared(operation, io, () =>
-      Promise.resolve({
-        ...ctx,
-        parsed: parsedFromRequest(operation, request),
-        args: request.args,
-        io,
-        runtime,
-      }));
-    return { exitCode, stdout, stderr };
+  // Listened for before the socket exists: a runtime may send SIGTERM the
+  // moment it can connect, and Deno's default action would exit 143 with
+  // the socket left behind.
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let stopAsked = false;
+  const stop = () => {
+    stopAsked = true;
+    void server?.stop();
   };
-
-  const server = await startServer({ socket, handle, logger: ctx.logger });
-  const stop = () => void server.stop();
   for (const s of STOP_SIGNALS) Deno.addSignalListener(s, stop);
   try {
+    await using warm = new WarmNetworks(ctx.settings.confDir, {
+      logger: ctx.logger,
+    });
+    await warm.start();
+    const runtime = { ...ctx.runtime, networks: () => warm.get() };
+
+    const handle = async (
+      operation: string,
+      request: ServeRequest,
+    ): Promise<ServeReply> => {
+      let stdout = "";
+      let stderr = "";
+      const io: CliIo = {
+        stdout: (text) => void (stdout += text),
+        stderr: (text) => void (stderr += text),
+        readStdin: () => Promise.resolve(request.stdin ?? ""),
+        env: ctx.io.env,
+      };
+      const exitCode = await runPrepared(operation, io, () =>
+        Promise.resolve({
+          ...ctx,
+          parsed: parsedFromRequest(operation, request),
+          args: request.args,
+          io,
+          runtime,
+        }));
+      return { exitCode, stdout, stderr };
+    };
+
+    server = await startServer({ socket, handle, logger: ctx.logger });
+    if (stopAsked) void server.stop();
     await server.finished;
   } finally {
     for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, stop);
