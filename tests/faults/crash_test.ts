@@ -14,11 +14,11 @@ import {
 } from "../_helpers/prerequisites.ts";
 import { createNetns } from "../_helpers/netns.ts";
 import { expectExit } from "../_helpers/run_cli.ts";
+import { leftoverProcesses } from "../_helpers/processes.ts";
 import {
   explain,
   FaultBed,
   faultId,
-  leftoverProcesses,
   nsLinks,
   PORTMAP,
   portMappingsFlag,

@@ -21,6 +21,7 @@ import {
   type PluginRun,
   routesIn,
 } from "./_meta_bed.ts";
+import { leftoverProcesses } from "../_helpers/processes.ts";
 
 const real = { ignore: SKIP_REAL_PARTS, sanitizeResources: true };
 
@@ -362,6 +363,38 @@ Deno.test({
     await bed.assertClean();
     const log = await Deno.readTextFile(bed.logFile);
     match(log, /rolling back/);
+  },
+});
+
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: pluginTimeoutMs kills a hanging delegate (and what it forked) and rolls the first one back",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(1);
+    // A delegate whose ADD forks a sleep and waits for it; its DEL is a no-op.
+    await Deno.writeTextFile(
+      `${bed.binDir}/hang`,
+      '#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] || exit 0\nsleep 600\n',
+      { mode: 0o755 },
+    );
+    await bed.addNetwork("1.0.0", { type: "hang" });
+    await using ns = await netns();
+    const id = cid("slow");
+    bed.pods.set(id, [
+      bed.entry(0, 50, "eth0", true),
+      bed.entry(1, 50, "net0", false),
+    ]);
+    const add = await bed.invoke("ADD", id, ns, {
+      config: bed.metaConfig({ pluginTimeoutMs: 700 }),
+    });
+    const msg = expectError(add, 11, "ADD");
+    match(msg, /Plugin "hang" \(ADD\) was killed after the timeout of 700 ms/);
+    deepEqual(await linksIn(ns), ["lo"]);
+    await bed.assertClean();
+    deepEqual(await leftoverProcesses([bed.root], [id]), []);
+    match(await Deno.readTextFile(bed.logFile), /rolling back/);
   },
 });
 
