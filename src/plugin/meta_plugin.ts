@@ -24,6 +24,7 @@ import { supportsCheck } from "../spec/version.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { convertResult } from "../result/convert_result.ts";
+import { resultIps } from "../result/result_ips.ts";
 import { lockContainer, lockForGc } from "../cache/container_lock.ts";
 import { joinPath } from "../spec/posix_path.ts";
 import type { EngineOptions } from "../engine/engine_options.ts";
@@ -414,6 +415,7 @@ async function check(ctx: Context): Promise<void> {
         : `Cannot CHECK container ${call.containerId}: its record is corrupt (${read.reason})`,
     );
   }
+  comparePrevResult(ctx, read.record);
   for (const entry of read.record.delegates) {
     if (entry.state !== "added") {
       throw new CniError(
@@ -433,6 +435,32 @@ async function check(ctx: Context): Promise<void> {
       list,
       delegateRt(read.record, entry.ifName, call.netns),
       ctx.engine,
+    );
+  }
+}
+
+// The runtime's prevResult is what our ADD returned: the master's result.
+// Its addresses must still be the recorded ones, or the runtime and the
+// record disagree about this attachment (the spec's CHECK of prevResult).
+function comparePrevResult(ctx: Context, record: MetaRecord): void {
+  const prev = ctx.call.config.prevResult;
+  if (prev === undefined || prev === null) {
+    ctx.log.info("CHECK without prevResult: only the delegates are checked");
+    return;
+  }
+  const master = record.delegates.find((d) => d.master)?.result;
+  if (!master) return;
+  const addresses = (r: CniResult) =>
+    resultIps(r).map((ip) => ip.address).sort().join(", ");
+  const got = typeof prev === "object" && !Array.isArray(prev)
+    ? addresses(prev as CniResult)
+    : "";
+  const want = addresses(master);
+  if (got !== want) {
+    throw new CniError(
+      CNI_ERROR_CODES.invalidNetworkConfig,
+      `CHECK of container ${record.containerId}: prevResult does not match the ADD result recorded in ${ctx.config.cacheDir}`,
+      { details: `prevResult IPs [${got}], recorded [${want}]` },
     );
   }
 }

@@ -507,7 +507,7 @@ Deno.test({
 Deno.test({
   ...real,
   name:
-    "meta plugin: CHECK passes after ADD and fails once net0 lost its address",
+    "meta plugin: CHECK passes after ADD, fails on a prevResult ADD did not return and once net0 lost its address",
   async fn() {
     await requireRealParts();
     await using bed = await MetaBed.create(2);
@@ -524,6 +524,15 @@ Deno.test({
     const check = await bed.invoke("CHECK", id, ns, { config });
     expectCode(check, 0, "CHECK");
     equal(check.stdout, "");
+    // A prevResult that is not what ADD returned is refused, naming both.
+    const ips = prevResult.ips as { address: string }[];
+    const other = `${bed.entry(0, 46, "eth0", true).podIp}/24`;
+    const forged = { ...prevResult, ips: [{ ...ips[0], address: other }] };
+    const mismatch = await bed.invoke("CHECK", id, ns, {
+      config: { ...bed.metaConfig(), prevResult: forged },
+    });
+    match(expectError(mismatch, 7, "CHECK, forged prevResult"), /prevResult/);
+    match(String(mismatch.json().details), new RegExp(other));
     await sh([
       "ip",
       "-n",
