@@ -15,7 +15,6 @@ import {
   type Leaks,
   mustSh,
   randomHex,
-  sh,
   type Subnet,
   TestBed,
 } from "../_helpers/netns.ts";
@@ -344,21 +343,37 @@ export class FaultBed implements AsyncDisposable {
 export const assertNothingLeft: (leaks: FaultLeaks) => void = assertNoLeaks;
 
 /**
- * The lock files under `<cacheDir>/locks` that a process holds: a
- * non-blocking `flock` on them fails.
+ * The lock files under `<cacheDir>/locks` that a process holds, from
+ * /proc/locks. Not by trying them: `flock(1)` creates a file it cannot
+ * find, so probing one that its holder unlinked meanwhile leaves a lock
+ * file behind, the very leak this looks for.
  */
 export async function heldLocks(cacheDir: string): Promise<string[]> {
   const dir = `${cacheDir}/locks`;
-  const held: string[] = [];
   let names: string[];
   try {
     names = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name);
   } catch {
-    return held;
+    return [];
   }
+  // Fields: id, FLOCK, ADVISORY, mode, pid, major:minor:inode (hex:hex:dec).
+  const locked = new Set(
+    (await Deno.readTextFile("/proc/locks")).split("\n")
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f[1] === "FLOCK")
+      .map((f) => f[5]),
+  );
+  const held: string[] = [];
   for (const name of names.sort()) {
-    const probe = await sh(["flock", "-n", "-x", `${dir}/${name}`, "true"]);
-    if (probe.code !== 0) held.push(name);
+    const info = await Deno.lstat(`${dir}/${name}`).catch(() => undefined);
+    if (!info?.dev || !info.ino) continue;
+    const dev = BigInt(info.dev);
+    const major = (dev >> 8n) & 0xfffn | (dev >> 32n) & ~0xfffn;
+    const minor = dev & 0xffn | (dev >> 12n) & ~0xffn;
+    const key = `${major.toString(16).padStart(2, "0")}:${
+      minor.toString(16).padStart(2, "0")
+    }:${info.ino}`;
+    if (locked.has(key)) held.push(name);
   }
   return held;
 }
