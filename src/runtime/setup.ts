@@ -20,10 +20,11 @@ import type {
 } from "../spec/types.ts";
 import { loadNetworks } from "../config/load_networks.ts";
 import { lockContainer } from "../cache/container_lock.ts";
+import { scanCacheEntries } from "../cache/result_cache.ts";
+import { joinPath } from "../spec/posix_path.ts";
 import { findPlugin } from "../invoke/find_plugin.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { addNetworkList } from "../engine/add_network_list.ts";
-import { getCachedAttachments } from "../engine/get_cached_result.ts";
 import { primaryIp, type ResultIp, resultIps } from "../result/result_ips.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
 import { writePodRecord } from "./pod_record.ts";
@@ -86,9 +87,11 @@ interface Planned {
 /**
  * Attaches a pod to its networks. Parallel unless `serial`; when any
  * network fails, everything already attached is torn down (reverse order)
- * before the error is thrown, so nothing is left behind.
+ * before the error is thrown, so nothing is left behind. A container that
+ * is already set up (it has cache entries) is refused before anything runs.
  *
- * @throws {CniError} code 7 for an unknown network, or the failing plugin's
+ * @throws {CniError} code 4 for a container already set up, code 7 for an
+ * unknown network, or the failing plugin's
  */
 export async function setup(
   containerId: string,
@@ -117,6 +120,7 @@ export async function setup(
 
   await using lock = await lockContainer(engine.cacheDir, containerId);
   await settleDeadHolder(lock, containerId, log);
+  await refuseIfSetUp(containerId, engine.cacheDir);
   try {
     await writePodRecord(engine.cacheDir, {
       containerId,
@@ -129,10 +133,8 @@ export async function setup(
       capabilityArgs: { ...(options.capabilityArgs ?? {}) },
     });
   } catch (error) {
-    // Nothing ran; the lock file goes too unless an earlier setup left state.
-    if ((await getCachedAttachments(containerId, engine)).length === 0) {
-      lock.removeOnRelease();
-    }
+    // Nothing ran and nothing was set up before: the lock file goes too.
+    lock.removeOnRelease();
     throw error;
   }
   const rt = (p: Planned) => ({
@@ -200,6 +202,24 @@ export async function setup(
     ...(primary ? { primaryIP: primary } : {}),
     loopback: plan.some((p) => p.isLoopback),
   };
+}
+
+// The spec forbids a second ADD of an attachment without a DEL between;
+// libcni runs it anyway, the plugins fail on what exists, and the rollback
+// would tear the pod's working network down. Refused before anything runs.
+async function refuseIfSetUp(
+  containerId: string,
+  cacheDir: string,
+): Promise<void> {
+  const { entries, unreadable } = await scanCacheEntries(cacheDir, containerId);
+  const found = [...entries, ...unreadable];
+  if (found.length === 0) return;
+  const names = found.map((k) => `${k.networkName}/${k.ifName}`).join(", ");
+  throw new CniError(
+    CNI_ERROR_CODES.invalidEnvironmentVariables,
+    `Container "${containerId}" is already set up (${names}): remove it before setting it up again`,
+    { details: `cache entries in ${joinPath(cacheDir, "results")}` },
+  );
 }
 
 async function planNetworks(

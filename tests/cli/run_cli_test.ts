@@ -635,7 +635,7 @@ Deno.test("cnishim add tears the first network down when the second fails", asyn
   }
 });
 
-Deno.test("cnishim add of the same container from two processes is serialised by the container lock", async () => {
+Deno.test("cnishim add of the same container from two processes is serialised by the container lock, and the second is refused", async () => {
   await using fake = await FakePlugins.create(["a", "c"]);
   const { flags } = await confFor(fake, [{
     name: "main",
@@ -646,15 +646,14 @@ Deno.test("cnishim add of the same container from two processes is serialised by
     runCli(["add", "cid-same", NETNS, ...flags]),
     runCli(["add", "cid-same", NETNS, ...flags]),
   ]);
-  equal(one!.code, 0, explain(one!));
-  equal(two!.code, 0, explain(two!));
-  // Without the lock: a, a, c, c (both chains interleaved).
-  deepEqual(trace(await fake.calls()), [
-    "a ADD eth0",
-    "c ADD eth0",
-    "a ADD eth0",
-    "c ADD eth0",
-  ]);
+  // The one that waited finds the container set up and is refused before
+  // any plugin runs. Without the lock: a, a, c, c (both chains at once).
+  const [won, refused] = one!.code === 0 ? [one!, two!] : [two!, one!];
+  equal(won.code, 0, explain(won));
+  equal(refused.code, 1, explain(refused));
+  equal(refused.json<{ code: number }>().code, 4, explain(refused));
+  match(refused.stderr, /"cid-same" is already set up \(main\/eth0\)/);
+  deepEqual(trace(await fake.calls()), ["a ADD eth0", "c ADD eth0"]);
   const del = await runCli(["del", "cid-same", ...flags]);
   equal(del.code, 0, explain(del));
   deepEqual(await filesIn(join(fake.cacheDir, "results")), []);

@@ -134,7 +134,7 @@ function explain(run: CliRun): string {
 
 Deno.test({
   name:
-    "e2e: two pods on one bridge get consecutive host-local addresses, reach each other, pass CHECK and leave nothing after DEL",
+    "e2e: two pods on one bridge get consecutive host-local addresses, reach each other, survive a second add, pass CHECK and leave nothing after DEL",
   ignore: SKIP_REAL_PARTS,
   async fn() {
     await requireRealParts();
@@ -190,6 +190,16 @@ Deno.test({
     );
 
     await ping(a, `${base}.3`);
+    await ping(b, `${base}.2`);
+
+    // A second add of pod A is refused before any plugin runs: A keeps its
+    // address, its one veth and its allocation, and still answers.
+    const again = await bed.cli(["add", ids[0], a.path]);
+    expectExit(again, 1, "second add");
+    equal(again.json<{ code: number }>().code, 4, explain(again));
+    deepEqual(await ipv4(a, "eth0"), [`${base}.2/24`]);
+    equal((await bridgePorts(net.bridge)).length, 2);
+    deepEqual(await ipamFiles(bed, net.name), [`${base}.2`, `${base}.3`]);
     await ping(b, `${base}.2`);
 
     for (const [id, ns] of [[ids[0], a], [ids[1], b]] as const) {

@@ -31,3 +31,64 @@ Deno.test("setup() with a plugin missing from the bin dirs fails before any plug
     "nothing",
   );
 });
+
+/** Every file under `dir` with its content, for before/after comparisons. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for await (const e of Deno.readDir(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) Object.assign(out, await snapshot(path));
+    else if (e.isFile) out[path] = await Deno.readTextFile(path);
+  }
+  return out;
+}
+
+Deno.test("a second setup() of a set-up container is refused (code 4) before any plugin runs, and the first setup stays as it was", async () => {
+  await using fake = await FakePlugins.create(["a", "b"]);
+  const confDir = join(fake.root, "net.d");
+  await Deno.mkdir(confDir);
+  await Deno.writeTextFile(
+    join(confDir, "10-n.conflist"),
+    JSON.stringify({
+      cniVersion: "1.0.0",
+      name: "n",
+      plugins: [{ type: "a" }, { type: "b" }],
+    }),
+  );
+  const options = {
+    binDirs: [fake.binDir],
+    cacheDir: fake.cacheDir,
+    confDir,
+    loopback: false,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+  };
+  await setup("c1", "/var/run/netns/x", {
+    ...options,
+    args: [["K8S_POD_NAME", "first"]],
+  });
+  const before = await snapshot(fake.cacheDir);
+  await fake.clearCalls();
+
+  const again = () =>
+    setup("c1", "/var/run/netns/y", {
+      ...options,
+      args: [["K8S_POD_NAME", "second"]],
+    });
+  await rejects(
+    again(),
+    (e: CniError) =>
+      e.code === 4 && /"c1" is already set up \(n\/eth0\)/.test(e.message),
+  );
+  deepEqual(await fake.calls(), [], "no plugin ran");
+  deepEqual(
+    await snapshot(fake.cacheDir),
+    before,
+    "cache and record as before",
+  );
+
+  // An entry that cannot be read still counts: the attachment exists.
+  const entry = join(fake.cacheDir, "results", "n-c1-eth0");
+  await Deno.writeTextFile(entry, "{garbage");
+  await rejects(again(), (e: CniError) => e.code === 4);
+  deepEqual(await fake.calls(), [], "no plugin ran");
+});
