@@ -4,8 +4,8 @@ import { setup } from "../../src/runtime/setup.ts";
 import type { CniError } from "../../src/spec/errors.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 
-Deno.test("setup() with a plugin missing from the bin dirs fails before any plugin runs or anything is written", async () => {
-  await using fake = await FakePlugins.create(["a", "b", "loopback"]);
+/** A conf dir whose one network "n" chains `types`, and setup options for it. */
+async function podBed(fake: FakePlugins, types: string[]) {
   const confDir = join(fake.root, "net.d");
   await Deno.mkdir(confDir);
   await Deno.writeTextFile(
@@ -13,16 +13,22 @@ Deno.test("setup() with a plugin missing from the bin dirs fails before any plug
     JSON.stringify({
       cniVersion: "1.0.0",
       name: "n",
-      plugins: [{ type: "a" }, { type: "missing" }],
+      plugins: types.map((type) => ({ type })),
     }),
   );
+  return {
+    binDirs: [fake.binDir],
+    cacheDir: fake.cacheDir,
+    confDir,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+  };
+}
+
+Deno.test("setup() with a plugin missing from the bin dirs fails before any plugin runs or anything is written", async () => {
+  await using fake = await FakePlugins.create(["a", "b", "loopback"]);
+  const options = await podBed(fake, ["a", "missing"]);
   await rejects(
-    setup("c4", "/var/run/netns/x", {
-      binDirs: [fake.binDir],
-      cacheDir: fake.cacheDir,
-      confDir,
-      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-    }),
+    setup("c4", "/var/run/netns/x", options),
     (e: CniError) => e.code === 5 && /"missing"/.test(e.message),
   );
   deepEqual(await fake.calls(), [], "not even loopback ran");
@@ -45,23 +51,7 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 
 Deno.test("a second setup() of a set-up container is refused (code 4) before any plugin runs, and the first setup stays as it was", async () => {
   await using fake = await FakePlugins.create(["a", "b"]);
-  const confDir = join(fake.root, "net.d");
-  await Deno.mkdir(confDir);
-  await Deno.writeTextFile(
-    join(confDir, "10-n.conflist"),
-    JSON.stringify({
-      cniVersion: "1.0.0",
-      name: "n",
-      plugins: [{ type: "a" }, { type: "b" }],
-    }),
-  );
-  const options = {
-    binDirs: [fake.binDir],
-    cacheDir: fake.cacheDir,
-    confDir,
-    loopback: false,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-  };
+  const options = { ...await podBed(fake, ["a", "b"]), loopback: false };
   await setup("c1", "/var/run/netns/x", {
     ...options,
     args: [["K8S_POD_NAME", "first"]],
