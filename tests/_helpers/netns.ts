@@ -341,6 +341,7 @@ export class TestBed implements AsyncDisposable {
         await this.cli(["del", id]); // best effort: iptables rules, IPs
       }
     }
+    await purgePortmapRules([...this.#containerIds]).catch(() => {});
     for (const link of this.#extraLinks) await deleteLink(link);
     for (const net of this.networks) {
       await deleteLink(net.bridge);
@@ -431,6 +432,59 @@ export async function bridgePorts(bridge: string): Promise<string[]> {
 export async function iptablesLines(table = "nat"): Promise<string[]> {
   return (await mustSh(["iptables", "-w", "-t", table, "-S"]))
     .split("\n").filter(Boolean);
+}
+
+/**
+ * Removes portmap's per-pod rules of `containerIds` that no DEL can reach
+ * any more (their mappings were lost): the `CNI-HOSTPORT-DNAT` jumps whose
+ * comment names one of them, and the `CNI-DN-` chains they jump to. For
+ * test cleanup, so a failed test leaves the host's nat table clean too.
+ * Returns the chains removed.
+ */
+export async function purgePortmapRules(
+  containerIds: readonly string[],
+): Promise<string[]> {
+  if (containerIds.length === 0) return [];
+  const chains = new Set<string>();
+  for (const line of await iptablesLines("nat")) {
+    if (!line.startsWith("-A CNI-HOSTPORT-DNAT ")) continue;
+    if (!containerIds.some((id) => line.includes(`id: \\"${id}\\"`))) continue;
+    const chain = / -j (CNI-DN-[0-9a-f]+)/.exec(line)?.[1];
+    if (chain) chains.add(chain);
+  }
+  if (chains.size === 0) return [];
+  // By rule number, last first, so the numbers still to delete hold.
+  const listed = await mustSh([
+    "iptables",
+    "-w",
+    "-t",
+    "nat",
+    "-L",
+    "CNI-HOSTPORT-DNAT",
+    "--line-numbers",
+    "-n",
+  ]);
+  const numbers = listed.split("\n")
+    .map((l) => l.split(/\s+/))
+    .filter((w) => chains.has(w[1] ?? ""))
+    .map((w) => Number(w[0]))
+    .sort((a, b) => b - a);
+  for (const n of numbers) {
+    await mustSh([
+      "iptables",
+      "-w",
+      "-t",
+      "nat",
+      "-D",
+      "CNI-HOSTPORT-DNAT",
+      `${n}`,
+    ]);
+  }
+  for (const chain of chains) {
+    await mustSh(["iptables", "-w", "-t", "nat", "-F", chain]);
+    await mustSh(["iptables", "-w", "-t", "nat", "-X", chain]);
+  }
+  return [...chains];
 }
 
 /**

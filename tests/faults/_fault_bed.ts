@@ -14,6 +14,7 @@ import {
   leakCheck,
   type Leaks,
   mustSh,
+  purgePortmapRules,
   randomHex,
   type Subnet,
   TestBed,
@@ -335,6 +336,7 @@ export class FaultBed implements AsyncDisposable {
         await runCli(["del", id, ...this.flags({ cacheDir })]).catch(() => {});
       }
     }
+    await purgePortmapRules([...this.#ids]).catch(() => {});
     await this.bed[Symbol.asyncDispose]();
   }
 }

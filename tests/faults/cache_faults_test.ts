@@ -11,7 +11,13 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { cniChainName, createNetns, mustSh, sh } from "../_helpers/netns.ts";
+import {
+  cniChainName,
+  createNetns,
+  mustSh,
+  purgePortmapRules,
+  sh,
+} from "../_helpers/netns.ts";
 import { expectExit } from "../_helpers/run_cli.ts";
 import {
   explain,
@@ -144,31 +150,7 @@ Deno.test({
           leaks.iptables.every((l) => l.includes(chain)),
           leaks.iptables.join(),
         );
-        const listed = await mustSh([
-          "iptables",
-          "-w",
-          "-t",
-          "nat",
-          "-L",
-          "CNI-HOSTPORT-DNAT",
-          "--line-numbers",
-          "-n",
-        ]);
-        const jumps = listed.split("\n").filter((l) => l.includes(chain))
-          .map((l) => l.split(/\s+/)[0]!).reverse();
-        for (const num of jumps) {
-          await mustSh([
-            "iptables",
-            "-w",
-            "-t",
-            "nat",
-            "-D",
-            "CNI-HOSTPORT-DNAT",
-            num,
-          ]);
-        }
-        await mustSh(["iptables", "-w", "-t", "nat", "-F", chain]);
-        await mustSh(["iptables", "-w", "-t", "nat", "-X", chain]);
+        deepEqual(await purgePortmapRules([id]), [chain]);
         await fb.assertNoLeaks([id]);
       },
     );
