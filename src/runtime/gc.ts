@@ -11,14 +11,14 @@ import {
 } from "../spec/errors.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
 import type { GcAttachment } from "../spec/types.ts";
-import { loadNetworks } from "../config/load_networks.ts";
+import { confNetworks } from "./conf_networks.ts";
 import { lockForGc, sweepContainerLocks } from "../cache/container_lock.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { getCachedAttachments } from "../engine/get_cached_result.ts";
 import { gcNetworkList } from "../engine/gc_network_list.ts";
 import { listPodRecords } from "./pod_record.ts";
 import { teardown } from "./remove.ts";
-import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
+import type { RuntimeOptions } from "./runtime_options.ts";
 
 /** What {@link gc} did. */
 export interface GcResult {
@@ -65,8 +65,7 @@ export async function gc(
     .filter((e) => kept.has(e.containerId))
     .map((e) => ({ containerID: e.containerId, ifname: e.ifName }));
   if ((options.networkPlugin ?? "cni") === "cni") {
-    const loaded = await (options.networks?.() ??
-      loadNetworks(options.confDir ?? DEFAULT_CONF_DIR));
+    const loaded = await confNetworks(options);
     for (const list of loaded.networks) {
       const mine = entries
         .filter((e) => kept.has(e.containerId) && e.networkName === list.name)

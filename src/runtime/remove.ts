@@ -15,7 +15,7 @@ import {
 import { validateContainerId } from "../spec/identifiers.ts";
 import type { NetworkConfigList } from "../spec/types.ts";
 import { parseNetworkConfigList } from "../config/parse_network_config.ts";
-import { loadNetworks } from "../config/load_networks.ts";
+import { confNetworks } from "./conf_networks.ts";
 import type { CacheEntry } from "../cache/cache_entry.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { scanCacheEntries } from "../cache/result_cache.ts";
@@ -126,8 +126,7 @@ export async function teardown(
         // The cached config is unreadable: fall back to today's of that name.
         if (isLoopback) return await loopbackNetwork(engine.binDirs);
         current ??= new Map(
-          (await (options.networks?.() ??
-            loadNetworks(options.confDir ?? DEFAULT_CONF_DIR))).networks
+          (await confNetworks(options)).networks
             .map((n) => [n.name, n]),
         );
         return current.get(entry.networkName);

@@ -4,7 +4,7 @@
  * @module
  */
 import { toCniError } from "../spec/errors.ts";
-import { loadNetworks } from "../config/load_networks.ts";
+import { confNetworks } from "./conf_networks.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { validateNetworkList } from "../engine/validate_network_list.ts";
 import { getStatusNetworkList } from "../engine/get_status_network_list.ts";
@@ -49,8 +49,7 @@ export async function status(
       loopback: lo,
     };
   }
-  const dir = options.confDir ?? DEFAULT_CONF_DIR;
-  const loaded = await (options.networks?.() ?? loadNetworks(dir));
+  const loaded = await confNetworks(options);
   const report: StatusReport = {
     ready: false,
     reasons,
@@ -60,7 +59,9 @@ export async function status(
   };
   const def = loaded.defaultNetwork;
   if (!def) {
-    reasons.push(`no valid network config in "${dir}"`);
+    reasons.push(
+      `no valid network config in "${options.confDir ?? DEFAULT_CONF_DIR}"`,
+    );
   } else {
     report.defaultNetwork = def.name;
     try {

@@ -4,8 +4,6 @@
  * @module
  */
 import { validateIfName } from "../../spec/identifiers.ts";
-import { loadNetworks } from "../../config/load_networks.ts";
-import { DEFAULT_CONF_DIR } from "../../spec/defaults.ts";
 import { setup } from "../../runtime/setup.ts";
 import {
   type CommandContext,
@@ -61,17 +59,8 @@ export async function addPod(
 ): Promise<CommandOutput> {
   if (flags.ifName !== undefined) validateIfName(flags.ifName);
   const inputs = buildPodInputs(containerId, flags);
-  // A cold ADD reads the conf dir only up to the default network and the
-  // extras it names; serve passes its warm set instead.
-  const wanted = inputs.extraNetworks.map((e) => e.name);
-  const networks = ctx.runtime.networks ??
-    (() =>
-      loadNetworks(ctx.runtime.confDir ?? DEFAULT_CONF_DIR, {
-        stopWhenFound: wanted,
-      }));
   const result = await setup(containerId, netns, {
     ...ctx.runtime,
-    networks,
     ...(flags.ifName ? { ifName: flags.ifName } : {}),
     args: inputs.args,
     capabilityArgs: inputs.capabilityArgs,

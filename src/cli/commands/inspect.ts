@@ -4,7 +4,7 @@
  * @module
  */
 import { validateContainerId } from "../../spec/identifiers.ts";
-import { loadNetworks } from "../../config/load_networks.ts";
+import { confNetworks } from "../../runtime/conf_networks.ts";
 import { getCachedAttachments } from "../../engine/get_cached_result.ts";
 import { check } from "../../runtime/check.ts";
 import { status } from "../../runtime/status.ts";
@@ -48,8 +48,7 @@ export async function runGc(ctx: CommandContext): Promise<CommandOutput> {
 /** `cnishim networks`. */
 export async function runNetworks(ctx: CommandContext): Promise<CommandOutput> {
   expectArgs(ctx, 0, 0, "networks");
-  const loaded = await (ctx.runtime.networks?.() ??
-    loadNetworks(ctx.settings.confDir));
+  const loaded = await confNetworks(ctx.runtime);
   for (const s of loaded.skipped) {
     ctx.io.stderr(`skipped ${s.file}: ${s.reason}\n`);
   }
