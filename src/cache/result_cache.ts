@@ -117,18 +117,6 @@ export async function listCacheEntries(
   return (await scanCacheEntries(cacheDir, containerId)).entries;
 }
 
-/**
- * The attachments of `containerId` whose cache file exists but cannot be
- * decoded (truncated, garbage) or does not name its network and
- * interface: the files {@link listCacheEntries} skips.
- */
-export async function listUnreadableCacheKeys(
-  cacheDir: string,
-  containerId: string,
-): Promise<CacheKey[]> {
-  return (await scanCacheEntries(cacheDir, containerId)).unreadable;
-}
-
 /** What one pass over the results directory found. */
 export interface CacheScan {
   /** The readable entries, as {@link listCacheEntries} gives them. */

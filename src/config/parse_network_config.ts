@@ -307,16 +307,18 @@ function typeOf(v: unknown): string {
 
 /**
  * Reads and parses a config file; `.conflist` files are lists, `.conf` and
- * `.json` single plugins or lists. Files over 1 MiB are refused.
+ * `.json` single plugins or lists. Files over 1 MiB are refused. `known` is
+ * the file's stat when the caller (a directory scan) already has it.
  *
  * @throws {ConfigError} naming the file
  */
 export async function loadNetworkConfigList(
   path: string,
+  known?: Deno.FileInfo,
 ): Promise<NetworkConfigList> {
   let info: Deno.FileInfo;
   try {
-    info = await Deno.stat(path);
+    info = known ?? await Deno.stat(path);
   } catch (error) {
     throw new ConfigError(
       CNI_ERROR_CODES.ioFailure,

@@ -93,13 +93,12 @@ async function execOnce(request: ExecRequest): Promise<Uint8Array> {
   // costs ~4 ms of start-up; AbortSignal.timeout costs 0.3 ms and does not
   // keep the process alive.
   let timedOut = false;
-  let finished = false;
   const signal = request.timeoutMs
     ? AbortSignal.timeout(request.timeoutMs)
     : undefined;
+  // Removed before this returns: once the plugin is reaped its pid may be
+  // reused.
   const onTimeout = () => {
-    // Once the plugin is reaped its pid (and group id) may be reused.
-    if (finished) return;
     timedOut = true;
     killPluginTree(child.pid, request.env).catch(() => {});
   };
@@ -120,7 +119,6 @@ async function execOnce(request: ExecRequest): Promise<Uint8Array> {
     // A child the plugin left running is not killed (libcni does not
     // either): a plugin may start a helper on purpose.
     signal?.removeEventListener("abort", onTimeout);
-    finished = true;
   }
 }
 

@@ -83,9 +83,9 @@ function podArgs(cniArgs: string): PodArgs {
 
 // What Dockin hands each delegate: the runtime's other keys are dropped.
 function delegateArgs(
-  record: Pick<MetaRecord, "podName" | "podNamespace">,
-  infra: string,
+  record: Pick<MetaRecord, "podName" | "podNamespace" | "infraContainerId">,
 ): CniArg[] {
+  const infra = record.infraContainerId;
   const args: CniArg[] = [["IgnoreUnknown", "true"]];
   if (record.podNamespace) {
     args.push(["K8S_POD_NAMESPACE", record.podNamespace]);
@@ -172,7 +172,7 @@ function delegateRt(
     containerId: record.containerId,
     netns,
     ifName,
-    args: delegateArgs(record, record.infraContainerId ?? ""),
+    args: delegateArgs(record),
   };
 }
 

@@ -7,8 +7,6 @@
  */
 import { type ParsedIp, parseIp } from "../spec/ip_address.ts";
 
-export { type ParsedIp, parseIp };
-
 /** A parsed CIDR. */
 export interface ParsedCidr extends ParsedIp {
   /** Prefix length. */

@@ -203,7 +203,7 @@ export class WarmNetworks implements AsyncDisposable {
       this.stats.reads++;
       let outcome: CachedFile["outcome"];
       try {
-        outcome = { list: await loadNetworkConfigList(file) };
+        outcome = { list: await loadNetworkConfigList(file, info) };
       } catch (error) {
         outcome = { error };
       }

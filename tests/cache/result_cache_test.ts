@@ -8,7 +8,7 @@ import {
   getCachedResult,
 } from "../../src/engine/get_cached_result.ts";
 import { loadNetworkConfigList } from "../../src/config/parse_network_config.ts";
-import { listUnreadableCacheKeys } from "../../src/cache/result_cache.ts";
+import { scanCacheEntries } from "../../src/cache/result_cache.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 
 const FIXTURE = new URL("../testdata/libcni-cache/", import.meta.url).pathname;
@@ -129,7 +129,7 @@ Deno.test("getCachedResult() reads the raw-result form of libcni 0.7", async () 
   });
 });
 
-Deno.test("listUnreadableCacheKeys() names the entries of a container that listCacheEntries skips, from their file names", async () => {
+Deno.test("scanCacheEntries() names the entries of a container that listCacheEntries skips, from their file names", async () => {
   const cacheDir = await Deno.makeTempDir();
   try {
     await withFixture({ cacheDir } as FakePlugins);
@@ -146,12 +146,15 @@ Deno.test("listUnreadableCacheKeys() names the entries of a container that listC
     for (const [name, text] of Object.entries(files)) {
       await Deno.writeTextFile(join(results, name), text);
     }
-    deepEqual(await listUnreadableCacheKeys(cacheDir, id), [
+    deepEqual((await scanCacheEntries(cacheDir, id)).unreadable, [
       { networkName: "demo", containerId: id, ifName: "eth1" },
       { networkName: "other", containerId: id, ifName: "eth2" },
       { networkName: "side-net", containerId: id, ifName: "net-1" },
     ]);
-    deepEqual(await listUnreadableCacheKeys(join(cacheDir, "none"), id), []);
+    deepEqual(
+      (await scanCacheEntries(join(cacheDir, "none"), id)).unreadable,
+      [],
+    );
   } finally {
     await Deno.remove(cacheDir, { recursive: true });
   }
