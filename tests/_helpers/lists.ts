@@ -44,3 +44,15 @@ export function threePlugins(
     ],
   };
 }
+
+/** A one-plugin conflist file's text. */
+export function conflistText(name: string, type = "a"): string {
+  return JSON.stringify({ cniVersion: "1.0.0", name, plugins: [{ type }] });
+}
+
+/** The network names of a load, in order. */
+export function networkNames(
+  loaded: { networks: { name: string }[] },
+): string[] {
+  return loaded.networks.map((n) => n.name);
+}

@@ -80,6 +80,33 @@ export async function linkExists(name: string): Promise<boolean> {
   return (await sh(["ip", "link", "show", "dev", name])).code === 0;
 }
 
+/** Link names inside a namespace. */
+export async function linksIn(ns: Pick<Netns, "name">): Promise<string[]> {
+  const out = await sh(["ip", "-n", ns.name, "-j", "link", "show"]);
+  if (out.code !== 0) throw new Error(out.stderr);
+  return (JSON.parse(out.stdout) as { ifname: string }[]).map((l) => l.ifname)
+    .sort();
+}
+
+/** `addr/prefix` of the IPv4 addresses on a link inside a namespace. */
+export async function addressesIn(ns: Netns, link: string): Promise<string[]> {
+  const out = await sh([
+    "ip",
+    "-n",
+    ns.name,
+    "-j",
+    "-4",
+    "addr",
+    "show",
+    "dev",
+    link,
+  ]);
+  if (out.code !== 0) return [];
+  return (JSON.parse(out.stdout) as {
+    addr_info: { local: string; prefixlen: number }[];
+  }[]).flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`));
+}
+
 /** Deletes a host link; a link already gone is fine. */
 export async function deleteLink(name: string): Promise<void> {
   if (await linkExists(name)) await sh(["ip", "link", "del", "dev", name]);
@@ -401,7 +428,8 @@ export async function cniChainName(
   return `CNI-${prefix}${hex}`.slice(0, 28);
 }
 
-async function listFiles(dir: string): Promise<string[]> {
+/** The files below `dir`, relative to it, sorted; none when it is missing. */
+export async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string, rel: string) => {
     let entries: Deno.DirEntry[];
@@ -419,6 +447,17 @@ async function listFiles(dir: string): Promise<string[]> {
   };
   await walk(dir, "");
   return out.sort();
+}
+
+/**
+ * host-local's allocations below `dir` (its dataDir, or one network's dir
+ * in it): its lock and last-reserved files do not count.
+ */
+export async function ipamAllocations(dir: string): Promise<string[]> {
+  return (await listFiles(dir)).filter((f) => {
+    const base = f.slice(f.lastIndexOf("/") + 1);
+    return base !== "lock" && !base.startsWith("last_reserved_ip.");
+  });
 }
 
 /** The veths enslaved to `bridge` (none when the bridge does not exist). */
@@ -508,10 +547,7 @@ export async function leakCheck(ctx: LeakContext): Promise<Leaks> {
     }
   }
   if (ctx.dataDir) {
-    leaks.ipam = (await listFiles(ctx.dataDir)).filter((f) => {
-      const base = f.slice(f.lastIndexOf("/") + 1);
-      return base !== "lock" && !base.startsWith("last_reserved_ip.");
-    });
+    leaks.ipam = await ipamAllocations(ctx.dataDir);
   }
   if (ctx.cacheDir) {
     leaks.cache = await listFiles(`${ctx.cacheDir}/results`);

@@ -103,8 +103,20 @@ export async function runCli(
   };
 }
 
+/** What any child run printed, for assertion messages. */
+export type RunOutput = Pick<CliRun, "code" | "stdout" | "stderr">;
+
+/** The explanation of a run for an assertion message. */
+export function explain(run: RunOutput): string {
+  return `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
+}
+
 /** Fails with the whole output unless the run exited with `code`. */
-export function expectExit(run: CliRun, code: number, what = "cnishim"): void {
+export function expectExit(
+  run: RunOutput,
+  code: number,
+  what = "cnishim",
+): void {
   if (run.code !== code) {
     throw new Error(
       `${what}: expected exit ${code}, got ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,

@@ -8,7 +8,8 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeCall, FakePlugins } from "../_helpers/fake_plugins.ts";
-import { type CliRun, runCli } from "../_helpers/run_cli.ts";
+import { explain, runCli } from "../_helpers/run_cli.ts";
+import { listFiles } from "../_helpers/netns.ts";
 
 const NETNS = "/var/run/netns/cnishim-fake";
 
@@ -43,22 +44,9 @@ function plugins(...types: string[]): Record<string, unknown>[] {
   return types.map((type) => ({ type }));
 }
 
-function explain(run: CliRun): string {
-  return `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
-}
-
 /** `type COMMAND ifname` per call, the readable form of a call log. */
 function trace(calls: FakeCall[]): string[] {
   return calls.map((c) => `${c.type} ${c.command} ${c.env.CNI_IFNAME ?? ""}`);
-}
-
-async function filesIn(dir: string): Promise<string[]> {
-  try {
-    return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name)
-      .sort();
-  } catch {
-    return [];
-  }
 }
 
 Deno.test("cnishim exits 2 on usage errors, naming the flag or command, and prints nothing on stdout", async (t) => {
@@ -204,7 +192,7 @@ Deno.test("cnishim add prints the failing plugin's CNI error object on stdout an
     "b DEL eth0",
     "a DEL eth0",
   ]);
-  deepEqual(await filesIn(join(fake.cacheDir, "results")), []);
+  deepEqual(await listFiles(join(fake.cacheDir, "results")), []);
 });
 
 Deno.test("cnishim settings: flag > CNISHIM_* environment > config file > default", async (t) => {
@@ -498,7 +486,7 @@ Deno.test("cnishim add attaches the annotation's extra network on eth1", async (
   const del = await runCli(["del", "cid-extra", ...flags]);
   equal(del.code, 0, explain(del));
   deepEqual(trace(await fake.calls()), ["b DEL eth1", "a DEL eth0"]);
-  deepEqual(await filesIn(join(fake.cacheDir, "results")), []);
+  deepEqual(await listFiles(join(fake.cacheDir, "results")), []);
 });
 
 Deno.test("cnishim add reads --annotations from @file", async () => {
@@ -545,8 +533,8 @@ Deno.test("cnishim add refuses an unknown annotation network before any plugin r
   equal(error.code, 7);
   match(error.msg, /"nowhere"/);
   deepEqual(await fake.calls(), []);
-  deepEqual(await filesIn(join(fake.cacheDir, "results")), []);
-  deepEqual(await filesIn(join(fake.cacheDir, "cnishim", "pods")), []);
+  deepEqual(await listFiles(join(fake.cacheDir, "results")), []);
+  deepEqual(await listFiles(join(fake.cacheDir, "cnishim", "pods")), []);
 });
 
 Deno.test("cnishim add attaches networks in parallel by default and one after the other with --serial", async (t) => {
@@ -629,8 +617,8 @@ Deno.test("cnishim add tears the first network down when the second fails", asyn
         calls.indexOf("a DEL eth0") > calls.indexOf("a ADD eth0"),
         `${calls}`,
       );
-      deepEqual(await filesIn(join(fake.cacheDir, "results")), []);
-      deepEqual(await filesIn(join(fake.cacheDir, "cnishim", "pods")), []);
+      deepEqual(await listFiles(join(fake.cacheDir, "results")), []);
+      deepEqual(await listFiles(join(fake.cacheDir, "cnishim", "pods")), []);
     });
   }
 });
@@ -656,7 +644,7 @@ Deno.test("cnishim add of the same container from two processes is serialised by
   deepEqual(trace(await fake.calls()), ["a ADD eth0", "c ADD eth0"]);
   const del = await runCli(["del", "cid-same", ...flags]);
   equal(del.code, 0, explain(del));
-  deepEqual(await filesIn(join(fake.cacheDir, "results")), []);
+  deepEqual(await listFiles(join(fake.cacheDir, "results")), []);
 });
 
 Deno.test("cnishim add --output cni prints exactly the default network's CNI result", async () => {

@@ -8,25 +8,14 @@ import { deepEqual, equal } from "node:assert/strict";
 import { join } from "node:path";
 import { loadNetworks } from "../../src/config/load_networks.ts";
 import { loadNetworkConfigList } from "../../src/config/parse_network_config.ts";
-
-function conflist(name: string): string {
-  return JSON.stringify({
-    cniVersion: "1.0.0",
-    name,
-    plugins: [{ type: "a" }],
-  });
-}
-
-function names(loaded: { networks: { name: string }[] }): string[] {
-  return loaded.networks.map((n) => n.name);
-}
+import { conflistText, networkNames } from "../_helpers/lists.ts";
 
 Deno.test("loadNetworks stopWhenFound reads up to the default and the named networks, no further", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cnishim-load-" });
   await Deno.writeTextFile(join(dir, "10-bad.conflist"), "{ nope");
-  await Deno.writeTextFile(join(dir, "20-a.conflist"), conflist("a"));
-  await Deno.writeTextFile(join(dir, "30-b.conflist"), conflist("b"));
-  await Deno.writeTextFile(join(dir, "40-c.conflist"), conflist("c"));
+  await Deno.writeTextFile(join(dir, "20-a.conflist"), conflistText("a"));
+  await Deno.writeTextFile(join(dir, "30-b.conflist"), conflistText("b"));
+  await Deno.writeTextFile(join(dir, "40-c.conflist"), conflistText("c"));
   const read: string[] = [];
   const spy = {
     loadList: async (file: string) => {
@@ -35,14 +24,14 @@ Deno.test("loadNetworks stopWhenFound reads up to the default and the named netw
     },
   };
   const first = await loadNetworks(dir, { ...spy, stopWhenFound: [] });
-  deepEqual(names(first), ["a"]);
+  deepEqual(networkNames(first), ["a"]);
   equal(first.defaultNetwork?.name, "a");
   deepEqual(first.skipped.map((s) => s.code), [6]);
   deepEqual(read, ["10-bad.conflist", "20-a.conflist"]);
 
   read.length = 0;
   const withExtra = await loadNetworks(dir, { ...spy, stopWhenFound: ["c"] });
-  deepEqual(names(withExtra), ["a", "b", "c"]);
+  deepEqual(networkNames(withExtra), ["a", "b", "c"]);
   equal(read.length, 4);
 
   read.length = 0;

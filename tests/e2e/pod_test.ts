@@ -13,12 +13,16 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { type CliRun, expectExit } from "../_helpers/run_cli.ts";
+import { expectExit, explain } from "../_helpers/run_cli.ts";
 import {
+  addressesIn,
   bridgePorts,
   cniChainName,
   createNetns,
+  ipamAllocations,
   iptablesLines,
+  linksIn,
+  listFiles,
   type Netns,
   randomHex,
   sh,
@@ -67,25 +71,6 @@ async function delPod(
   return run.json<DelOutput>();
 }
 
-/** The IPv4 addresses (`a.b.c.d/len`) of `dev` inside the namespace. */
-async function ipv4(ns: Netns, dev: string): Promise<string[]> {
-  const out = await ns.exec(["ip", "-4", "-j", "addr", "show", "dev", dev]);
-  if (out.code !== 0) return [];
-  const links = JSON.parse(out.stdout) as {
-    addr_info: { local: string; prefixlen: number }[];
-  }[];
-  return links.flatMap((l) =>
-    l.addr_info.map((a) => `${a.local}/${a.prefixlen}`)
-  );
-}
-
-/** The interfaces inside the namespace. */
-async function links(ns: Netns): Promise<string[]> {
-  const out = await ns.exec(["ip", "-j", "link", "show"]);
-  return (JSON.parse(out.stdout) as { ifname: string }[]).map((l) => l.ifname)
-    .sort();
-}
-
 async function ping(from: Netns, ip: string): Promise<void> {
   const out = await from.exec(["ping", "-c1", "-W2", ip]);
   equal(
@@ -93,26 +78,6 @@ async function ping(from: Netns, ip: string): Promise<void> {
     0,
     `ping ${ip} from ${from.name} failed: ${out.stdout}${out.stderr}`,
   );
-}
-
-async function ipamFiles(bed: TestBed, network: string): Promise<string[]> {
-  try {
-    return (await Array.fromAsync(Deno.readDir(`${bed.dataDir}/${network}`)))
-      .map((e) => e.name)
-      .filter((n) => n !== "lock" && !n.startsWith("last_reserved_ip."))
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
-async function cacheFiles(bed: TestBed): Promise<string[]> {
-  try {
-    return (await Array.fromAsync(Deno.readDir(`${bed.cacheDir}/results`)))
-      .map((e) => e.name).sort();
-  } catch {
-    return [];
-  }
 }
 
 /** GETs `url` from this process with a short timeout; never throws. */
@@ -126,10 +91,6 @@ async function fetchText(
   } catch (e) {
     return { error: String(e) };
   }
-}
-
-function explain(run: CliRun): string {
-  return `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
 }
 
 Deno.test({
@@ -166,9 +127,9 @@ Deno.test({
     equal(outA.loopback, true);
 
     // Inside the pods: the address on eth0, lo up (the loopback plugin).
-    deepEqual(await ipv4(a, "eth0"), [`${base}.2/24`]);
-    deepEqual(await ipv4(b, "eth0"), [`${base}.3/24`]);
-    deepEqual(await ipv4(a, "lo"), ["127.0.0.1/8"]);
+    deepEqual(await addressesIn(a, "eth0"), [`${base}.2/24`]);
+    deepEqual(await addressesIn(b, "eth0"), [`${base}.3/24`]);
+    deepEqual(await addressesIn(a, "lo"), ["127.0.0.1/8"]);
     // On the host: two veths on the bridge, the gateway address on it.
     equal((await bridgePorts(net.bridge)).length, 2);
     match(
@@ -178,13 +139,16 @@ Deno.test({
       new RegExp(`inet ${net.subnet.gateway.replaceAll(".", "\\.")}/24 `),
     );
     // host-local's allocations, in the test's dataDir, name their container.
-    deepEqual(await ipamFiles(bed, net.name), [`${base}.2`, `${base}.3`]);
+    deepEqual(await ipamAllocations(`${bed.dataDir}/${net.name}`), [
+      `${base}.2`,
+      `${base}.3`,
+    ]);
     match(
       await Deno.readTextFile(`${bed.dataDir}/${net.name}/${base}.2`),
       new RegExp(`^${ids[0]}\\s+eth0`),
     );
     deepEqual(
-      await cacheFiles(bed),
+      await listFiles(`${bed.cacheDir}/results`),
       ids.flatMap((id) => [`cni-loopback-${id}-lo`, `${net.name}-${id}-eth0`])
         .sort(),
     );
@@ -197,9 +161,12 @@ Deno.test({
     const again = await bed.cli(["add", ids[0], a.path]);
     expectExit(again, 1, "second add");
     equal(again.json<{ code: number }>().code, 4, explain(again));
-    deepEqual(await ipv4(a, "eth0"), [`${base}.2/24`]);
+    deepEqual(await addressesIn(a, "eth0"), [`${base}.2/24`]);
     equal((await bridgePorts(net.bridge)).length, 2);
-    deepEqual(await ipamFiles(bed, net.name), [`${base}.2`, `${base}.3`]);
+    deepEqual(await ipamAllocations(`${bed.dataDir}/${net.name}`), [
+      `${base}.2`,
+      `${base}.3`,
+    ]);
     await ping(b, `${base}.2`);
 
     for (const [id, ns] of [[ids[0], a], [ids[1], b]] as const) {
@@ -220,10 +187,10 @@ Deno.test({
       ],
       warnings: [],
     });
-    deepEqual(await ipv4(a, "eth0"), []);
-    deepEqual(await links(a), ["lo"]);
+    deepEqual(await addressesIn(a, "eth0"), []);
+    deepEqual(await linksIn(a), ["lo"]);
     // B is untouched by A's DEL, and still reachable from... itself only.
-    deepEqual(await ipv4(b, "eth0"), [`${base}.3/24`]);
+    deepEqual(await addressesIn(b, "eth0"), [`${base}.3/24`]);
     await delPod(bed, ids[1], b.path);
     // DEL again: idempotent, nothing left to remove.
     deepEqual(await delPod(bed, ids[1], b.path), {
@@ -335,9 +302,9 @@ Deno.test({
         [side.name, "eth1", `${side.subnet.base}.2/24`],
       ],
     );
-    deepEqual(await ipv4(a, "eth0"), [`${main.subnet.base}.2/24`]);
-    deepEqual(await ipv4(a, "eth1"), [`${side.subnet.base}.2/24`]);
-    deepEqual(await ipv4(b, "eth1"), [`${side.subnet.base}.3/24`]);
+    deepEqual(await addressesIn(a, "eth0"), [`${main.subnet.base}.2/24`]);
+    deepEqual(await addressesIn(a, "eth1"), [`${side.subnet.base}.2/24`]);
+    deepEqual(await addressesIn(b, "eth1"), [`${side.subnet.base}.3/24`]);
     equal((await bridgePorts(main.bridge)).length, 2);
     equal((await bridgePorts(side.bridge)).length, 2);
     await ping(a, `${side.subnet.base}.3`);
@@ -349,7 +316,7 @@ Deno.test({
       { network: main.name, interface: "eth0" },
       { network: "cni-loopback", interface: "lo" },
     ]);
-    deepEqual(await links(a), ["lo"]);
+    deepEqual(await linksIn(a), ["lo"]);
     await delPod(bed, ids[1], b.path);
     await bed.assertNoLeaks(ids);
   },
@@ -393,9 +360,9 @@ Deno.test({
         const error = run.json<{ code: number; msg: string }>();
         match(error.msg, /no IP addresses available/);
         match(run.stderr, /CNI error code \d+\)\n/);
-        deepEqual(await links(ns), ["lo"]);
-        deepEqual(await ipamFiles(bed, main.name), []);
-        deepEqual(await ipamFiles(bed, side.name), []);
+        deepEqual(await linksIn(ns), ["lo"]);
+        deepEqual(await ipamAllocations(`${bed.dataDir}/${main.name}`), []);
+        deepEqual(await ipamAllocations(`${bed.dataDir}/${side.name}`), []);
         await bed.assertNoLeaks([id]);
       });
     }
@@ -429,7 +396,7 @@ Deno.test({
     ]);
     equal(run.code, 1, explain(run));
     match(run.json<{ msg: string }>().msg, /10\.244\.300\.0\/24/);
-    deepEqual(await links(ns), ["lo"]);
+    deepEqual(await linksIn(ns), ["lo"]);
     // The bridge plugin's DEL fails on the same CIDR, so that attachment
     // stays cached (libcni keeps what a failed DEL did not remove); the
     // default network and everything on the host are gone.
@@ -442,7 +409,12 @@ Deno.test({
       // The container still has state, so its lock file stays with it.
       locks: [`${id}.lock`],
     });
-    equal(await ipamFiles(bed, main.name).then((f) => f.length), 0);
+    equal(
+      await ipamAllocations(`${bed.dataDir}/${main.name}`).then((f) =>
+        f.length
+      ),
+      0,
+    );
   },
 });
 
@@ -465,7 +437,9 @@ Deno.test({
       }]),
     ]);
     equal(out.primaryIP, `${net.subnet.base}.2`);
-    deepEqual(await ipamFiles(bed, net.name), [`${net.subnet.base}.2`]);
+    deepEqual(await ipamAllocations(`${bed.dataDir}/${net.name}`), [
+      `${net.subnet.base}.2`,
+    ]);
     ok(
       (await iptablesLines("nat")).some((l) => l.includes(id)),
       "portmap rule present",
@@ -475,7 +449,7 @@ Deno.test({
     equal(deleted.code, 0, deleted.stderr);
     const del = await delPod(bed, id, ns.path);
     deepEqual(del.removed.map((r) => r.network), [net.name, "cni-loopback"]);
-    deepEqual(await ipamFiles(bed, net.name), []);
+    deepEqual(await ipamAllocations(`${bed.dataDir}/${net.name}`), []);
     await bed.assertNoLeaks([id]);
   },
 });
@@ -522,8 +496,8 @@ Deno.test({
       // Read from today's conf, DEL would free nothing in the real dataDir
       // and leave the portmap chain (the new conf has no portmap).
       await delPod(bed, id, ns.path);
-      deepEqual(await ipamFiles(bed, net.name), []);
-      deepEqual(await links(ns), ["lo"]);
+      deepEqual(await ipamAllocations(`${bed.dataDir}/${net.name}`), []);
+      deepEqual(await linksIn(ns), ["lo"]);
       await bed.assertNoLeaks([id]);
     });
 
@@ -537,7 +511,7 @@ Deno.test({
       const networks = await bed.cli(["networks"]);
       equal(networks.json<{ networks: unknown[] }>().networks.length, 0);
       await delPod(bed, id, ns.path);
-      deepEqual(await links(ns), ["lo"]);
+      deepEqual(await linksIn(ns), ["lo"]);
       await bed.assertNoLeaks([id]);
     });
     await bed.assertNoLeaks(ids);
@@ -575,10 +549,10 @@ Deno.test({
       "every pod got its own address from the range's start",
     );
     for (const [i, p] of pods.entries()) {
-      deepEqual(await ipv4(p.ns, "eth0"), [`${ips[i]}/24`], p.id);
+      deepEqual(await addressesIn(p.ns, "eth0"), [`${ips[i]}/24`], p.id);
     }
     equal((await bridgePorts(net.bridge)).length, N);
-    equal((await ipamFiles(bed, net.name)).length, N);
+    equal((await ipamAllocations(`${bed.dataDir}/${net.name}`)).length, N);
     await ping(pods[0]!.ns, ips[N - 1]!);
     await ping(pods[N - 1]!.ns, ips[0]!);
 
@@ -586,7 +560,7 @@ Deno.test({
       pods.map((p) => bed.cli(["del", p.id, p.ns.path])),
     );
     dels.forEach((r, i) => equal(r.code, 0, `pod ${i}: ${explain(r)}`));
-    for (const p of pods) deepEqual(await links(p.ns), ["lo"], p.id);
+    for (const p of pods) deepEqual(await linksIn(p.ns), ["lo"], p.id);
     await bed.assertNoLeaks(ids);
   },
 });

@@ -13,7 +13,6 @@ import {
   type BridgeNetwork,
   leakCheck,
   type Leaks,
-  mustSh,
   purgePortmapRules,
   randomHex,
   type Subnet,
@@ -410,13 +409,4 @@ export function portMappingsFlag(): string[] {
   ];
 }
 
-/** The interfaces inside a namespace (by name). */
-export async function nsLinks(nsName: string): Promise<string[]> {
-  const out = await mustSh(["ip", "netns", "exec", nsName, "ip", "-j", "link"]);
-  return (JSON.parse(out) as { ifname: string }[]).map((l) => l.ifname).sort();
-}
-
-/** The explanation of a CLI run for an assertion message. */
-export function explain(run: CliRun): string {
-  return `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
-}
+export { explain } from "../_helpers/run_cli.ts";

@@ -14,6 +14,7 @@ import {
 import {
   cniChainName,
   createNetns,
+  linksIn,
   mustSh,
   purgePortmapRules,
   sh,
@@ -23,7 +24,6 @@ import {
   explain,
   FaultBed,
   faultId,
-  nsLinks,
   PORTMAP,
   portMappingsFlag,
 } from "./_fault_bed.ts";
@@ -92,7 +92,7 @@ Deno.test({
           net.name,
           "cni-loopback",
         ]);
-        deepEqual(await nsLinks(ns.name), ["lo"]);
+        deepEqual(await linksIn(ns), ["lo"]);
         await fb.assertNoLeaks([id]);
 
         // Kept on purpose for a post-mortem, byte for byte, and said so.
@@ -132,7 +132,7 @@ Deno.test({
         );
         const del = await fb.cli(["del", id, ns.path]);
         expectExit(del, 0, explain(del));
-        deepEqual(await nsLinks(ns.name), ["lo"]);
+        deepEqual(await linksIn(ns), ["lo"]);
         const out = del.json<DelOut>();
         ok(
           out.warnings.some((w) =>
@@ -221,7 +221,7 @@ Deno.test({
       equal(error.code, 5, error.msg);
       match(error.msg, msg);
       deepEqual(await fb.calls(), [], "no plugin ran");
-      deepEqual(await nsLinks(ns.name), ["lo"]);
+      deepEqual(await linksIn(ns), ["lo"]);
       await fb.assertNoLeaks([id], cacheDir);
     };
 
@@ -283,7 +283,7 @@ Deno.test({
       const error = add.json<{ code: number; msg: string }>();
       equal(error.code, 5, error.msg);
       match(error.msg, /Cannot cache the result .*No space left on device/);
-      deepEqual(await nsLinks(ns.name), ["lo"]);
+      deepEqual(await linksIn(ns), ["lo"]);
       await fb.assertNoLeaks([id], cacheDir);
     });
 
@@ -308,7 +308,7 @@ Deno.test({
       equal(add.code, 1, explain(add));
       const error = add.json<{ code: number; msg: string }>();
       match(error.msg, /Cannot cache the result .*Read-only file system/);
-      deepEqual(await nsLinks(ns.name), ["lo"]);
+      deepEqual(await linksIn(ns), ["lo"]);
       // The host is clean; only the records a read-only disk cannot lose
       // remain, and the next del (disk writable again) removes them.
       const leaks = await fb.leaks([id]);

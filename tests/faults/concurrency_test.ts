@@ -9,13 +9,12 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { createNetns, type Netns } from "../_helpers/netns.ts";
+import { createNetns, linksIn, type Netns } from "../_helpers/netns.ts";
 import {
   assertNothingLeft,
   explain,
   FaultBed,
   faultId,
-  nsLinks,
   PORTMAP,
 } from "./_fault_bed.ts";
 
@@ -61,7 +60,7 @@ Deno.test({
       equal(del.code, 0, explain(del));
       equal(add.code, 0, explain(add));
       const leaks = await fb.leaksOf(id);
-      const links = await nsLinks(ns.name);
+      const links = await linksIn(ns);
       if (links.includes("eth0")) {
         // The DEL ran first: the pod must be completely there.
         outcomes.addedLast++;
@@ -138,7 +137,7 @@ Deno.test({
     equal(dnat.length, PODS, "one DNAT rule per pod");
     for (const p of pods) {
       ok(
-        (await nsLinks(p.ns.name)).includes("eth0"),
+        (await linksIn(p.ns)).includes("eth0"),
         `${p.id} has its interface`,
       );
     }
@@ -147,7 +146,7 @@ Deno.test({
       pods.map((p) => fb.cli(["del", p.id, p.ns.path])),
     );
     dels.forEach((r, i) => equal(r.code, 0, `pod ${i}: ${explain(r)}`));
-    for (const p of pods) deepEqual(await nsLinks(p.ns.name), ["lo"], p.id);
+    for (const p of pods) deepEqual(await linksIn(p.ns), ["lo"], p.id);
     await fb.assertNoLeaks(ids);
     equal(net.name.length > 0, true);
   },

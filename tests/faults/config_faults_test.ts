@@ -10,13 +10,12 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { createNetns, randomHex } from "../_helpers/netns.ts";
+import { createNetns, linksIn, randomHex } from "../_helpers/netns.ts";
 import {
   assertNothingLeft,
   explain,
   FaultBed,
   faultId,
-  nsLinks,
   PORTMAP,
   portMappingsFlag,
 } from "./_fault_bed.ts";
@@ -108,13 +107,13 @@ Deno.test({
             );
             if (add.code === 0) {
               outcomes.added++;
-              deepEqual(await nsLinks(ns.name), ["eth0", "lo"], id);
+              deepEqual(await linksIn(ns), ["eth0", "lo"], id);
             } else {
               // A clean failure: a coded error, and nothing in the pod.
               outcomes.refused++;
               equal(add.code, 1, explain(add));
               ok(typeof add.json<{ code: number }>().code === "number");
-              deepEqual(await nsLinks(ns.name), ["lo"], explain(add));
+              deepEqual(await linksIn(ns), ["lo"], explain(add));
               try {
                 assertNothingLeft(await fb.leaksOf(id));
               } catch (e) {
@@ -123,7 +122,7 @@ Deno.test({
             }
             const del = await fb.cli(["del", id, ns.path], { confDir });
             equal(del.code, 0, explain(del));
-            deepEqual(await nsLinks(ns.name), ["lo"], id);
+            deepEqual(await linksIn(ns), ["lo"], id);
           }
         };
         try {

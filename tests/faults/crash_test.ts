@@ -12,14 +12,13 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { createNetns } from "../_helpers/netns.ts";
+import { createNetns, linksIn } from "../_helpers/netns.ts";
 import { expectExit } from "../_helpers/run_cli.ts";
 import { leftoverProcesses } from "../_helpers/processes.ts";
 import {
   explain,
   FaultBed,
   faultId,
-  nsLinks,
   PORTMAP,
   portMappingsFlag,
   waitFor,
@@ -86,7 +85,7 @@ Deno.test({
       ),
       [net.name, "cni-loopback"],
     );
-    deepEqual(await nsLinks(ns.name), ["lo"]);
+    deepEqual(await linksIn(ns), ["lo"]);
     // veth, IP, DNAT chain, cache entry, pod record, lock, orphan: all gone.
     await fb.assertNoLeaks([id]);
   },
@@ -114,7 +113,7 @@ Deno.test({
     await killMidway(child);
     const del = await fb.cli(["del", id, ns.path]);
     expectExit(del, 0, explain(del));
-    deepEqual(await nsLinks(ns.name), ["lo"]);
+    deepEqual(await linksIn(ns), ["lo"]);
     await fb.assertNoLeaks([id]);
   },
 });

@@ -12,14 +12,13 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { createNetns } from "../_helpers/netns.ts";
+import { createNetns, linksIn } from "../_helpers/netns.ts";
 import {
   type ChainContext,
   explain,
   FaultBed,
   faultId,
   installFaultPlugin,
-  nsLinks,
   PORTMAP,
   portMappingsFlag,
 } from "./_fault_bed.ts";
@@ -51,7 +50,7 @@ async function failingAdd(
   ]);
   equal(run.code, 1, explain(run));
   const error = run.json<CniErrorOut>();
-  deepEqual(await nsLinks(ns.name), ["lo"], "no interface left in the pod");
+  deepEqual(await linksIn(ns), ["lo"], "no interface left in the pod");
   await fb.assertNoLeaks([id]);
   return { error, calls: await fb.calls(), id };
 }
@@ -135,7 +134,7 @@ Deno.test({
       `fault ADD ${id} eth0`,
       `fault DEL ${id} eth0`,
     ]);
-    deepEqual(await nsLinks(ns.name), ["lo"]);
+    deepEqual(await linksIn(ns), ["lo"]);
     // processes: neither the plugin nor its `sleep 600` child is left.
     await fb.assertNoLeaks([id]);
   },
@@ -225,7 +224,7 @@ Deno.test({
       "nothing",
       "not even the cache dir was created",
     );
-    deepEqual(await nsLinks(ns.name), ["lo"]);
+    deepEqual(await linksIn(ns), ["lo"]);
     await fb.assertNoLeaks([id]);
   },
 });

@@ -13,6 +13,7 @@ import {
   bridgePorts,
   deleteLink,
   linkExists,
+  listFiles,
   type Netns,
   randomHex,
   REAL_BIN_DIR,
@@ -309,15 +310,7 @@ export class MetaBed implements AsyncDisposable {
 
   /** libcni result files of the delegates. */
   async resultFiles(): Promise<string[]> {
-    const out: string[] = [];
-    try {
-      for await (const e of Deno.readDir(`${this.cacheDir}/results`)) {
-        out.push(e.name);
-      }
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    return out.sort();
+    return await listFiles(`${this.cacheDir}/results`);
   }
 
   /** Veths on this bed's bridges. */
@@ -349,33 +342,6 @@ export class MetaBed implements AsyncDisposable {
     }
     await Deno.remove(this.root, { recursive: true }).catch(() => {});
   }
-}
-
-/** Link names inside a namespace. */
-export async function linksIn(ns: Netns): Promise<string[]> {
-  const out = await sh(["ip", "-n", ns.name, "-j", "link", "show"]);
-  if (out.code !== 0) throw new Error(out.stderr);
-  return (JSON.parse(out.stdout) as { ifname: string }[]).map((l) => l.ifname)
-    .sort();
-}
-
-/** `addr/prefix` of the IPv4 addresses on a link inside a namespace. */
-export async function addressesIn(ns: Netns, link: string): Promise<string[]> {
-  const out = await sh([
-    "ip",
-    "-n",
-    ns.name,
-    "-j",
-    "-4",
-    "addr",
-    "show",
-    "dev",
-    link,
-  ]);
-  if (out.code !== 0) return [];
-  return (JSON.parse(out.stdout) as {
-    addr_info: { local: string; prefixlen: number }[];
-  }[]).flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`));
 }
 
 /** The IPv4 routes inside a namespace, as `ip route` prints them. */

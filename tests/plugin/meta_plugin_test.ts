@@ -12,16 +12,17 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { createNetns, type Netns, randomHex, sh } from "../_helpers/netns.ts";
 import {
   addressesIn,
+  createNetns,
   linksIn,
-  MADE,
-  MetaBed,
-  type PluginRun,
-  routesIn,
-} from "./_meta_bed.ts";
+  type Netns,
+  randomHex,
+  sh,
+} from "../_helpers/netns.ts";
+import { MADE, MetaBed, type PluginRun, routesIn } from "./_meta_bed.ts";
 import { leftoverProcesses } from "../_helpers/processes.ts";
+import { expectExit } from "../_helpers/run_cli.ts";
 
 const real = { ignore: SKIP_REAL_PARTS, sanitizeResources: true };
 
@@ -35,16 +36,8 @@ async function netns(): Promise<Netns> {
   return ns;
 }
 
-function expectCode(run: PluginRun, code: number, what: string): void {
-  if (run.code !== code) {
-    throw new Error(
-      `${what}: expected exit ${code}, got ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
-    );
-  }
-}
-
 function expectError(run: PluginRun, cniCode: number, what: string): string {
-  expectCode(run, 1, what);
+  expectExit(run, 1, what);
   const obj = run.json();
   equal(obj.code, cniCode, `${what}: ${run.stdout}`);
   equal(run.stdout.trim().split("\n").length, 1, "one error object on stdout");
@@ -66,7 +59,7 @@ Deno.test({
       podName: pod,
       config: bed.metaConfig({ cniVersion: "0.4.0" }),
     });
-    expectCode(add, 0, "ADD");
+    expectExit(add, 0, "ADD");
     const result = add.json();
     equal(result.cniVersion, "0.4.0");
     const net = bed.networks[0]!;
@@ -99,7 +92,7 @@ Deno.test({
     equal((await Deno.stat(`${bed.cacheDir}/${id}.json`)).mode! & 0o777, 0o600);
 
     const del = await bed.invoke("DEL", id, ns, { podName: pod });
-    expectCode(del, 0, "DEL");
+    expectExit(del, 0, "DEL");
     equal(del.stdout, "");
     deepEqual(await linksIn(ns), ["lo"]);
     await bed.assertClean();
@@ -121,7 +114,7 @@ Deno.test({
       bed.entry(1, 12, "net0", false, "ffffff00"),
     ]);
     const add = await bed.invoke("ADD", id, ns);
-    expectCode(add, 0, "ADD");
+    expectExit(add, 0, "ADD");
     const [a, b] = bed.networks as [
       typeof bed.networks[0],
       typeof bed.networks[0],
@@ -147,7 +140,7 @@ Deno.test({
       [["eth0", true, "added"], ["net0", false, "added"]],
     );
     const del = await bed.invoke("DEL", id, ns);
-    expectCode(del, 0, "DEL");
+    expectExit(del, 0, "DEL");
     deepEqual(await linksIn(ns), ["lo"]);
     await bed.assertClean();
   },
@@ -172,7 +165,7 @@ Deno.test({
       ipamType: "cnishim-static",
     });
     const add = await bed.invoke("ADD", id, ns, { config });
-    expectCode(add, 0, "ADD");
+    expectExit(add, 0, "ADD");
     equal(add.stdout.trim().split("\n").length, 1);
     equal(add.json().cniVersion, "1.0.0");
     match(add.stderr, /debug called/);
@@ -184,7 +177,7 @@ Deno.test({
     );
     equal(record.delegates[1].config.ipam.type, "cnishim-static");
     const del = await bed.invoke("DEL", id, ns, { config });
-    expectCode(del, 0, "DEL");
+    expectExit(del, 0, "DEL");
     equal(del.stdout, "");
     await bed.assertClean();
   },
@@ -411,18 +404,18 @@ Deno.test({
       bed.entry(0, 40, "eth0", true),
       bed.entry(1, 40, "net0", false),
     ]);
-    expectCode(await bed.invoke("ADD", id, ns), 0, "ADD");
+    expectExit(await bed.invoke("ADD", id, ns), 0, "ADD");
     await bed.stopBackend();
     const asked = bed.requests.length;
     const del = await bed.invoke("DEL", id, ns);
-    expectCode(del, 0, "DEL");
+    expectExit(del, 0, "DEL");
     equal(bed.requests.length, asked, "zero backend requests during DEL");
     deepEqual(await linksIn(ns), ["lo"]);
     await bed.assertClean();
     // DEL twice, and DEL of a container never seen, with the backend down.
-    expectCode(await bed.invoke("DEL", id, ns), 0, "second DEL");
+    expectExit(await bed.invoke("DEL", id, ns), 0, "second DEL");
     const unknown = await bed.invoke("DEL", cid("never"), ns);
-    expectCode(unknown, 0, "DEL of an unknown container");
+    expectExit(unknown, 0, "DEL of an unknown container");
     equal(unknown.stdout, "");
   },
 });
@@ -441,10 +434,10 @@ Deno.test({
       bed.entry(0, 41, "eth0", true),
       bed.entry(1, 41, "net0", false),
     ]);
-    expectCode(await bed.invoke("ADD", id, ns), 0, "ADD");
+    expectExit(await bed.invoke("ADD", id, ns), 0, "ADD");
     await sh(["ip", "netns", "del", ns.name]);
     const del = await bed.invoke("DEL", id, undefined, { netns: ns.path });
-    expectCode(del, 0, "DEL");
+    expectExit(del, 0, "DEL");
     await bed.assertClean();
   },
 });
@@ -461,11 +454,11 @@ Deno.test({
       bed.entry(0, 42, "eth0", true),
       bed.entry(1, 42, "net0", false),
     ]);
-    expectCode(await bed.invoke("ADD", id, ns), 0, "ADD");
+    expectExit(await bed.invoke("ADD", id, ns), 0, "ADD");
     // One file now points at another bridge, the other is gone.
     await bed.writeNetwork(bed.networks[0]!, "1.0.0", { bridge: "csnone" });
     await Deno.remove(bed.networks[1]!.file);
-    expectCode(await bed.invoke("DEL", id, ns), 0, "DEL");
+    expectExit(await bed.invoke("DEL", id, ns), 0, "DEL");
     deepEqual(await linksIn(ns), ["lo"]);
     await bed.assertClean();
   },
@@ -483,12 +476,12 @@ Deno.test({
       bed.entry(0, 43, "eth0", true),
       bed.entry(1, 43, "net0", false),
     ]);
-    expectCode(await bed.invoke("ADD", id, ns), 0, "ADD");
+    expectExit(await bed.invoke("ADD", id, ns), 0, "ADD");
     const path = `${bed.cacheDir}/${id}.json`;
     const text = await Deno.readTextFile(path);
     await Deno.writeTextFile(path, text.slice(0, text.length / 2));
     // Without the record, DEL asks the backend (best effort) for the networks.
-    expectCode(await bed.invoke("DEL", id, ns), 0, "DEL");
+    expectExit(await bed.invoke("DEL", id, ns), 0, "DEL");
     deepEqual(await bed.records(), [`${id}.json.corrupt`]);
     deepEqual(await linksIn(ns), ["lo"]);
     await bed.assertClean();
@@ -496,10 +489,10 @@ Deno.test({
     // Corrupt again with the backend down: still success.
     const id2 = cid("corrupt2");
     bed.pods.set(id2, [bed.entry(0, 44, "eth0", true)]);
-    expectCode(await bed.invoke("ADD", id2, ns), 0, "ADD 2");
+    expectExit(await bed.invoke("ADD", id2, ns), 0, "ADD 2");
     await Deno.writeTextFile(`${bed.cacheDir}/${id2}.json`, "");
     await bed.stopBackend();
-    expectCode(await bed.invoke("DEL", id2, ns), 0, "DEL 2");
+    expectExit(await bed.invoke("DEL", id2, ns), 0, "DEL 2");
     ok((await bed.records()).includes(`${id2}.json.corrupt`));
   },
 });
@@ -518,11 +511,11 @@ Deno.test({
       bed.entry(1, 45, "net0", false),
     ]);
     const add = await bed.invoke("ADD", id, ns);
-    expectCode(add, 0, "ADD");
+    expectExit(add, 0, "ADD");
     const prevResult = add.json();
     const config = { ...bed.metaConfig(), prevResult };
     const check = await bed.invoke("CHECK", id, ns, { config });
-    expectCode(check, 0, "CHECK");
+    expectExit(check, 0, "CHECK");
     equal(check.stdout, "");
     // A prevResult that is not what ADD returned is refused, naming both.
     const ips = prevResult.ips as { address: string }[];
@@ -542,13 +535,13 @@ Deno.test({
       "dev",
       "net0",
     ]);
-    expectCode(await bed.invoke("CHECK", id, ns, { config }), 1, "CHECK 2");
+    expectExit(await bed.invoke("CHECK", id, ns, { config }), 1, "CHECK 2");
     // CHECK below 0.4.0 is refused by the version gate.
     const old = await bed.invoke("CHECK", id, ns, {
       config: bed.metaConfig({ cniVersion: "0.3.1" }),
     });
     expectError(old, 1, "CHECK at 0.3.1");
-    expectCode(await bed.invoke("DEL", id, ns), 0, "DEL");
+    expectExit(await bed.invoke("DEL", id, ns), 0, "DEL");
     await bed.assertClean();
   },
 });
@@ -571,7 +564,7 @@ Deno.test({
           ]);
           const config = bed.metaConfig({ cniVersion: meta });
           const add = await bed.invoke("ADD", id, ns, { config });
-          expectCode(add, 0, "ADD");
+          expectExit(add, 0, "ADD");
           const result = add.json();
           equal(result.cniVersion, meta);
           const address = `${bed.networks[0]!.subnet.base}.50/24`;
@@ -584,7 +577,7 @@ Deno.test({
             );
           }
           deepEqual(await linksIn(ns), ["eth0", "lo", "net0"]);
-          expectCode(await bed.invoke("DEL", id, ns, { config }), 0, "DEL");
+          expectExit(await bed.invoke("DEL", id, ns, { config }), 0, "DEL");
           deepEqual(await linksIn(ns), ["lo"]);
           await bed.assertClean();
         });
@@ -608,9 +601,9 @@ Deno.test({
       bed.entry(0, 61, "eth0", true),
       bed.entry(1, 61, "net0", false),
     ]);
-    expectCode(await bed.invoke("ADD", keep, ns1, { config }), 0, "ADD keep");
-    expectCode(await bed.invoke("ADD", drop, ns2, { config }), 0, "ADD drop");
-    expectCode(
+    expectExit(await bed.invoke("ADD", keep, ns1, { config }), 0, "ADD keep");
+    expectExit(await bed.invoke("ADD", drop, ns2, { config }), 0, "ADD drop");
+    expectExit(
       await bed.invoke("STATUS", "", undefined, { config }),
       0,
       "STATUS",
@@ -621,7 +614,7 @@ Deno.test({
         "cni.dev/valid-attachments": [{ containerID: keep, ifname: "eth0" }],
       },
     });
-    expectCode(gc, 0, "GC");
+    expectExit(gc, 0, "GC");
     deepEqual(await bed.records(), [`${keep}.json`]);
     deepEqual(await linksIn(ns2), ["lo"]);
     deepEqual(await linksIn(ns1), ["eth0", "lo"]);
@@ -631,7 +624,7 @@ Deno.test({
       50,
       "STATUS down",
     );
-    expectCode(await bed.invoke("DEL", keep, ns1, { config }), 0, "DEL");
+    expectExit(await bed.invoke("DEL", keep, ns1, { config }), 0, "DEL");
     await bed.assertClean();
   },
 });
@@ -656,7 +649,7 @@ Deno.test({
       const adds = await Promise.all(
         pods.map((p) => bed.invoke("ADD", p.id, p.ns)),
       );
-      adds.forEach((run, i) => expectCode(run, 0, `ADD ${i}`));
+      adds.forEach((run, i) => expectExit(run, 0, `ADD ${i}`));
       for (const p of pods) {
         deepEqual(await addressesIn(p.ns, "eth0"), [
           `${bed.networks[0]!.subnet.base}.${100 + p.i}/24`,
@@ -670,7 +663,7 @@ Deno.test({
       const dels = await Promise.all(
         pods.map((p) => bed.invoke("DEL", p.id, p.ns)),
       );
-      dels.forEach((run, i) => expectCode(run, 0, `DEL ${i}`));
+      dels.forEach((run, i) => expectExit(run, 0, `DEL ${i}`));
       for (const p of pods) deepEqual(await linksIn(p.ns), ["lo"]);
       await bed.assertClean();
     } finally {

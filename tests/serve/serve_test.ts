@@ -9,12 +9,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeCall, FakePlugins } from "../_helpers/fake_plugins.ts";
-import {
-  baseEnv,
-  cliCommand,
-  type CliRun,
-  runCli,
-} from "../_helpers/run_cli.ts";
+import { baseEnv, cliCommand, explain, runCli } from "../_helpers/run_cli.ts";
 import { startServe, waitFor } from "./_serve.ts";
 
 const NETNS = "/var/run/netns/cnishim-fake";
@@ -51,10 +46,6 @@ async function writeNetwork(
       plugins: net.types.map((type) => ({ type })),
     }),
   );
-}
-
-function explain(run: CliRun): string {
-  return `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
 }
 
 // The CLI's own log lines (timestamped) go to the server's log in serve mode.

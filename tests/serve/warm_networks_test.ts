@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { WarmNetworks } from "../../src/serve/warm_networks.ts";
 import { loadNetworks } from "../../src/config/load_networks.ts";
 import { waitFor } from "./_serve.ts";
+import { conflistText, networkNames } from "../_helpers/lists.ts";
 
 async function confDir(): Promise<{ path: string } & AsyncDisposable> {
   const root = await Deno.makeTempDir({ prefix: "cnishim-warm-" });
@@ -21,18 +22,10 @@ async function confDir(): Promise<{ path: string } & AsyncDisposable> {
   };
 }
 
-function conflist(name: string, type = "a"): string {
-  return JSON.stringify({ cniVersion: "1.0.0", name, plugins: [{ type }] });
-}
-
 // Files older than the racy window are cached; backdate what we write.
 async function backdate(path: string): Promise<void> {
   const old = new Date(Date.now() - 60_000);
   await Deno.utime(path, old, old);
-}
-
-function names(loaded: { networks: { name: string }[] }): string[] {
-  return loaded.networks.map((n) => n.name);
 }
 
 Deno.test("WarmNetworks equals a cold loadNetworks of the same dir, and re-reads only the file that changed", async () => {
@@ -40,11 +33,11 @@ Deno.test("WarmNetworks equals a cold loadNetworks of the same dir, and re-reads
   const dir = tmp.path;
   for (
     const [file, text] of [
-      ["10-a.conflist", conflist("a")],
+      ["10-a.conflist", conflistText("a")],
       ["20-broken.conflist", "{ nope"],
-      ["30-a.conflist", conflist("a")], // a duplicate name
-      ["40-b.conf", conflist("b")],
-      ["50-Bad.conflist", conflist("Bad")],
+      ["30-a.conflist", conflistText("a")], // a duplicate name
+      ["40-b.conf", conflistText("b")],
+      ["50-Bad.conflist", conflistText("Bad")],
     ]
   ) {
     await Deno.writeTextFile(join(dir, file!), text!);
@@ -58,20 +51,20 @@ Deno.test("WarmNetworks equals a cold loadNetworks of the same dir, and re-reads
   await warm.rescan();
   equal(warm.stats.reads, 5, "nothing changed: nothing read");
 
-  await Deno.writeTextFile(join(dir, "40-b.conf"), conflist("b2"));
+  await Deno.writeTextFile(join(dir, "40-b.conf"), conflistText("b2"));
   await backdate(join(dir, "40-b.conf"));
   await warm.rescan();
   equal(warm.stats.reads, 6, "one file changed: one file read");
-  deepEqual(names(await warm.get()), ["a", "b2"]);
+  deepEqual(networkNames(await warm.get()), ["a", "b2"]);
   deepEqual(await warm.get(), await loadNetworks(dir));
 
   // Same size and mtime, another inode: read again.
   const replacement = join(dir, "..", "b3.tmp");
-  await Deno.writeTextFile(replacement, conflist("b3"));
+  await Deno.writeTextFile(replacement, conflistText("b3"));
   await backdate(replacement);
   await Deno.rename(replacement, join(dir, "40-b.conf"));
   await warm.rescan();
-  deepEqual(names(await warm.get()), ["a", "b3"]);
+  deepEqual(networkNames(await warm.get()), ["a", "b3"]);
 });
 
 Deno.test("WarmNetworks sees a file created, written, renamed and removed through the watch alone", async () => {
@@ -80,15 +73,15 @@ Deno.test("WarmNetworks sees a file created, written, renamed and removed throug
   // The periodic rescan is out of reach: only watch events can do it.
   await using warm = new WarmNetworks(dir, { rescanMs: 600_000 });
   await warm.start();
-  deepEqual(names(await warm.get()), []);
+  deepEqual(networkNames(await warm.get()), []);
   const seen = (want: string[]) => async () =>
-    JSON.stringify(names(await warm.get())) === JSON.stringify(want);
+    JSON.stringify(networkNames(await warm.get())) === JSON.stringify(want);
 
-  await Deno.writeTextFile(join(dir, "10-x.conflist"), conflist("x"));
+  await Deno.writeTextFile(join(dir, "10-x.conflist"), conflistText("x"));
   await waitFor(3000, seen(["x"]));
-  await Deno.writeTextFile(join(dir, "10-x.conflist"), conflist("y"));
+  await Deno.writeTextFile(join(dir, "10-x.conflist"), conflistText("y"));
   await waitFor(3000, seen(["y"]));
-  await Deno.writeTextFile(join(dir, "x.tmp"), conflist("z"));
+  await Deno.writeTextFile(join(dir, "x.tmp"), conflistText("z"));
   await Deno.rename(join(dir, "x.tmp"), join(dir, "05-z.conflist"));
   await waitFor(3000, seen(["z", "y"]));
   await Deno.remove(join(dir, "05-z.conflist"));
@@ -98,18 +91,18 @@ Deno.test("WarmNetworks sees a file created, written, renamed and removed throug
   await Deno.remove(dir, { recursive: true });
   await Deno.mkdir(dir);
   await new Promise((r) => setTimeout(r, 300));
-  await Deno.writeTextFile(join(dir, "10-w.conflist"), conflist("w"));
+  await Deno.writeTextFile(join(dir, "10-w.conflist"), conflistText("w"));
   await waitFor(3000, seen(["w"]));
 });
 
 Deno.test("WarmNetworks keeps the last good set when a rescan finds nothing valid, and moves on when one is valid again", async () => {
   await using tmp = await confDir();
   const dir = tmp.path;
-  await Deno.writeTextFile(join(dir, "10-a.conflist"), conflist("a"));
+  await Deno.writeTextFile(join(dir, "10-a.conflist"), conflistText("a"));
   await using warm = new WarmNetworks(dir, { rescanMs: 600_000 });
   await warm.start();
   const good = await warm.get();
-  deepEqual(names(good), ["a"]);
+  deepEqual(networkNames(good), ["a"]);
 
   await Deno.remove(join(dir, "10-a.conflist"));
   await Deno.writeTextFile(join(dir, "20-b.conflist"), "{ broken");
@@ -118,10 +111,10 @@ Deno.test("WarmNetworks keeps the last good set when a rescan finds nothing vali
   equal(await warm.get(), good);
   equal((await loadNetworks(dir)).networks.length, 0, "a cold scan differs");
 
-  await Deno.writeTextFile(join(dir, "30-c.conflist"), conflist("c"));
+  await Deno.writeTextFile(join(dir, "30-c.conflist"), conflistText("c"));
   await warm.rescan();
   equal(warm.stats.keptLastGood, false);
-  deepEqual(names(await warm.get()), ["c"]);
+  deepEqual(networkNames(await warm.get()), ["c"]);
   deepEqual((await warm.get()).skipped.map((s) => s.file), [
     join(dir, "20-b.conflist"),
   ]);
