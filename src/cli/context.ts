@@ -8,6 +8,7 @@ import type { Logger } from "../log/logger.ts";
 import type { RuntimeOptions } from "../runtime/runtime_options.ts";
 import type { ParsedArgs } from "./flags.ts";
 import type { Settings } from "./settings.ts";
+import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** The process's I/O, injected so the CLI runs in-process in tests. */
@@ -69,4 +70,24 @@ export function expectArgs(
     throw new UsageError(`Wrong number of arguments: usage: cnishim ${usage}`);
   }
   return ctx.args;
+}
+
+/**
+ * A flag's text: its value, or the file's content when the value is
+ * `@file`. Read by whoever parses the command line (the `--socket` client
+ * too: a server must not read files on a client's say-so).
+ *
+ * @throws {CniError} code 5 when the file cannot be read
+ */
+export async function flagText(flag: string, value: string): Promise<string> {
+  if (!value.startsWith("@")) return value;
+  const path = value.slice(1);
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot read --${flag} file "${path}": ${(error as Error).message}`,
+    );
+  }
 }

@@ -85,10 +85,15 @@ export function parseFlags(
     }
     if (spec.kind === "list") {
       const prev = (flags.get(name) as string[] | undefined) ?? [];
-      flags.set(name, [...prev, ...value.split(/[,:]/).filter(Boolean)]);
+      flags.set(name, [...prev, ...splitListValue(value)]);
     } else {
       flags.set(name, value);
     }
   }
   return { flags, positionals };
+}
+
+/** A list flag's value: `,`- or `:`-separated, empty items dropped. */
+export function splitListValue(value: string): string[] {
+  return value.split(/[,:]/).filter(Boolean);
 }

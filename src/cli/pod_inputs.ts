@@ -18,6 +18,7 @@ import {
   parseAnnotations,
 } from "../runtime/pod_annotations.ts";
 import type { ExtraNetwork } from "../runtime/setup.ts";
+import { flagText } from "./context.ts";
 
 /** Per-pod inputs as given on the command line or in an OCI state. */
 export interface PodInputFlags {
@@ -78,20 +79,10 @@ export async function readAnnotationsFlag(
   value: string | undefined,
 ): Promise<Record<string, string> | undefined> {
   if (value === undefined) return undefined;
-  let text = value;
-  if (value.startsWith("@")) {
-    try {
-      text = await Deno.readTextFile(value.slice(1));
-    } catch (error) {
-      throw new CniError(
-        CNI_ERROR_CODES.ioFailure,
-        `Cannot read --annotations file "${value.slice(1)}": ${
-          (error as Error).message
-        }`,
-      );
-    }
-  }
-  return parseAnnotations(text, "--annotations");
+  return parseAnnotations(
+    await flagText("annotations", value),
+    "--annotations",
+  );
 }
 
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;

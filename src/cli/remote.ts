@@ -7,15 +7,14 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import {
   type FlagValue,
   SERVED_OPERATIONS,
   type ServeRequest,
 } from "../serve/protocol.ts";
 import { sendRequest } from "../serve/client.ts";
-import type { CliIo } from "./context.ts";
-import type { ParsedArgs } from "./flags.ts";
+import { type CliIo, flagText } from "./context.ts";
+import { type ParsedArgs, splitListValue } from "./flags.ts";
 import { FLAGS } from "./help.ts";
 import { KEYS } from "./settings.ts";
 import { UsageError } from "./usage_error.ts";
@@ -47,17 +46,8 @@ export async function runRemote(
   }
   // A file named on the client is read by the client: the server may not
   // see the same file, and must not read files on a client's say-so.
-  const annotations = flags.annotations;
-  if (typeof annotations === "string" && annotations.startsWith("@")) {
-    const path = annotations.slice(1);
-    try {
-      flags.annotations = await Deno.readTextFile(path);
-    } catch (error) {
-      throw new CniError(
-        CNI_ERROR_CODES.ioFailure,
-        `Cannot read --annotations file "${path}": ${(error as Error).message}`,
-      );
-    }
+  if (typeof flags.annotations === "string") {
+    flags.annotations = await flagText("annotations", flags.annotations);
   }
   const request: ServeRequest = {
     args,
@@ -96,7 +86,7 @@ export function parsedFromRequest(
       if (!Array.isArray(list)) {
         throw new UsageError(`Flag "--${name}" needs a value`);
       }
-      flags.set(name, list.flatMap((v) => v.split(/[,:]/).filter(Boolean)));
+      flags.set(name, list.flatMap(splitListValue));
     } else {
       if (typeof value !== "string") {
         throw new UsageError(`Flag "--${name}" needs a value`);
