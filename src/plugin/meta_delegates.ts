@@ -29,18 +29,23 @@ export interface Delegate {
 const ENCODER = new TextEncoder();
 
 /**
- * The first config file of `confDir` (byte-wise order) named `name`;
- * unreadable or undecodable files are logged and skipped, as Dockin does.
+ * For each of `names`, the first config file of `confDir` (byte-wise order)
+ * with that name, in one pass that stops when all are found; unreadable or
+ * undecodable files are logged and skipped, as Dockin does.
  *
- * @throws {ConfigError} code 7 when none matches
+ * @throws {ConfigError} code 7 naming the first name (in `names` order)
+ * that no file has
  */
-export async function findNetworkFile(
+async function findNetworkFiles(
   confDir: string,
-  name: string,
+  names: readonly string[],
   log: Logger,
-): Promise<{ file: string; config: JsonObject }> {
+): Promise<Map<string, { file: string; config: JsonObject }>> {
+  const wanted = new Set(names);
+  const found = new Map<string, { file: string; config: JsonObject }>();
   const files = await confFiles(confDir);
   for (const file of files) {
+    if (found.size === wanted.size) break;
     let config: unknown;
     try {
       const info = await Deno.stat(file);
@@ -53,24 +58,29 @@ export async function findNetworkFile(
       });
       continue;
     }
-    if (
-      config && typeof config === "object" && !Array.isArray(config) &&
-      (config as JsonObject).name === name
-    ) {
-      return { file, config: config as JsonObject };
+    if (!config || typeof config !== "object" || Array.isArray(config)) {
+      continue;
+    }
+    const name = (config as JsonObject).name;
+    if (typeof name === "string" && wanted.has(name) && !found.has(name)) {
+      found.set(name, { file, config: config as JsonObject });
     }
   }
-  throw new ConfigError(
-    CNI_ERROR_CODES.invalidNetworkConfig,
-    files.length
-      ? `No network config named ${
-        JSON.stringify(name)
-      } in ${confDir} (${files.length} files looked at)`
-      : `No network config named ${
-        JSON.stringify(name)
-      }: ${confDir} is missing or has no .conf, .conflist or .json file`,
-    { field: "type" },
-  );
+  const missing = names.find((n) => !found.has(n));
+  if (missing !== undefined) {
+    throw new ConfigError(
+      CNI_ERROR_CODES.invalidNetworkConfig,
+      files.length
+        ? `No network config named ${
+          JSON.stringify(missing)
+        } in ${confDir} (${files.length} files looked at)`
+        : `No network config named ${
+          JSON.stringify(missing)
+        }: ${confDir} is missing or has no .conf, .conflist or .json file`,
+      { field: "type" },
+    );
+  }
+  return found;
 }
 
 /**
@@ -141,13 +151,14 @@ export async function buildDelegates(
   networks: readonly PodNetwork[],
   options: { confDir: string; ipamType: string; log: Logger },
 ): Promise<Delegate[]> {
+  const files = await findNetworkFiles(
+    options.confDir,
+    networks.map((n) => n.type),
+    options.log,
+  );
   const out: Delegate[] = [];
   for (const network of networks) {
-    const { file, config: raw } = await findNetworkFile(
-      options.confDir,
-      network.type,
-      options.log,
-    );
+    const { file, config: raw } = files.get(network.type)!;
     const config = injectIpam(raw, network, options.ipamType);
     out.push({
       confFile: file,
