@@ -33,12 +33,13 @@ function parseV6(s: string): Uint8Array | undefined {
   const head = groups(halves[0]!);
   const tail = halves.length === 2 ? groups(halves[1]!) : [];
   const words: number[] = [];
-  const all = [...head, ...tail];
+  // An IPv4 tail ends the address, as in Go: "1.2.3.4::" is not one.
+  const last = halves.length === 2 ? tail : head;
   let v4: Uint8Array | undefined;
-  if (all.length && all[all.length - 1]!.includes(".")) {
-    v4 = parseV4(all[all.length - 1]!);
+  if (last.length && last[last.length - 1]!.includes(".")) {
+    v4 = parseV4(last[last.length - 1]!);
     if (!v4) return undefined;
-    (tail.length ? tail : head).pop();
+    last.pop();
   }
   for (const g of [...head, ...tail]) {
     if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
