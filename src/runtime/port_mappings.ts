@@ -9,6 +9,7 @@
  * @module
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { parseIp } from "../spec/ip_address.ts";
 
 /** One entry of the `portMappings` capability (CONVENTIONS.md). */
 export interface PortMapping {
@@ -119,7 +120,9 @@ function parseEntry(entry: unknown, where: string): PortMapping | undefined {
   if (typeof ip !== "string") {
     throw invalid(`${where}.${ikey}`, `expected a string, got ${show(ip)}`);
   }
-  if (ip !== "" && !isIpv4(ip) && !isIpv6(ip)) {
+  // Go's net.ParseIP strictness; zones (`%eth0`) are refused: a host IP
+  // to bind cannot carry one.
+  if (ip !== "" && parseIp(ip) === undefined) {
     throw invalid(
       `${where}.${ikey}`,
       `${show(ip)} is not an IPv4 or IPv6 address`,
@@ -162,32 +165,6 @@ function parseProtocol(
     );
   }
   return name;
-}
-
-const IPV4 =
-  /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
-// Dotted quads without leading zeros, as Go's net.ParseIP since 1.17.
-function isIpv4(text: string): boolean {
-  return IPV4.test(text);
-}
-
-// Hex groups with at most one "::" and an optional dotted-quad tail; zones
-// (`%eth0`) are refused since a host IP to bind cannot carry one.
-function isIpv6(text: string): boolean {
-  if (!/^[0-9A-Fa-f:.]+$/.test(text) || !text.includes(":")) return false;
-  const dot = text.indexOf(".");
-  if (dot >= 0 && dot < text.lastIndexOf(":")) return false;
-  const halves = text.split("::");
-  if (halves.length > 2) return false;
-  const groups = halves.flatMap((h) => (h === "" ? [] : h.split(":")));
-  let size = 8;
-  if (dot >= 0) {
-    if (!isIpv4(groups.pop() ?? "")) return false;
-    size = 6;
-  }
-  if (!groups.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g))) return false;
-  return halves.length === 2 ? groups.length < size : groups.length === size;
 }
 
 function show(value: unknown): string {
