@@ -1,42 +1,115 @@
 // deno-lint-ignore-file no-console -- a script talks to its operator on the console
 /**
- * Installs the Debian packages behind the real parts (plugins, iproute2,
- * iptables, runc, busybox) when they are missing and we are root, so that
- * `deno task test` and `deno task demo` work on a fresh machine.
+ * The Debian packages behind the real parts each task runs, found by running
+ * the tasks on a bare Debian 12 root (`../shared/tools/fresh-node.sh`), and
+ * their quiet installation: one line on stderr naming what is installed,
+ * apt's own output in a log file.
  *
  * @module
  */
-import {
-  missingRealParts,
-  REAL_PARTS,
-} from "../tests/_helpers/prerequisites.ts";
+
+/** Executable (or file) → the Debian package that provides it. */
+export type Parts = Readonly<Record<string, string>>;
+
+/** What `deno task demo` runs: plugins, ip, iptables (portmap, the leak check) and busybox's ping. */
+export const DEMO_PARTS: Parts = {
+  "/usr/lib/cni/bridge": "containernetworking-plugins",
+  "/usr/sbin/ip": "iproute2",
+  "/usr/sbin/iptables": "iptables",
+  "/bin/busybox": "busybox-static",
+};
+
+/** What `deno task package` runs besides dpkg-deb: the shared-library dependencies of the shipped ELF. */
+export const PACKAGE_PARTS: Parts = {
+  "/usr/bin/dpkg-shlibdeps": "dpkg-dev",
+};
 
 /**
- * Installs what is missing. Returns the parts still missing (non-root
- * callers decide whether that is fatal).
+ * What the tests spawn: the demo's parts, runc (OCI hook e2e), flock,
+ * mount (the cache fault tests' tmpfs and read-only binds, Debian's `mount`
+ * package, absent from a minimal root), lintian (package test) and the
+ * package task's parts.
  */
-export async function installRealParts(): Promise<string[]> {
-  const missing = await missingRealParts();
-  if (missing.length === 0) return [];
-  if (Deno.uid() !== 0) return missing;
-  const packages = [...new Set(missing.map((m) => REAL_PARTS[m]!))];
-  console.error(`Installing ${packages.join(" ")} (Debian packages)`);
-  const env = {
-    DEBIAN_FRONTEND: "noninteractive",
-    PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
-  };
-  for (
-    const args of [["update", "-qq"], ["install", "-y", "-qq", ...packages]]
-  ) {
-    const status = await new Deno.Command("apt-get", {
-      args,
-      env,
-      clearEnv: true,
-    })
-      .spawn().status;
-    if (!status.success) {
-      throw new Error(`apt-get ${args.join(" ")} failed (exit ${status.code})`);
+export const TEST_PARTS: Parts = {
+  ...DEMO_PARTS,
+  ...PACKAGE_PARTS,
+  "/usr/sbin/runc": "runc",
+  "/usr/bin/flock": "util-linux",
+  "/usr/bin/mount": "mount",
+  "/usr/bin/lintian": "lintian",
+};
+
+/** The paths of `parts` not present here. */
+export async function missingParts(parts: Parts): Promise<string[]> {
+  const missing: string[] = [];
+  for (const path of Object.keys(parts)) {
+    try {
+      await Deno.stat(path);
+    } catch {
+      missing.push(path);
     }
   }
-  return await missingRealParts();
+  return missing;
+}
+
+/** The packages that provide `paths`, each once. */
+export function packagesFor(parts: Parts, paths: string[]): string[] {
+  return [...new Set(paths.map((p) => parts[p]!))];
+}
+
+/**
+ * Installs the packages of the missing parts when root, quietly: one line
+ * naming them, apt's output appended to `${TMPDIR:-/tmp}/cnishim-apt.log`.
+ * Returns the packages it installed and the parts still missing (non-root
+ * callers decide whether that is fatal).
+ */
+export async function installParts(
+  parts: Parts,
+  task: string,
+): Promise<{ installed: string[]; missing: string[] }> {
+  const missing = await missingParts(parts);
+  if (missing.length === 0 || Deno.uid() !== 0) {
+    return { installed: [], missing };
+  }
+  const packages = packagesFor(parts, missing);
+  const log = `${Deno.env.get("TMPDIR") ?? "/tmp"}/cnishim-apt.log`;
+  console.error(
+    `${task}: installing ${
+      packages.join(" ")
+    } (Debian packages; apt's output in ${log})`,
+  );
+  const file = await Deno.open(log, {
+    append: true,
+    create: true,
+    mode: 0o644,
+  });
+  try {
+    const env = {
+      DEBIAN_FRONTEND: "noninteractive",
+      PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+    };
+    // A fresh node has no package lists: update first, once.
+    for (const args of [["update"], ["install", "-y", ...packages]]) {
+      const out = await new Deno.Command("apt-get", {
+        args,
+        env,
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      await file.write(out.stdout);
+      await file.write(out.stderr);
+      if (!out.success) {
+        throw new Error(
+          `apt-get ${
+            args.join(" ")
+          } failed (exit ${out.code}); its output is in ${log}`,
+        );
+      }
+    }
+  } finally {
+    file.close();
+  }
+  return { installed: packages, missing: await missingParts(parts) };
 }

@@ -22,6 +22,7 @@
  * @module
  */
 import { join } from "node:path";
+import { RUN_FLAGS } from "./_bundle.ts";
 import { loadNetworks } from "../src/config/load_networks.ts";
 import { WarmNetworks } from "../src/serve/warm_networks.ts";
 import { sendRequest } from "../src/serve/client.ts";
@@ -161,18 +162,7 @@ try {
     stderr: "piped",
   }).output();
   if (built.success) {
-    artifacts.push(["bundle", [
-      DENO,
-      "run",
-      "--no-prompt",
-      // The permissions scripts/compile.ts bakes into the shipped bundle.
-      "--allow-read",
-      "--allow-write",
-      "--allow-run",
-      "--allow-env",
-      "--allow-net",
-      out,
-    ]]);
+    artifacts.push(["bundle", [DENO, ...RUN_FLAGS, out]]);
   } else {
     console.log(
       `bundle skipped: deno bundle failed: ${

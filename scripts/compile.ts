@@ -17,26 +17,14 @@
  * The version (deno.json + `git describe`) is written into the bundle, so
  * `cnishim version` reports it; sources are never rewritten.
  *
- * Permissions baked in, and why (no more): `--allow-read` (conf dir, cache,
- * plugin lookup, netns paths), `--allow-write` (cache, locks, log file),
- * `--allow-run` (plugins live in configurable bin dirs; never a shell),
- * `--allow-env` (CNISHIM_* settings, variables passed to plugins),
- * `--allow-net` (the meta-plugin's HTTP backend and serve's unix socket).
+ * Permissions baked in: `PERMISSIONS` in `_bundle.ts`, which says why.
  * Type checking is a separate `deno check` first; the build uses `--no-check`.
  *
  * @module
  */
 import { join } from "node:path";
 import { buildVersion } from "./_version.ts";
-
-/** The permission flags of every artifact. */
-export const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-env",
-  "--allow-net",
-];
+import { PERMISSIONS, shebang } from "./_bundle.ts";
 
 const TARGETS = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
 const root = new URL("..", import.meta.url).pathname;
@@ -108,9 +96,7 @@ if ((body.match(marker) ?? []).length !== 1) {
 const versioned = body.replace(marker, `VERSION = ${JSON.stringify(version)}`);
 await Deno.writeTextFile(
   bundlePath,
-  `#!/usr/bin/env -S deno run --no-prompt ${
-    PERMISSIONS.join(" ")
-  }\n${versioned}`,
+  `${shebang("deno")}\n${versioned}`,
 );
 await Deno.chmod(bundlePath, 0o755);
 console.error(`compile: built ${bundlePath}`);

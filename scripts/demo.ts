@@ -3,18 +3,27 @@
  * `deno task demo`, the main job on the embedded defaults in `conf/`: two
  * throwaway network namespaces get pods from the default network (bridge +
  * host-local + portmap + tuning on 10.244.99.0/24, a subnet only the demo
- * uses), reach each other, pass CHECK, are deleted, and the host is shown
- * to be as it was. Runs the real command line, the way a runtime does.
- * Cleans up on failure and on Ctrl-C.
+ * uses), reach each other, pass CHECK, are deleted, and the host is put
+ * back as it was and compared with a reading taken before (host-local's
+ * files, forwarding, /run/netns, iptables). Runs the real command line, the
+ * way a runtime does. Cleans up on failure and on Ctrl-C. It keeps only the
+ * Debian packages it had to install, and says so.
  *
  * @module
  */
-import { installRealParts } from "./_real_parts.ts";
+import { DEMO_PARTS, installParts } from "./_real_parts.ts";
+import {
+  hostChanges,
+  type HostScope,
+  readHostState,
+  restoreHostState,
+} from "./_host_state.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const CONF = `${ROOT}/conf`;
 const BRIDGE = "cnishim0";
 const NETWORK = "cnishim";
+const SUBNET_PREFIX = "10.244.99.";
 const IPAM_DIR = `/var/lib/cni/networks/${NETWORK}`;
 
 interface Run {
@@ -59,9 +68,9 @@ if (Deno.uid() !== 0) {
   );
   Deno.exit(1);
 }
-const stillMissing = await installRealParts();
-if (stillMissing.length) {
-  console.error(`demo: missing ${stillMissing.join(", ")}`);
+const parts = await installParts(DEMO_PARTS, "demo");
+if (parts.missing.length) {
+  console.error(`demo: missing ${parts.missing.join(", ")}`);
   Deno.exit(1);
 }
 
@@ -74,6 +83,14 @@ const pods = ["a", "b"].map((p) => ({
   ip: "",
 }));
 const bridgeExisted = (await exec("ip", ["link", "show", BRIDGE])).code === 0;
+const scope: HostScope = {
+  dir: IPAM_DIR,
+  parents: ["/var/lib/cni", "/var/lib/cni/networks"],
+  rule: (line) =>
+    line.includes(BRIDGE) || line.includes(SUBNET_PREFIX) ||
+    pods.some((p) => line.includes(p.id)),
+};
+const before = await readHostState(scope);
 
 /** The shim's command line, the one a runtime would run. */
 function cnishim(args: string[]): Promise<Run> {
@@ -99,6 +116,7 @@ function cleanup(): Promise<void> {
     for (const pod of pods) await exec("ip", ["netns", "del", pod.netns]);
     if (!bridgeExisted) await exec("ip", ["link", "del", BRIDGE]);
     await Deno.remove(cache, { recursive: true }).catch(() => {});
+    await restoreHostState(scope, before);
   })();
 }
 
@@ -127,11 +145,6 @@ async function leftovers(): Promise<string[]> {
     }
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  for (const table of ["nat", "filter"]) {
-    const rules = (await must("iptables-save", ["-t", table])).split("\n")
-      .filter((l) => pods.some((p) => l.includes(p.id)));
-    found.push(...rules.map((r) => `iptables ${table}: ${r}`));
   }
   for await (const e of walk(cache)) found.push(`cache file ${e}`);
   return found;
@@ -229,11 +242,26 @@ try {
   const left = await leftovers();
   if (left.length) throw new Error(`left behind:\n  ${left.join("\n  ")}`);
   console.log(
-    `  no veth on ${BRIDGE}, no host-local allocation in ${IPAM_DIR}, no iptables rule naming the pods, no cache entry`,
+    `  no veth on ${BRIDGE}, no host-local allocation in ${IPAM_DIR}, no cache entry`,
   );
   await cleanup();
+  const changes = hostChanges(before, await readHostState(scope));
+  if (changes.length) {
+    throw new Error(
+      `the host differs from before the demo:\n  ${changes.join("\n  ")}`,
+    );
+  }
   console.log(
-    `  namespaces deleted${bridgeExisted ? "" : `, bridge ${BRIDGE} deleted`}`,
+    `  namespaces deleted${
+      bridgeExisted ? "" : `, bridge ${BRIDGE} deleted`
+    }; host-local's files in ${IPAM_DIR}, IPv4/IPv6 forwarding and /run/netns as before the demo; no iptables rule names ${BRIDGE}, ${SUBNET_PREFIX}0/24 or the pods`,
+  );
+  console.log(
+    parts.installed.length
+      ? `  kept: the Debian packages this run installed (${
+        parts.installed.join(" ")
+      }); 'apt-get purge ${parts.installed.join(" ")}' removes them`
+      : "  kept: nothing (every Debian package the demo needs was already installed)",
   );
   console.log("\ndemo: ok");
 } catch (error) {

@@ -3,23 +3,36 @@
  * `deno task package [--out-dir DIR]`: builds `cnishim_<version>_<arch>.deb`
  * with Debian's own `dpkg-deb`.
  *
- * Contents: `/usr/bin/cnishim` (the compiled binary when `dist/` has one
- * for this machine, else the bundle, which needs a `deno` executable on
- * PATH — Debian ships none, so the package says so in its description
- * instead of a `Depends` no archive can satisfy); `/etc/cnishim/config.json`
- * (a conffile); example networks under `/usr/share/doc/cnishim/examples/`
- * (never in `/etc/cni/net.d`: installing must not change a node's default
- * network); the man page `cnishim.1`, rendered from the same tables as
- * `--help`; plugin-mode names in `/usr/lib/cni` (Debian's plugin dir) as
- * links to `/usr/bin/cnishim`.
+ * Contents: `/usr/bin/cnishim`, either the compiled single binary (when
+ * `deno task compile` built one for this machine: `DENORT_BIN`) or the
+ * bundle `/usr/lib/cnishim/cnishim.js` run by a private copy of the pinned
+ * Deno runtime, `/usr/lib/cnishim/deno` (the one this task runs with, its
+ * version checked against the pin): the package never uses a `deno` found on
+ * PATH, and Debian has none. The ELF's shared-library dependencies come
+ * from `dpkg-shlibdeps`. Also `/etc/cnishim/config.json` (a conffile);
+ * example networks under `/usr/share/doc/cnishim/examples/` (never in
+ * `/etc/cni/net.d`: installing must not change a node's default network);
+ * the man page `cnishim.1`, rendered from the same tables as `--help`;
+ * plugin-mode names in `/usr/lib/cni` (Debian's plugin dir) as links to
+ * `/usr/bin/cnishim`.
  *
  * @module
  */
 import { join } from "node:path";
 import { buildVersion } from "./_version.ts";
+import { DENO_VERSION, shebang } from "./_bundle.ts";
+import { installParts, PACKAGE_PARTS } from "./_real_parts.ts";
 import { COMMANDS, FLAGS } from "../src/cli/help.ts";
 
 const root = new URL("..", import.meta.url).pathname;
+/** Where the bundle and its private runtime live. */
+const LIB = "usr/lib/cnishim";
+/**
+ * Deno's own cache (V8 code cache, analysis caches) for the packaged bundle:
+ * under /var/cache, not in the home of whoever runs it (root, for a
+ * runtime). A user who cannot write it runs without the cache.
+ */
+const DENO_DIR = "var/cache/cnishim";
 const i = Deno.args.indexOf("--out-dir");
 const dist = i === -1 ? join(root, "dist") : Deno.args[i + 1]!;
 const PLUGIN_NAMES = [
@@ -54,6 +67,38 @@ async function sh(
     );
   }
   return out.stdout;
+}
+
+/**
+ * The `Depends` of an ELF, as `dpkg-shlibdeps` computes them (it wants a
+ * debian/control naming the package, so one is made for it).
+ */
+async function sharedLibraryDepends(elf: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "cnishim-shlibdeps-" });
+  try {
+    await Deno.mkdir(join(dir, "debian"));
+    await Deno.writeTextFile(
+      join(dir, "debian/control"),
+      "Source: cnishim\n\nPackage: cnishim\nArchitecture: any\n",
+    );
+    const out = await new Deno.Command("dpkg-shlibdeps", {
+      args: ["-O", `-e${elf}`],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const line = new TextDecoder().decode(out.stdout).match(
+      /^shlibs:Depends=(.+)$/m,
+    );
+    if (!out.success || !line) {
+      throw new Error(
+        `dpkg-shlibdeps ${elf} failed: ${new TextDecoder().decode(out.stderr)}`,
+      );
+    }
+    return line[1]!;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 /** Troff for cnishim(1), from the tables `--help` uses. */
@@ -110,6 +155,14 @@ export function renderManPage(version: string): string {
   ].join("\n");
 }
 
+const parts = await installParts(PACKAGE_PARTS, "package");
+if (parts.missing.length) {
+  throw new Error(
+    `package: needs ${
+      parts.missing.join(", ")
+    } (Debian: dpkg-dev); run as root to install it`,
+  );
+}
 const version = await buildVersion();
 const debVersion = version.replace(/[^A-Za-z0-9.+~]/g, ".");
 const arch = new TextDecoder().decode(
@@ -161,17 +214,56 @@ try {
   const gz = async (data: string) =>
     await sh("gzip", ["-9n"], new TextEncoder().encode(data));
   const doc = "usr/share/doc/cnishim";
+  let elf: string;
   if (payload.isBundle) {
+    elf = `${LIB}/deno`;
+    await put(elf, await Deno.readFile(Deno.execPath()), 0o755);
+    const runs = new TextDecoder().decode(
+      await sh(join(stage, elf), ["--version"]),
+    ).split(/\s+/)[1];
+    if (runs !== DENO_VERSION) {
+      throw new Error(
+        `package: ${Deno.execPath()} is Deno ${runs}, the pin is ${DENO_VERSION}: run 'npx -y deno@${DENO_VERSION} task package'`,
+      );
+    }
+    const body = (await Deno.readTextFile(payload.path)).replace(
+      /^#!.*\n/,
+      "",
+    );
     await put(
-      "usr/lib/cnishim/cnishim.js",
-      await Deno.readFile(payload.path),
+      `${LIB}/cnishim.js`,
+      `${
+        shebang(`/${elf}`, {
+          DENO_DIR: `/${DENO_DIR}`,
+          DENO_NO_UPDATE_CHECK: "1",
+        })
+      }\n${body}`,
       0o755,
     );
-    // `env -S` is how the bundle's shebang carries deno's permission flags.
+    await Deno.mkdir(join(stage, DENO_DIR), { recursive: true, mode: 0o755 });
     await put(
       "usr/share/lintian/overrides/cnishim",
-      "# env -S passes deno run its permission flags\n" +
-        "cnishim: unusual-interpreter -S [usr/lib/cnishim/cnishim.js]\n",
+      [
+        "# env -S is how the bundle's #! line passes deno run its flags",
+        "cnishim: unusual-interpreter -S [usr/lib/cnishim/cnishim.js]",
+        "# The private runtime is Deno's upstream release binary, shipped as",
+        "# built (its version pinned and checked): the libraries Deno links in",
+        "# statically and its link flags are upstream's, not this package's.",
+        "cnishim: embedded-library lcms2 [usr/lib/cnishim/deno]",
+        "cnishim: hardening-no-relro [usr/lib/cnishim/deno]",
+        "",
+      ].join("\n"),
+    );
+    await put(
+      "DEBIAN/postrm",
+      [
+        "#!/bin/sh",
+        "set -e",
+        "# Deno's cache of the bundle, made at run time.",
+        `if [ "$1" = purge ]; then rm -rf /${DENO_DIR}; fi`,
+        "",
+      ].join("\n"),
+      0o755,
     );
     await Deno.mkdir(join(stage, "usr/bin"), { recursive: true });
     await Deno.symlink(
@@ -179,7 +271,8 @@ try {
       join(stage, "usr/bin/cnishim"),
     );
   } else {
-    await put("usr/bin/cnishim", await Deno.readFile(payload.path), 0o755);
+    elf = "usr/bin/cnishim";
+    await put(elf, await Deno.readFile(payload.path), 0o755);
   }
   await Deno.mkdir(join(stage, "usr/lib/cni"), { recursive: true });
   for (const name of PLUGIN_NAMES) {
@@ -234,6 +327,7 @@ try {
       `Architecture: ${arch}`,
       "Maintainer: cnishim developers <cnishim@users.noreply.github.com>",
       `Installed-Size: ${size}`,
+      `Depends: ${await sharedLibraryDepends(join(stage, elf))}`,
       "Recommends: containernetworking-plugins",
       "Section: net",
       "Priority: optional",
@@ -245,8 +339,8 @@ try {
       ...(payload.isBundle
         ? [
           " .",
-          " This build is the bundled script: it needs a deno 2.9 executable",
-          " on PATH (Debian has no deno package; install it from npm).",
+          ` The program is a bundle run by a private copy of the Deno ${DENO_VERSION}`,
+          " runtime in /usr/lib/cnishim.",
         ]
         : []),
       "",

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { installRealParts } from "./_real_parts.ts";
+import { installParts, packagesFor, TEST_PARTS } from "./_real_parts.ts";
 
 const deno = Deno.execPath();
 const args = Deno.args;
@@ -28,12 +28,12 @@ async function run(
 }
 
 async function ensureRealParts(): Promise<void> {
-  const missing = await installRealParts();
+  const { missing } = await installParts(TEST_PARTS, "test");
   if (missing.length) {
     console.error(
-      `Real-part tests need: ${
-        missing.join(", ")
-      } (run as root to install them)`,
+      `test: the real-part tests need ${missing.join(", ")} (Debian: ${
+        packagesFor(TEST_PARTS, missing).join(" ")
+      }; run as root to install them)`,
     );
   }
 }

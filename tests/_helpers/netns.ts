@@ -80,6 +80,20 @@ export async function linkExists(name: string): Promise<boolean> {
   return (await sh(["ip", "link", "show", "dev", name])).code === 0;
 }
 
+/**
+ * Pings `ip` once from inside `from`, failing with ping's output when no
+ * answer comes within 2 s. Every test pings with busybox's ping: busybox-static
+ * is a real part already, and a bare Debian root has no other ping.
+ */
+export async function ping(from: Netns, ip: string): Promise<void> {
+  const out = await from.exec(["busybox", "ping", "-c", "1", "-W", "2", ip]);
+  if (out.code !== 0) {
+    throw new Error(
+      `ping ${ip} from ${from.name} failed (exit ${out.code}): ${out.stdout}${out.stderr}`,
+    );
+  }
+}
+
 /** Link names inside a namespace. */
 export async function linksIn(ns: Pick<Netns, "name">): Promise<string[]> {
   const out = await sh(["ip", "-n", ns.name, "-j", "link", "show"]);

@@ -6,29 +6,19 @@
  *
  * @module
  */
+import {
+  missingParts,
+  packagesFor,
+  type Parts,
+  TEST_PARTS,
+} from "../../scripts/_real_parts.ts";
 
-/** Executable (or file) → Debian package providing it. */
-export const REAL_PARTS: Record<string, string> = {
-  "/usr/lib/cni/bridge": "containernetworking-plugins",
-  "/usr/sbin/ip": "iproute2",
-  "/usr/sbin/iptables": "iptables",
-  "/usr/sbin/runc": "runc",
-  "/bin/busybox": "busybox-static",
-  "/usr/bin/flock": "util-linux",
-  "/usr/bin/lintian": "lintian",
-};
+/** The parts the tests spawn (the test task installs them as root). */
+export const REAL_PARTS: Parts = TEST_PARTS;
 
 /** The parts not installed. */
-export async function missingRealParts(): Promise<string[]> {
-  const missing: string[] = [];
-  for (const path of Object.keys(REAL_PARTS)) {
-    try {
-      await Deno.stat(path);
-    } catch {
-      missing.push(path);
-    }
-  }
-  return missing;
+export function missingRealParts(): Promise<string[]> {
+  return missingParts(REAL_PARTS);
 }
 
 const IN_CI = Deno.env.get("CI") === "true";
@@ -53,7 +43,7 @@ export async function requireRealParts(): Promise<void> {
   if (missing.length) {
     throw new Error(
       `Cannot run the end-to-end test: missing ${missing.join(", ")} (install ${
-        [...new Set(missing.map((m) => REAL_PARTS[m]))].join(" ")
+        packagesFor(REAL_PARTS, missing).join(" ")
       })`,
     );
   }

@@ -24,6 +24,7 @@ import {
   linksIn,
   listFiles,
   type Netns,
+  ping,
   randomHex,
   sh,
   TestBed,
@@ -69,15 +70,6 @@ async function delPod(
   const run = await bed.cli(["del", id, ...(netns ? [netns] : [])]);
   expectExit(run, 0, `del ${id}`);
   return run.json<DelOutput>();
-}
-
-async function ping(from: Netns, ip: string): Promise<void> {
-  const out = await from.exec(["ping", "-c1", "-W2", ip]);
-  equal(
-    out.code,
-    0,
-    `ping ${ip} from ${from.name} failed: ${out.stdout}${out.stderr}`,
-  );
 }
 
 /** GETs `url` from this process with a short timeout; never throws. */

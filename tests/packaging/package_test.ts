@@ -48,6 +48,24 @@ async function must(
   return r.stdout;
 }
 
+/**
+ * Runs `cmd` with `vars` as its whole environment (`env -i`), as a runtime
+ * that starts the shim with a clean environment does: nothing of the test
+ * runner's environment, its PATH to deno included, leaks in.
+ */
+function mustBare(
+  cmd: string,
+  args: string[],
+  vars: Record<string, string>,
+): Promise<string> {
+  return must("env", [
+    "-i",
+    ...Object.entries(vars).map(([k, v]) => `${k}=${v}`),
+    cmd,
+    ...args,
+  ]);
+}
+
 async function treeDigest(dir: string): Promise<string> {
   const r = await run("sh", [
     "-c",
@@ -62,6 +80,16 @@ Deno.test({
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "cnishim-compile-" });
     try {
+      // `deno bundle` fetches esbuild from the npm registry on its first use;
+      // fetch it before the dead proxy below cuts every download off.
+      await must(DENO, [
+        "run",
+        "-A",
+        join(ROOT, "scripts/compile.ts"),
+        "--bundle-only",
+        "--out-dir",
+        out,
+      ]);
       const started = performance.now();
       // A proxy on a closed loopback port makes the download fail the same way on any machine.
       const r = await run(DENO, [
@@ -120,7 +148,16 @@ Deno.test({
     const bridge = `csd${crypto.randomUUID().slice(0, 5)}`;
     const netDigest = await treeDigest("/etc/cni/net.d");
     await using subnet = await reserveSubnet();
-    const env = { PATH: `${dirname(DENO)}:/usr/sbin:/usr/bin:/sbin:/bin` };
+    // No deno on this PATH (this machine may have one in /usr/bin): the
+    // package must bring its own runtime. /usr/sbin has iptables for portmap.
+    const env = { PATH: "/usr/sbin:/sbin" };
+    for (const dir of env.PATH.split(":")) {
+      equal(
+        await Deno.stat(join(dir, "deno")).then(() => true, () => false),
+        false,
+        `${dir}/deno exists: the test needs a PATH without deno`,
+      );
+    }
     try {
       const deb = (await must(DENO, [
         "run",
@@ -129,11 +166,13 @@ Deno.test({
         "--out-dir",
         join(tmp, "dist"),
       ])).trim().split("\n").pop()!;
-      // Debian's own policy checker: no error or warning (the one override
-      // is explained in the package).
-      await must("lintian", ["--fail-on", "error,warning", deb], env);
+      // Debian's own policy checker: no error or warning (each override is
+      // explained in the package's overrides file).
+      await must("lintian", ["--fail-on", "error,warning", deb]);
       await must("dpkg", ["-i", deb]);
-      const v = JSON.parse(await must("/usr/bin/cnishim", ["version"], env));
+      const v = JSON.parse(
+        await mustBare("/usr/bin/cnishim", ["version"], env),
+      );
       ok(v.cniVersions.includes("1.1.0"));
       ok(
         (await Deno.readTextFile("/etc/cnishim/config.json")).includes(
@@ -144,7 +183,7 @@ Deno.test({
       // The plugin-mode names answer VERSION as CNI plugins.
       for (const name of PLUGIN_NAMES) {
         const answer = JSON.parse(
-          await must(`/usr/lib/cni/${name}`, [], {
+          await mustBare(`/usr/lib/cni/${name}`, [], {
             ...env,
             CNI_COMMAND: "VERSION",
           }),
@@ -179,7 +218,7 @@ Deno.test({
         "/usr/lib/cni",
       ];
       const add = JSON.parse(
-        await must("/usr/bin/cnishim", [
+        await mustBare("/usr/bin/cnishim", [
           "add",
           "debpod",
           `/var/run/netns/${ns}`,
@@ -187,13 +226,13 @@ Deno.test({
         ], env),
       );
       equal(add.primaryIP, `${subnet.base}.2`, JSON.stringify(add));
-      await must("/usr/bin/cnishim", [
+      await mustBare("/usr/bin/cnishim", [
         "check",
         "debpod",
         `/var/run/netns/${ns}`,
         ...flags,
       ], env);
-      await must("/usr/bin/cnishim", [
+      await mustBare("/usr/bin/cnishim", [
         "del",
         "debpod",
         `/var/run/netns/${ns}`,
@@ -225,6 +264,11 @@ Deno.test({
         netDigest,
         "/etc/cni/net.d untouched",
       );
+      // Deno's cache of the bundle, made by the runs above, goes with purge.
+      await must("dpkg", ["--purge", "cnishim"]);
+      for (const path of ["/usr/lib/cnishim", "/var/cache/cnishim"]) {
+        equal((await run("test", ["-e", path])).code, 1, `${path} is gone`);
+      }
     } finally {
       await run("dpkg", ["--purge", "cnishim"]);
       await run("ip", ["netns", "del", ns]);

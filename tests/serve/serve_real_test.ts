@@ -11,7 +11,7 @@ import {
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
 import { expectExit, runCli } from "../_helpers/run_cli.ts";
-import { createNetns, randomHex, TestBed } from "../_helpers/netns.ts";
+import { createNetns, ping, randomHex, TestBed } from "../_helpers/netns.ts";
 import { startServe } from "./_serve.ts";
 
 Deno.test({
@@ -55,15 +55,7 @@ Deno.test({
           .stdout,
         new RegExp(`inet ${net.subnet.base.replaceAll(".", "\\.")}\\.2/24`),
       );
-      const ping = await ns.exec([
-        "ping",
-        "-c",
-        "1",
-        "-W",
-        "2",
-        net.subnet.gateway,
-      ]);
-      equal(ping.code, 0, ping.stdout + ping.stderr);
+      await ping(ns, net.subnet.gateway);
 
       const check = await via(["check", id, ns.path]);
       expectExit(check, 0, "check through serve");
