@@ -40,13 +40,18 @@ const SYSCTLS = [
 ];
 const NETNS = "/run/netns";
 
+/** stdout of a command that succeeded, else "" (what it failed to do shows in `hostChanges`). */
 async function output(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, {
-    args,
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return out.success ? new TextDecoder().decode(out.stdout) : "";
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return out.success ? new TextDecoder().decode(out.stdout) : "";
+  } catch {
+    return "";
+  }
 }
 
 async function readOrNull(path: string): Promise<string | null> {
@@ -186,7 +191,8 @@ export async function restoreHostState(
   const netnsEmpty = now.netns.exists &&
     (await Array.fromAsync(Deno.readDir(NETNS))).length === 0;
   if (netnsEmpty && now.netns.mounted && !before.netns.mounted) {
-    await output("umount", [NETNS]);
+    // busybox: the demo needs it anyway, and a minimal root has no umount(8).
+    await output("busybox", ["umount", NETNS]);
   }
   if (netnsEmpty && !before.netns.exists) {
     await Deno.remove(NETNS).catch(() => {});
