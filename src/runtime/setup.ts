@@ -31,6 +31,7 @@ import { writePodRecord } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
 import { teardown } from "./remove.ts";
 import { settleDeadHolder } from "./_orphans.ts";
+import { validateNetns } from "./_netns.ts";
 import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
 
 /** One network a pod asks for beyond the default (from annotations). */
@@ -88,9 +89,12 @@ interface Planned {
  * Attaches a pod to its networks. Parallel unless `serial`; when any
  * network fails, everything already attached is torn down (reverse order)
  * before the error is thrown, so nothing is left behind. A container that
- * is already set up (it has cache entries) is refused before anything runs.
+ * is already set up (it has cache entries) is refused before anything runs,
+ * and so is a `netns` that is not a network namespace (an nsfs mount or
+ * `/proc/<pid>/ns/net`).
  *
- * @throws {CniError} code 4 for a container already set up, code 7 for an
+ * @throws {CniError} code 4 for a container already set up, code 8 for a
+ * netns path that is not a network namespace, code 7 for an
  * unknown network, or the failing plugin's
  */
 export async function setup(
@@ -107,6 +111,7 @@ export async function setup(
       "Cannot set up a pod without a network namespace path",
     );
   }
+  await validateNetns(netns);
   const engine = resolveEngineOptions(options);
   const log = options.logger ?? SILENT_LOGGER;
   const plan = await planNetworks(ifName, options, engine.binDirs);

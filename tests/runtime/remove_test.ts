@@ -5,7 +5,8 @@ import { remove } from "../../src/runtime/remove.ts";
 import { CniError } from "../../src/spec/errors.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 
-const NETNS = "/var/run/netns/x";
+// Fake plugins never enter it, but setup refuses a path that is no netns.
+const NETNS = "/proc/self/ns/net";
 const PORTS = [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }];
 
 async function podBed(fake: FakePlugins) {
