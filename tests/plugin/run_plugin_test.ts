@@ -88,7 +88,7 @@ Deno.test("runPlugin() meta config errors name the field", async () => {
       ["backend", "ftp://x"],
       ["confDir", "relative/dir"],
       ["backendTimeoutMs", -5],
-      ["logLevel", "loud"],
+      ["logLevel", 5],
       ["ipamType", "../static"],
     ] as const
   ) {
