@@ -414,3 +414,26 @@ Deno.test("addNetworkList() rolls back and fails when the result cannot be cache
     "a DEL",
   ]);
 });
+
+Deno.test("addNetworkList() labels a versionless result of a versionless list 0.1.0, as libcni does, in what it returns, caches and hands on", async () => {
+  await using fake = await FakePlugins.create(["a", "b"]);
+  const bare = { ip4: { ip: "10.1.0.7/24", gateway: "10.1.0.1" } };
+  await fake.answer("a", "ADD", { stdout: bare });
+  await fake.answer("b", "ADD", { stdout: bare });
+  const list = await makeList({
+    name: "nov",
+    plugins: [{ type: "a" }, {
+      type: "b",
+    }],
+  });
+  equal(list.cniVersion, "");
+  const result = await addNetworkList(list, RT, engine(fake));
+  equal(result.cniVersion, "0.1.0");
+  const entry = JSON.parse(
+    await Deno.readTextFile(join(fake.cacheDir, "results", "nov-ctr1-eth0")),
+  );
+  deepEqual(entry.result, { cniVersion: "0.1.0", ...bare });
+  const calls = await fake.calls();
+  deepEqual(calls[1]!.stdin.prevResult, { cniVersion: "0.1.0", ...bare });
+  await delNetworkList(list, RT, engine(fake));
+});
