@@ -216,8 +216,11 @@ async function refuseIfSetUp(
   containerId: string,
   cacheDir: string,
 ): Promise<void> {
-  const { entries, unreadable } = await scanCacheEntries(cacheDir, containerId);
-  const found = [...entries, ...unreadable];
+  const { entries, unreadable, legacy } = await scanCacheEntries(
+    cacheDir,
+    containerId,
+  );
+  const found = [...entries, ...unreadable, ...legacy];
   if (found.length === 0) return;
   const names = found.map((k) => `${k.networkName}/${k.ifName}`).join(", ");
   throw new CniError(
