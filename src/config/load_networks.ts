@@ -8,6 +8,7 @@
 import { baseName } from "../spec/posix_path.ts";
 import { CNI_ERROR_CODES, toCniError } from "../spec/errors.ts";
 import type { NetworkConfigList } from "../spec/types.ts";
+import { MAX_NETWORK_NAME_LENGTH } from "../spec/identifiers.ts";
 import { confFiles } from "./conf_files.ts";
 import {
   loadNetworkConfigList,
@@ -57,7 +58,7 @@ export interface LoadNetworksOptions {
 /** Most files considered (iSulad's documented limit). */
 export const MAX_CONFIG_FILES = 200;
 /** Longest network name of the iSulad rule. */
-export const MAX_ISULAD_NAME_LENGTH = 200;
+export const MAX_ISULAD_NAME_LENGTH: number = MAX_NETWORK_NAME_LENGTH;
 
 /**
  * The iSulad name rule: at most 200 characters of `[a-z0-9.-]`, not

@@ -25,6 +25,7 @@ import { joinPath } from "../spec/posix_path.ts";
 import { findPlugin } from "../invoke/find_plugin.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { addNetworkList } from "../engine/add_network_list.ts";
+import { validateAttachment } from "../engine/get_cached_result.ts";
 import { primaryIp, type ResultIp, resultIps } from "../result/result_ips.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
 import { writePodRecord } from "./pod_record.ts";
@@ -115,6 +116,10 @@ export async function setup(
   const engine = resolveEngineOptions(options);
   const log = options.logger ?? SILENT_LOGGER;
   const plan = await planNetworks(ifName, options, engine.binDirs);
+  // Every attachment's names are checked before the first one runs.
+  for (const p of plan) {
+    validateAttachment(p.list.name, { containerId, netns, ifName: p.ifName });
+  }
   // A missing binary fails the pod before anything runs or is written, not
   // after loopback and the networks before it were attached (and undone).
   for (const p of plan) {

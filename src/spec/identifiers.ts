@@ -19,8 +19,14 @@ const GO_SPACE =
 
 /** Longest container ID accepted: the cache file name must stay under 255 bytes. */
 export const MAX_CONTAINER_ID_LENGTH = 128;
-/** Longest network name accepted by the spec-level check. */
-export const MAX_NETWORK_NAME_LENGTH = 100;
+/**
+ * Longest network name accepted: iSulad's limit. The cache file name
+ * `<network>-<container>-<ifname>` must still fit in 255 bytes, which
+ * `validateAttachment` checks for each attachment.
+ */
+export const MAX_NETWORK_NAME_LENGTH = 200;
+/** Longest file name the file systems take (NAME_MAX). */
+export const MAX_FILE_NAME_BYTES = 255;
 /** Linux IFNAMSIZ - 1. */
 export const MAX_IFNAME_BYTES = 15;
 

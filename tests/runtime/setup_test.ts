@@ -130,3 +130,36 @@ Deno.test("setup() refuses a netns path that is not a network namespace before a
     },
   });
 });
+
+Deno.test("setup() attaches a network with a 200-character name, and refuses one whose cache file name would pass 255 bytes before anything runs", async () => {
+  await using fake = await FakePlugins.create(["a"]);
+  const name = "n".repeat(200);
+  const confDir = join(fake.root, "net.d");
+  await Deno.mkdir(confDir);
+  await Deno.writeTextFile(
+    join(confDir, "10-long.conf"),
+    JSON.stringify({ cniVersion: "1.0.0", name, type: "a" }),
+  );
+  const options = {
+    binDirs: [fake.binDir],
+    cacheDir: fake.cacheDir,
+    confDir,
+    loopback: false,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+  };
+  const result = await setup("c200", "/proc/self/ns/net", options);
+  equal(result.networks[0]!.name, name);
+  await Deno.stat(join(fake.cacheDir, "results", `${name}-c200-eth0`));
+  await fake.clearCalls();
+
+  // 200 + 64 + 4 + 2 = 270 bytes: no file system takes that name.
+  const id = "f".repeat(64);
+  await rejects(
+    setup(id, "/proc/self/ns/net", options),
+    (e: CniError) =>
+      e.code === 7 && /would be 270 bytes, over the limit of 255/.test(
+        e.message,
+      ),
+  );
+  deepEqual(await fake.calls(), [], "no plugin ran");
+});

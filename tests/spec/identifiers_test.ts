@@ -115,3 +115,13 @@ func main() {
     }
   },
 });
+
+Deno.test("validateNetworkName() takes names up to 200 characters, as iSulad does", () => {
+  equal(MAX_NETWORK_NAME_LENGTH, 200);
+  validateNetworkName("n".repeat(200));
+  throws(
+    () => validateNetworkName("n".repeat(201)),
+    (e: IdentifierError) =>
+      e.code === 7 && /longer than 200 characters/.test(e.message),
+  );
+});
