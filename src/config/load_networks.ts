@@ -33,6 +33,8 @@ export interface LoadedNetworks {
   defaultNetwork?: NetworkConfigList;
   /** Files skipped, with why. */
   skipped: SkippedFile[];
+  /** The directory does not exist (rather than holding no valid file). */
+  confDirMissing?: boolean;
 }
 
 /** Options of {@link loadNetworks}. */
@@ -93,7 +95,9 @@ export function networkNameProblem(name: string): string | undefined {
  * ```ts
  * import { loadNetworks } from "./load_networks.ts";
  * import { equal } from "node:assert/strict";
- * equal((await loadNetworks("/nonexistent")).networks.length, 0);
+ * const loaded = await loadNetworks("/nonexistent");
+ * equal(loaded.networks.length, 0);
+ * equal(loaded.confDirMissing, true);
  * ```
  */
 export async function loadNetworks(
@@ -161,10 +165,16 @@ export async function loadNetworks(
       });
     }
   }
+  const missing = files.length === 0 &&
+    await Deno.stat(dir).then(
+      () => false,
+      (e) => e instanceof Deno.errors.NotFound,
+    );
   return {
     networks,
     ...(networks[0] ? { defaultNetwork: networks[0] } : {}),
     skipped,
+    ...(missing ? { confDirMissing: true } : {}),
   };
 }
 

@@ -18,7 +18,7 @@ import type {
   JsonObject,
   NetworkConfigList,
 } from "../spec/types.ts";
-import { confNetworks } from "./conf_networks.ts";
+import { requireConfNetworks } from "./conf_networks.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { scanCacheEntries } from "../cache/result_cache.ts";
 import { joinPath } from "../spec/posix_path.ts";
@@ -248,7 +248,10 @@ async function planNetworks(
   if ((options.networkPlugin ?? "cni") !== "cni") return plan;
   const dir = options.confDir ?? DEFAULT_CONF_DIR;
   const extras = options.extraNetworks ?? [];
-  const loaded = await confNetworks(options, extras.map((e) => e.name));
+  const loaded = await requireConfNetworks(
+    options,
+    extras.map((e) => e.name),
+  );
   const byName = new Map(loaded.networks.map((n) => [n.name, n]));
   for (const extra of extras) {
     if (!byName.has(extra.name)) {
