@@ -5,7 +5,11 @@
  * @module
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
-import { type LoadedNetworks, loadNetworks } from "../config/load_networks.ts";
+import {
+  type LoadedNetworks,
+  loadNetworks,
+  type SkippedFile,
+} from "../config/load_networks.ts";
 import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
 
 /**
@@ -46,5 +50,23 @@ export function confDirMissing(options: RuntimeOptions): CniError {
     CNI_ERROR_CODES.tryAgainLater,
     `Cannot load the network configs: the conf dir "${dir}" does not exist`,
     { details: dir },
+  );
+}
+
+/** The error of a conf dir without any valid network (code 11). */
+export function noValidNetwork(
+  options: RuntimeOptions,
+  skipped: readonly SkippedFile[],
+): CniError {
+  const dir = options.confDir ?? DEFAULT_CONF_DIR;
+  return new CniError(
+    CNI_ERROR_CODES.tryAgainLater,
+    `Cannot set up the pod network: no valid network config in "${dir}"${
+      skipped.length
+        ? ` (skipped: ${
+          skipped.map((s) => `${s.file}: ${s.reason}`).join("; ")
+        })`
+        : ""
+    }`,
   );
 }

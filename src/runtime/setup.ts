@@ -18,7 +18,7 @@ import type {
   JsonObject,
   NetworkConfigList,
 } from "../spec/types.ts";
-import { requireConfNetworks } from "./conf_networks.ts";
+import { noValidNetwork, requireConfNetworks } from "./conf_networks.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { scanCacheEntries } from "../cache/result_cache.ts";
 import { joinPath } from "../spec/posix_path.ts";
@@ -264,18 +264,7 @@ async function planNetworks(
   // An extra network on the default interface replaces the default (iSulad).
   if (!extras.some((e) => e.ifName === ifName)) {
     const def = loaded.defaultNetwork;
-    if (!def) {
-      throw new CniError(
-        CNI_ERROR_CODES.tryAgainLater,
-        `Cannot set up the pod network: no valid network config in "${dir}"${
-          loaded.skipped.length
-            ? ` (skipped: ${
-              loaded.skipped.map((s) => `${s.file}: ${s.reason}`).join("; ")
-            })`
-            : ""
-        }`,
-      );
-    }
+    if (!def) throw noValidNetwork(options, loaded.skipped);
     plan.push({ list: def, ifName, isLoopback: false });
   }
   for (const extra of extras) {
