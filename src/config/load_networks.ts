@@ -95,7 +95,7 @@ export function networkNameProblem(name: string): string | undefined {
  * ```ts
  * import { loadNetworks } from "./load_networks.ts";
  * import { equal } from "node:assert/strict";
- * const loaded = await loadNetworks("/nonexistent");
+ * const loaded = await loadNetworks("/proc/no-such-conf-dir");
  * equal(loaded.networks.length, 0);
  * equal(loaded.confDirMissing, true);
  * ```
