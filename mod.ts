@@ -66,3 +66,9 @@ export * from "./src/runtime/remove.ts";
 export * from "./src/runtime/check.ts";
 export * from "./src/runtime/status.ts";
 export * from "./src/runtime/gc.ts";
+
+// Issue 12: libcni's single-network verbs (addNetwork, checkNetwork,
+// delNetwork, validateNetwork, getNetworkCachedResult,
+// getNetworkCachedConfig) and go-cni's Load/GetConfig (load, getConfig).
+export * from "./src/engine/single_network.ts";
+export * from "./src/runtime/load.ts";

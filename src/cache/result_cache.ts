@@ -129,6 +129,13 @@ export interface CacheScan {
    * still reach them with today's config of that network.
    */
   unreadable: CacheKey[];
+  /**
+   * With a container ID, the keys of its files written by libcni before
+   * 0.8 (the bare result, no `kind`), named as `unreadable` ones are. libcni
+   * reads them as the cached result; DEL and CHECK run with today's config
+   * of that network.
+   */
+  legacy: CacheKey[];
 }
 
 /**
@@ -142,7 +149,7 @@ export async function scanCacheEntries(
   containerId?: string,
 ): Promise<CacheScan> {
   const dir = joinPath(cacheDir, "results");
-  const scan: CacheScan = { entries: [], unreadable: [] };
+  const scan: CacheScan = { entries: [], unreadable: [], legacy: [] };
   const names: string[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
@@ -160,19 +167,23 @@ export async function scanCacheEntries(
   for (const name of names) {
     const at = containerId ? name.indexOf(infix) : 0;
     if (at < 0) continue;
-    const unreadable = () => {
+    const keyOf = (list: CacheKey[]) => {
       if (at <= 0 || at + infix.length >= name.length) return;
-      scan.unreadable.push({
+      list.push({
         networkName: name.slice(0, at),
         containerId: containerId!,
         ifName: name.slice(at + infix.length),
       });
     };
+    const unreadable = () => keyOf(scan.unreadable);
     try {
       const text = await readPrivateFile(joinPath(dir, name));
       if (text === undefined) continue;
       const decoded = decodeCacheFile(text);
-      if (decoded.kind !== "entry") continue;
+      if (decoded.kind !== "entry") {
+        if (containerId) keyOf(scan.legacy);
+        continue;
+      }
       const { entry } = decoded;
       if (!entry.ifName || !entry.networkName) {
         if (containerId) unreadable();

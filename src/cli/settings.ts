@@ -89,6 +89,14 @@ export const KEYS: readonly string[] = [
   "log-level",
 ];
 
+// Keys whose "" in the config file means the default (iSulad's table).
+const PATH_KEYS: readonly Key[] = [
+  "cni-bin-dir",
+  "cni-conf-dir",
+  "cni-cache-dir",
+  "log-file",
+];
+
 /** `CNISHIM_CNI_BIN_DIR` for `cni-bin-dir`. */
 export function envName(key: string): string {
   return `CNISHIM_${key.toUpperCase().replaceAll("-", "_")}`;
@@ -111,6 +119,8 @@ export async function resolveSettings(
     const e = env[envName(key)];
     if (e !== undefined) return { value: e, from: envName(key) };
     if (file && Object.hasOwn(file.data, key)) {
+      // iSulad's daemon.json: "" for a path means its default.
+      if (file.data[key] === "" && PATH_KEYS.includes(key)) return undefined;
       return { value: file.data[key], from: `"${key}" in ${file.path}` };
     }
     return undefined;

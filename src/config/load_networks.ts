@@ -8,6 +8,7 @@
 import { baseName } from "../spec/posix_path.ts";
 import { CNI_ERROR_CODES, toCniError } from "../spec/errors.ts";
 import type { NetworkConfigList } from "../spec/types.ts";
+import { MAX_NETWORK_NAME_LENGTH } from "../spec/identifiers.ts";
 import { confFiles } from "./conf_files.ts";
 import {
   loadNetworkConfigList,
@@ -32,6 +33,8 @@ export interface LoadedNetworks {
   defaultNetwork?: NetworkConfigList;
   /** Files skipped, with why. */
   skipped: SkippedFile[];
+  /** The directory does not exist (rather than holding no valid file). */
+  confDirMissing?: boolean;
 }
 
 /** Options of {@link loadNetworks}. */
@@ -57,7 +60,7 @@ export interface LoadNetworksOptions {
 /** Most files considered (iSulad's documented limit). */
 export const MAX_CONFIG_FILES = 200;
 /** Longest network name of the iSulad rule. */
-export const MAX_ISULAD_NAME_LENGTH = 200;
+export const MAX_ISULAD_NAME_LENGTH: number = MAX_NETWORK_NAME_LENGTH;
 
 /**
  * The iSulad name rule: at most 200 characters of `[a-z0-9.-]`, not
@@ -92,7 +95,9 @@ export function networkNameProblem(name: string): string | undefined {
  * ```ts
  * import { loadNetworks } from "./load_networks.ts";
  * import { equal } from "node:assert/strict";
- * equal((await loadNetworks("/nonexistent")).networks.length, 0);
+ * const loaded = await loadNetworks("/proc/no-such-conf-dir");
+ * equal(loaded.networks.length, 0);
+ * equal(loaded.confDirMissing, true);
  * ```
  */
 export async function loadNetworks(
@@ -160,10 +165,16 @@ export async function loadNetworks(
       });
     }
   }
+  const missing = files.length === 0 &&
+    await Deno.stat(dir).then(
+      () => false,
+      (e) => e instanceof Deno.errors.NotFound,
+    );
   return {
     networks,
     ...(networks[0] ? { defaultNetwork: networks[0] } : {}),
     skipped,
+    ...(missing ? { confDirMissing: true } : {}),
   };
 }
 

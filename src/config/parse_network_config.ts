@@ -65,10 +65,39 @@ export async function parseNetworkConfigList(
   options: ParseConfigOptions = {},
 ): Promise<NetworkConfigList> {
   const file = options.source;
-  const where = (field?: string) => ({
-    ...(file ? { file } : {}),
-    ...(field ? { field } : {}),
-  });
+  const { value: obj, canonical } = await decodeConfigObject(bytes, file);
+  const format = options.format ?? "auto";
+  const isList = format === "conflist" ||
+    (format === "auto" && Object.hasOwn(obj, "plugins"));
+  if (!isList) {
+    const lifted = {
+      cniVersion: obj.cniVersion,
+      name: obj.name,
+      plugins: [obj],
+    };
+    if (lifted.cniVersion === undefined) delete lifted.cniVersion;
+    return listFrom(lifted, ENCODER.encode(JSON.stringify(lifted)), file, "");
+  }
+  return listFrom(
+    obj,
+    canonical ? ENCODER.encode(JSON.stringify(obj)) : bytes,
+    file,
+    "",
+  );
+}
+
+/**
+ * Decodes a config file's bytes to its JSON object, with the same reader
+ * as {@link parseNetworkConfigList} (JSON, else JSONC), without checking
+ * what the object holds. `canonical` tells that the source was JSONC.
+ *
+ * @throws {ConfigError} code 6 naming `source`, the line and the column
+ */
+export async function decodeConfigObject(
+  bytes: Uint8Array,
+  source?: string,
+): Promise<{ value: JsonObject; canonical: boolean }> {
+  const where = () => (source ? { file: source } : {});
   let text: string;
   try {
     text = DECODER.decode(bytes);
@@ -103,25 +132,7 @@ export async function parseNetworkConfigList(
       where(),
     );
   }
-  const obj = value as JsonObject;
-  const format = options.format ?? "auto";
-  const isList = format === "conflist" ||
-    (format === "auto" && Object.hasOwn(obj, "plugins"));
-  if (!isList) {
-    const lifted = {
-      cniVersion: obj.cniVersion,
-      name: obj.name,
-      plugins: [obj],
-    };
-    if (lifted.cniVersion === undefined) delete lifted.cniVersion;
-    return listFrom(lifted, ENCODER.encode(JSON.stringify(lifted)), file, "");
-  }
-  return listFrom(
-    obj,
-    canonical ? ENCODER.encode(JSON.stringify(obj)) : bytes,
-    file,
-    "",
-  );
+  return { value: value as JsonObject, canonical };
 }
 
 function listFrom(

@@ -1,10 +1,10 @@
 /**
- * DEL over a range of plugins in reverse, continuing past failures: shared
+ * DEL over a plugin list in reverse, stopping at the first failure: shared
  * by `delNetworkList` and the rollback of a failed ADD.
  *
  * @module
  */
-import { type CniError, toCniError } from "../spec/errors.ts";
+import { DelStoppedError, toCniError } from "../spec/errors.ts";
 import type {
   CniResult,
   NetworkConfigList,
@@ -16,24 +16,23 @@ import { runPlugin } from "./_run_plugin.ts";
 import type { ResolvedEngineOptions } from "./engine_options.ts";
 
 /**
- * Sends DEL to plugins `last` … 0, every one of them even when an earlier
- * DEL failed (so a failing portmap cannot keep the IPAM from releasing).
- * Returns the failures, in call order.
+ * Sends DEL to every plugin of `list`, last to first, and stops at the first
+ * that fails (the spec's "must stop"): had a failing portmap been passed
+ * over, the IPAM below it would release an address its DNAT rules still
+ * point at, and the next pod given that address would receive the old
+ * pod's host-port traffic. Returns where it stopped, or `undefined`.
  */
 export async function delPlugins(
   list: NetworkConfigList,
   rt: RuntimeConf,
   prevResult: CniResult | undefined,
-  last: number,
   options: ResolvedEngineOptions,
-): Promise<CniError[]> {
-  const failures: CniError[] = [];
+): Promise<DelStoppedError | undefined> {
   const withPrev = supportsPrevResultOnDel(list.cniVersion)
     ? prevResult
     : undefined;
-  for (let i = last; i >= 0; i--) {
-    const plugin = list.plugins[i];
-    if (!plugin) continue;
+  for (let i = list.plugins.length - 1; i >= 0; i--) {
+    const plugin = list.plugins[i]!;
     const stdin = buildPluginConfig(list, plugin, {
       prevResult: withPrev,
       capabilityArgs: rt.capabilityArgs,
@@ -41,8 +40,12 @@ export async function delPlugins(
     try {
       await runPlugin(plugin, "DEL", stdin, rt, options);
     } catch (error) {
-      failures.push(toCniError(error));
+      return new DelStoppedError(toCniError(error), {
+        network: list.name,
+        failedPlugin: plugin.type,
+        notDeleted: list.plugins.slice(0, i).reverse().map((p) => p.type),
+      });
     }
   }
-  return failures;
+  return undefined;
 }

@@ -38,10 +38,13 @@ const DECODER = new TextDecoder();
  * plugin's result as `prevResult`, and caches the final result.
  *
  * Before the first plugin runs, a cache entry without `result` records
- * what is about to be done, so a DEL after a crash can replay it. When
- * plugin k fails, plugins k … 1 get DEL in reverse and the entry is
- * removed; the original error is thrown (with the rollback's failures
- * attached, and the entry kept for a retry, if the rollback itself failed).
+ * what is about to be done, so a DEL after a crash can replay it. When a
+ * plugin fails, every plugin of the list gets DEL in reverse, those never
+ * called included (the spec's cleanup after a failed ADD: a plugin that
+ * failed midway may have left state, and DEL of nothing is a no-op), and
+ * the entry is removed; the original error is thrown. A rollback DEL that
+ * fails stops there as any DEL does: the entry is kept for the runtime's
+ * DEL, and the error lists both failures.
  *
  * @returns the last plugin's result, in the version it returned
  * @throws {CniError} with the failing plugin's code
@@ -74,7 +77,7 @@ export async function addNetworkList(
     try {
       last = await addOne(list, index, rt, prevResult, resolved);
     } catch (error) {
-      throw await rollBack(list, rt, prevResult, index, error, resolved);
+      throw await rollBack(list, rt, prevResult, error, resolved);
     }
     prevResult = asListVersion(last, list.cniVersion);
   }
@@ -86,7 +89,6 @@ export async function addNetworkList(
       list,
       rt,
       result,
-      list.plugins.length - 1,
       new CniError(
         CNI_ERROR_CODES.ioFailure,
         `Cannot cache the result of network "${list.name}": ${
@@ -152,12 +154,13 @@ async function rollBack(
   list: NetworkConfigList,
   rt: RuntimeConf,
   prevResult: CniResult | undefined,
-  failedIndex: number,
   error: unknown,
   options: ResolvedEngineOptions,
 ): Promise<CniError> {
   const original = toCniError(error);
-  const failures = await delPlugins(list, rt, prevResult, failedIndex, options);
+  const failures: CniError[] = [];
+  const stopped = await delPlugins(list, rt, prevResult, options);
+  if (stopped) failures.push(stopped);
   const key = {
     networkName: list.name,
     containerId: rt.containerId,

@@ -1,10 +1,9 @@
 /**
  * DEL of one network list: idempotent, tolerant of a corrupt cache, and
- * every plugin gets its DEL even when another one fails.
+ * stopping at the first plugin that fails, as the spec requires.
  *
  * @module
  */
-import { AggregateCniError, type CniError } from "../spec/errors.ts";
 import type {
   CniResult,
   NetworkConfigList,
@@ -30,9 +29,12 @@ export interface DelReport {
  * Runs DEL for every plugin of `list` in reverse order, with the cached
  * result as `prevResult` (0.4.0 and later). A corrupt entry is quarantined
  * and DEL goes on without it; with nothing cached the plugins still run.
+ * The first plugin that fails stops the DEL, and the entry is kept: a retry
+ * runs the whole list again from its last plugin (a DEL of what is already
+ * gone succeeds, so the plugins that got theirs are harmless to call again).
  * The entry is removed only when every plugin succeeded.
  *
- * @throws {AggregateCniError} listing every plugin that failed
+ * @throws {DelStoppedError} naming the failing plugin and those not called
  */
 export async function delNetworkList(
   list: NetworkConfigList,
@@ -55,26 +57,8 @@ export async function delNetworkList(
       report.quarantined = await quarantineCacheEntry(resolved.cacheDir, key);
     }
   }
-  const failures = await delPlugins(
-    list,
-    rt,
-    prevResult,
-    list.plugins.length - 1,
-    resolved,
-  );
-  if (failures.length === 0) {
-    await deleteCacheEntry(resolved.cacheDir, key);
-    return report;
-  }
-  throw teardownError(list, failures);
-}
-
-function teardownError(
-  list: NetworkConfigList,
-  failures: CniError[],
-): CniError {
-  return new AggregateCniError(
-    `DEL of network "${list.name}" failed for ${failures.length} of ${list.plugins.length} plugins (the cache entry is kept for a retry)`,
-    failures,
-  );
+  const stopped = await delPlugins(list, rt, prevResult, resolved);
+  if (stopped) throw stopped;
+  await deleteCacheEntry(resolved.cacheDir, key);
+  return report;
 }

@@ -10,6 +10,7 @@
  */
 import { CNI_ERROR_CODES, type CniCommand, CniError } from "../spec/errors.ts";
 import type { JsonObject } from "../spec/types.ts";
+import { hasGoSpace } from "../spec/identifiers.ts";
 import {
   CURRENT_VERSION,
   SUPPORTED_VERSIONS,
@@ -226,7 +227,7 @@ function checkIfName(name: string): void {
     );
   }
   if (name === "." || name === "..") fail("interface name is . or ..");
-  if (/[/:\s]/u.test(name)) {
+  if (/[/:]/.test(name) || hasGoSpace(name)) {
     fail("interface name contains / or : or whitespace characters");
   }
 }

@@ -20,12 +20,16 @@ export const DEFAULT_META_CACHE_DIR = "/var/lib/cni/cnishim-multinet";
 /** Dockin's HTTP client timeout. */
 export const DEFAULT_BACKEND_TIMEOUT_MS = 5000;
 /**
- * The IPAM the delegates get. The reference `static` ships with the bridge
- * plugin (containernetworking-plugins), so it is in `binDir` wherever the
- * delegates can run at all; `cnishim-static`/`dockin-ipam` answer the same
- * (tests/plugin/static_ipam_diff_test.ts).
+ * The IPAM the delegates get when `ipamType` is not set: the name installed
+ * beside the meta plugin. A Dockin node has `dockin-ipam` and nothing else
+ * (no `static`), a cnishim node links `cnishim-static` with
+ * `cnishim-multinet`; both names are cnishim's static IPAM, which answers
+ * as the reference `static` does (tests/plugin/static_ipam_diff_test.ts).
  */
-export const DEFAULT_IPAM_TYPE = "static";
+export const DEFAULT_IPAM_TYPES: Readonly<Record<string, string>> = {
+  "dockin-cni": "dockin-ipam",
+  "cnishim-multinet": "cnishim-static",
+};
 
 /** The parsed meta config. */
 export interface MetaConfig {
@@ -51,9 +55,12 @@ export interface MetaConfig {
   pluginTimeoutMs: number | undefined;
   /** The delegates' `ipam.type`. */
   ipamType: string;
+  /** What the config asked for and got a fallback instead: logged once. */
+  warnings: string[];
 }
 
-// Dockin's logger accepts `verbose` for info and `panic` as the quietest.
+// Dockin's logger accepts `verbose` for info and `panic` as the quietest;
+// `info` (its documented default, which it rejects) and `warn` are ours.
 const LEVELS: Record<string, LogLevel> = {
   debug: "debug",
   info: "info",
@@ -76,6 +83,7 @@ const LEVELS: Record<string, LogLevel> = {
  * });
  * equal(config.confDir, "/etc/cni/dockin/net.d");
  * equal(config.backendTimeoutMs, 5000);
+ * equal(config.ipamType, "dockin-ipam");
  * ```
  * @throws {ConfigError} code 7 naming the field
  */
@@ -135,15 +143,21 @@ export function parseMetaConfig(raw: JsonObject): MetaConfig {
       );
     }
   }
+  const warnings: string[] = [];
   const levelName = str("logLevel") ?? "info";
-  const logLevel = LEVELS[levelName.toLowerCase()] ??
-    fail(
-      "logLevel",
+  let logLevel = LEVELS[levelName.toLowerCase()];
+  if (logLevel === undefined) {
+    // Dockin keeps logging on an unknown level; failing the pod for it
+    // would turn a cosmetic typo into an outage.
+    logLevel = "info";
+    warnings.push(
       `unknown "logLevel" ${
         JSON.stringify(levelName)
-      } (use debug, info, error)`,
+      }: logging at info (known: ${Object.keys(LEVELS).join(", ")})`,
     );
-  const ipamType = str("ipamType") ?? DEFAULT_IPAM_TYPE;
+  }
+  const ipamType = str("ipamType") ??
+    DEFAULT_IPAM_TYPES[String(raw.type)] ?? DEFAULT_IPAM_TYPES["dockin-cni"]!;
   try {
     validatePluginType(ipamType);
   } catch (error) {
@@ -168,5 +182,6 @@ export function parseMetaConfig(raw: JsonObject): MetaConfig {
     backendTimeoutMs: ms("backendTimeoutMs") ?? DEFAULT_BACKEND_TIMEOUT_MS,
     pluginTimeoutMs: ms("pluginTimeoutMs"),
     ipamType,
+    warnings,
   };
 }

@@ -6,10 +6,17 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, ConfigError } from "../spec/errors.ts";
+import {
+  CNI_ERROR_CODES,
+  CniError,
+  ConfigError,
+  toCniError,
+} from "../spec/errors.ts";
 import type { JsonObject, NetworkConfigList } from "../spec/types.ts";
 import { confFiles } from "../config/conf_files.ts";
+import { findPlugin } from "../invoke/find_plugin.ts";
 import {
+  decodeConfigObject,
   MAX_CONFIG_FILE_SIZE,
   parseNetworkConfigList,
 } from "../config/parse_network_config.ts";
@@ -30,11 +37,13 @@ const ENCODER = new TextEncoder();
 
 /**
  * For each of `names`, the first config file of `confDir` (byte-wise order)
- * with that name, in one pass that stops when all are found; unreadable or
- * undecodable files are logged and skipped, as Dockin does.
+ * with that name, in one pass that stops when all are found. Files are read
+ * as the runtime's conf dir is (JSON with comments and trailing commas, the
+ * size limit); one that cannot be read or parsed is logged and skipped, as
+ * Dockin does, and named in the error when a name is not found.
  *
  * @throws {ConfigError} code 7 naming the first name (in `names` order)
- * that no file has
+ * that no file has, and the files that could not be parsed
  */
 async function findNetworkFiles(
   confDir: string,
@@ -43,37 +52,46 @@ async function findNetworkFiles(
 ): Promise<Map<string, { file: string; config: JsonObject }>> {
   const wanted = new Set(names);
   const found = new Map<string, { file: string; config: JsonObject }>();
+  const broken: string[] = [];
   const files = await confFiles(confDir);
   for (const file of files) {
     if (found.size === wanted.size) break;
-    let config: unknown;
+    let config: JsonObject;
     try {
       const info = await Deno.stat(file);
-      if (info.size > MAX_CONFIG_FILE_SIZE) throw new Error("file too large");
-      config = JSON.parse(await Deno.readTextFile(file));
+      if (info.size > MAX_CONFIG_FILE_SIZE) {
+        throw new Error(
+          `${info.size} bytes is over the limit of ${MAX_CONFIG_FILE_SIZE}`,
+        );
+      }
+      // The conf dir's own reader: comments and trailing commas allowed.
+      ({ value: config } = await decodeConfigObject(
+        await Deno.readFile(file),
+        file,
+      ));
     } catch (error) {
+      const reason = (error as Error).message.replace(`${file}: `, "");
+      broken.push(`${file} (${reason})`);
       log.info("skipping a network config that cannot be read", {
         file,
-        error: (error as Error).message,
+        error: reason,
       });
       continue;
     }
-    if (!config || typeof config !== "object" || Array.isArray(config)) {
-      continue;
-    }
-    const name = (config as JsonObject).name;
+    const name = config.name;
     if (typeof name === "string" && wanted.has(name) && !found.has(name)) {
-      found.set(name, { file, config: config as JsonObject });
+      found.set(name, { file, config });
     }
   }
   const missing = names.find((n) => !found.has(n));
   if (missing !== undefined) {
+    const unparsed = broken.length ? `; cannot parse ${broken.join(", ")}` : "";
     throw new ConfigError(
       CNI_ERROR_CODES.invalidNetworkConfig,
       files.length
         ? `No network config named ${
           JSON.stringify(missing)
-        } in ${confDir} (${files.length} files looked at)`
+        } in ${confDir} (${files.length} files looked at${unparsed})`
         : `No network config named ${
           JSON.stringify(missing)
         }: ${confDir} is missing or has no .conf, .conflist or .json file`,
@@ -181,4 +199,39 @@ export async function delegateList(
       format: Array.isArray(config.plugins) ? "conflist" : "conf",
     },
   );
+}
+
+/**
+ * Finds every binary the delegates will run, each plugin's `type` and its
+ * `ipam.type`, so that one missing from the bin dirs fails ADD before the
+ * record is written or any delegate runs.
+ *
+ * @throws {CniError} code 5 (7 for a type that is not a bare name) naming
+ * the plugin, the network's file and the bin dirs
+ */
+export async function findDelegatePlugins(
+  delegates: readonly Delegate[],
+  binDirs: readonly string[],
+): Promise<void> {
+  for (const delegate of delegates) {
+    for (const plugin of delegate.list.plugins) {
+      const ipam = plugin.raw.ipam as JsonObject | undefined;
+      const types = [plugin.type];
+      if (ipam && typeof ipam === "object" && typeof ipam.type === "string") {
+        types.push(ipam.type);
+      }
+      for (const type of types) {
+        try {
+          await findPlugin(type, binDirs);
+        } catch (error) {
+          const e = toCniError(error);
+          throw new CniError(
+            e.code,
+            `Cannot delegate network "${delegate.list.name}" (${delegate.confFile}): ${e.message}`,
+            { cause: e },
+          );
+        }
+      }
+    }
+  }
 }

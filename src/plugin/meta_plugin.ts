@@ -42,6 +42,7 @@ import {
   buildDelegates,
   type Delegate,
   delegateList,
+  findDelegatePlugins,
 } from "./meta_delegates.ts";
 import {
   listRecords,
@@ -105,6 +106,7 @@ function lockDir(config: MetaConfig): string {
 function context(call: PluginCall): Context {
   const config = parseMetaConfig(call.config);
   const log = createLogger({ level: config.logLevel, file: config.logFile });
+  for (const warning of config.warnings) log.warn(warning);
   const binDirs = [config.binDir, ...call.path.split(":")]
     .filter((d, i, all) => d !== "" && all.indexOf(d) === i);
   const engine: EngineOptions = {
@@ -256,6 +258,9 @@ async function add(ctx: Context): Promise<CniResult> {
     answer,
     "pending",
   );
+  // A missing binary would fail the first delegate that needs it, after
+  // the record was written and earlier delegates ran.
+  await findDelegatePlugins(delegates, ctx.engine.binDirs ?? []);
   await writeRecord(config.cacheDir, record);
   let master: CniResult | undefined;
   for (const [i, delegate] of delegates.entries()) {

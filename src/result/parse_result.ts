@@ -14,7 +14,8 @@ import { resultFamily } from "./convert_result.ts";
 /**
  * Checks a decoded result against its version's shape and returns it
  * unchanged (it is handed on verbatim as the next `prevResult`). `null`
- * becomes `{}`; a missing or empty `cniVersion` becomes `fallbackVersion`.
+ * becomes `{}`; a missing or empty `cniVersion` becomes `fallbackVersion`
+ * (the config's), or `0.1.0` when that is empty too, as libcni labels it.
  *
  * @example Usage
  * ```ts
@@ -37,7 +38,9 @@ export function parseResult(
   }
   const result = value as CniResult;
   if (typeof result.cniVersion !== "string" || result.cniVersion === "") {
-    result.cniVersion = fallbackVersion;
+    // A config without cniVersion speaks 0.1.0, and libcni labels such a
+    // result so (version.ConfigDecoder); "" would be no version at all.
+    result.cniVersion = fallbackVersion || "0.1.0";
   }
   const family = resultFamily(result.cniVersion ?? "");
   if (family === "020") {

@@ -5,17 +5,21 @@
  */
 import {
   AggregateCniError,
-  type CniError,
+  CNI_ERROR_CODES,
+  CniError,
   toCniError,
 } from "../spec/errors.ts";
+import type { NetworkConfigList, RuntimeConf } from "../spec/types.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
 import { supportsCheck } from "../spec/version.ts";
 import { parseNetworkConfigList } from "../config/parse_network_config.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { checkNetworkList } from "../engine/check_network_list.ts";
-import { getCachedAttachments } from "../engine/get_cached_result.ts";
-import type { RuntimeOptions } from "./runtime_options.ts";
+import { scanCacheEntries } from "../cache/result_cache.ts";
+import { findNetwork, type LoadedNetworks } from "../config/load_networks.ts";
+import { confNetworks } from "./conf_networks.ts";
+import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
 
 /** One attachment's CHECK outcome. */
 export interface CheckedNetwork {
@@ -29,7 +33,8 @@ export interface CheckedNetwork {
 
 /**
  * Runs CHECK on every attachment cached for the container, with the
- * config and arguments of its ADD.
+ * config and arguments of its ADD (for a pre-0.8 libcni entry, which holds
+ * only the result, with today's config of its network).
  *
  * @throws {AggregateCniError} every attachment that failed its CHECK
  */
@@ -43,28 +48,53 @@ export async function check(
   await using _lock = await lockContainer(engine.cacheDir, containerId);
   const out: CheckedNetwork[] = [];
   const failures: CniError[] = [];
-  for (const entry of await getCachedAttachments(containerId, engine)) {
+  const checkOne = async (list: NetworkConfigList, rt: RuntimeConf) => {
+    const skip = !supportsCheck(list.cniVersion) || list.disableCheck;
+    if (!skip) await checkNetworkList(list, rt, engine);
+    out.push({
+      name: list.name,
+      interface: rt.ifName,
+      status: skip ? "skipped" : "ok",
+    });
+  };
+  const { entries, legacy } = await scanCacheEntries(
+    engine.cacheDir,
+    containerId,
+  );
+  for (const entry of entries) {
     const name = entry.networkName;
     try {
       const list = await parseNetworkConfigList(entry.config, {
         format: "conflist",
         source: `cache entry of network "${name}"`,
       });
-      const skip = !supportsCheck(list.cniVersion) || list.disableCheck;
-      if (!skip) {
-        await checkNetworkList(list, {
-          containerId,
-          netns: netns || entry.netns,
-          ifName: entry.ifName,
-          args: entry.cniArgs,
-          capabilityArgs: entry.capabilityArgs,
-        }, engine);
-      }
-      out.push({
-        name,
-        interface: entry.ifName,
-        status: skip ? "skipped" : "ok",
+      await checkOne(list, {
+        containerId,
+        netns: netns || entry.netns,
+        ifName: entry.ifName,
+        args: entry.cniArgs,
+        capabilityArgs: entry.capabilityArgs,
       });
+    } catch (error) {
+      failures.push(toCniError(error));
+    }
+  }
+  // libcni before 0.8 cached the bare result: CHECK runs today's config of
+  // the network with that result as prevResult, as libcni does.
+  let current: LoadedNetworks | undefined;
+  for (const key of legacy) {
+    try {
+      current ??= await confNetworks(options);
+      const list = findNetwork(current, key.networkName);
+      if (!list) {
+        throw new CniError(
+          CNI_ERROR_CODES.invalidNetworkConfig,
+          `Cannot CHECK network "${key.networkName}" (${key.ifName}): its cache entry is a pre-0.8 libcni result without a config, and "${
+            options.confDir ?? DEFAULT_CONF_DIR
+          }" has no network of that name`,
+        );
+      }
+      await checkOne(list, { containerId, netns, ifName: key.ifName });
     } catch (error) {
       failures.push(toCniError(error));
     }

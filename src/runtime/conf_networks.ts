@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { type LoadedNetworks, loadNetworks } from "../config/load_networks.ts";
+import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import {
+  type LoadedNetworks,
+  loadNetworks,
+  type SkippedFile,
+} from "../config/load_networks.ts";
 import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
 
 /**
@@ -20,4 +25,48 @@ export function confNetworks(
       options.confDir ?? DEFAULT_CONF_DIR,
       stopWhenFound ? { stopWhenFound } : {},
     );
+}
+
+/**
+ * The networks of the conf dir, refusing a conf dir that does not exist:
+ * what ADD and `cnishim networks` need (a teardown or GC goes on without).
+ *
+ * @throws {CniError} code 11 naming the missing directory (a network
+ * add-on may not have written it yet)
+ */
+export async function requireConfNetworks(
+  options: RuntimeOptions,
+  stopWhenFound?: readonly string[],
+): Promise<LoadedNetworks> {
+  const loaded = await confNetworks(options, stopWhenFound);
+  if (loaded.confDirMissing) throw confDirMissing(options);
+  return loaded;
+}
+
+/** The error, and the status reason, of a conf dir that does not exist. */
+export function confDirMissing(options: RuntimeOptions): CniError {
+  const dir = options.confDir ?? DEFAULT_CONF_DIR;
+  return new CniError(
+    CNI_ERROR_CODES.tryAgainLater,
+    `Cannot load the network configs: the conf dir "${dir}" does not exist`,
+    { details: dir },
+  );
+}
+
+/** The error of a conf dir without any valid network (code 11). */
+export function noValidNetwork(
+  options: RuntimeOptions,
+  skipped: readonly SkippedFile[],
+): CniError {
+  const dir = options.confDir ?? DEFAULT_CONF_DIR;
+  return new CniError(
+    CNI_ERROR_CODES.tryAgainLater,
+    `Cannot set up the pod network: no valid network config in "${dir}"${
+      skipped.length
+        ? ` (skipped: ${
+          skipped.map((s) => `${s.file}: ${s.reason}`).join("; ")
+        })`
+        : ""
+    }`,
+  );
 }

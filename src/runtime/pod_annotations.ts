@@ -8,6 +8,7 @@
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import {
+  hasGoSpace,
   MAX_IFNAME_BYTES,
   MAX_NETWORK_NAME_LENGTH,
 } from "../spec/identifiers.ts";
@@ -27,7 +28,7 @@ export const MULTUS_NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks";
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
 // deno-lint-ignore no-control-regex
-const BAD_IFNAME = /[/:\s\x00-\x1f\x7f]/u;
+const BAD_IFNAME = /[/:\x00-\x1f\x7f]/;
 const ENCODER = new TextEncoder();
 
 /**
@@ -265,7 +266,7 @@ function request(
     } is longer than ${MAX_IFNAME_BYTES} bytes`
     : ifName === "." || ifName === ".."
     ? `interface name ${JSON.stringify(ifName)} is not allowed`
-    : BAD_IFNAME.test(ifName)
+    : BAD_IFNAME.test(ifName) || hasGoSpace(ifName)
     ? `interface name ${
       JSON.stringify(ifName)
     } contains "/", ":", whitespace or a control character`

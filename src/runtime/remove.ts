@@ -18,14 +18,18 @@ import { parseNetworkConfigList } from "../config/parse_network_config.ts";
 import { confNetworks } from "./conf_networks.ts";
 import type { CacheEntry } from "../cache/cache_entry.ts";
 import { lockContainer } from "../cache/container_lock.ts";
-import { scanCacheEntries } from "../cache/result_cache.ts";
+import { type CacheKey, scanCacheEntries } from "../cache/result_cache.ts";
 import {
   type ResolvedEngineOptions,
   resolveEngineOptions,
 } from "../engine/engine_options.ts";
 import { delNetworkList } from "../engine/del_network_list.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
-import { readPodRecord, removePodRecord } from "./pod_record.ts";
+import {
+  type PodRecord,
+  readPodRecord,
+  removePodRecord,
+} from "./pod_record.ts";
 import { settleDeadHolder } from "./_orphans.ts";
 import { loopbackNetwork } from "./_loopback.ts";
 import {
@@ -88,7 +92,7 @@ export async function teardown(
   report: RemoveReport = { removed: [], warnings: [] },
 ): Promise<CniError[]> {
   const log = options.logger ?? SILENT_LOGGER;
-  const { entries, unreadable } = await scanCacheEntries(
+  const { entries, unreadable, legacy } = await scanCacheEntries(
     engine.cacheDir,
     containerId,
   );
@@ -108,13 +112,17 @@ export async function teardown(
       report.warnings.push(warning);
       log.warn(warning, { containerId });
     }
-    entries.push({
-      ...key,
-      config: new Uint8Array(),
-      netns: record?.netns ?? "",
-      cniArgs: record?.args ?? [],
-      capabilityArgs: record?.capabilityArgs ?? {},
+    entries.push(recordedEntry(key, record));
+  }
+  // libcni before 0.8 cached the bare result: DEL runs today's config of
+  // the network with that result as prevResult, as libcni does.
+  for (const key of legacy) {
+    if (!recorded(key)) continue;
+    log.info("tearing down a pre-0.8 libcni cache entry", {
+      containerId,
+      network: key.networkName,
     });
+    entries.push(recordedEntry(key, record));
   }
   const ordered = teardownOrder(entries, record?.attachments ?? []);
   const failures: CniError[] = [];
@@ -175,6 +183,21 @@ export async function teardown(
     await removePodRecord(engine.cacheDir, containerId);
   }
   return failures;
+}
+
+// An attachment known only by its file name: no usable config (today's of
+// the network is used), and the runtime args of the pod record, if any.
+function recordedEntry(
+  key: CacheKey,
+  record: PodRecord | undefined,
+): CacheEntry {
+  return {
+    ...key,
+    config: new Uint8Array(),
+    netns: record?.netns ?? "",
+    cniArgs: record?.args ?? [],
+    capabilityArgs: record?.capabilityArgs ?? {},
+  };
 }
 
 // Reverse of the recorded setup order; entries the record does not know

@@ -18,19 +18,21 @@ import type {
   JsonObject,
   NetworkConfigList,
 } from "../spec/types.ts";
-import { confNetworks } from "./conf_networks.ts";
+import { noValidNetwork, requireConfNetworks } from "./conf_networks.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { scanCacheEntries } from "../cache/result_cache.ts";
 import { joinPath } from "../spec/posix_path.ts";
 import { findPlugin } from "../invoke/find_plugin.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { addNetworkList } from "../engine/add_network_list.ts";
+import { validateAttachment } from "../engine/get_cached_result.ts";
 import { primaryIp, type ResultIp, resultIps } from "../result/result_ips.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
 import { writePodRecord } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
 import { teardown } from "./remove.ts";
 import { settleDeadHolder } from "./_orphans.ts";
+import { validateNetns } from "./_netns.ts";
 import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
 
 /** One network a pod asks for beyond the default (from annotations). */
@@ -88,9 +90,12 @@ interface Planned {
  * Attaches a pod to its networks. Parallel unless `serial`; when any
  * network fails, everything already attached is torn down (reverse order)
  * before the error is thrown, so nothing is left behind. A container that
- * is already set up (it has cache entries) is refused before anything runs.
+ * is already set up (it has cache entries) is refused before anything runs,
+ * and so is a `netns` that is not a network namespace (an nsfs mount or
+ * `/proc/<pid>/ns/net`).
  *
- * @throws {CniError} code 4 for a container already set up, code 7 for an
+ * @throws {CniError} code 4 for a container already set up, code 8 for a
+ * netns path that is not a network namespace, code 7 for an
  * unknown network, or the failing plugin's
  */
 export async function setup(
@@ -107,9 +112,14 @@ export async function setup(
       "Cannot set up a pod without a network namespace path",
     );
   }
+  await validateNetns(netns);
   const engine = resolveEngineOptions(options);
   const log = options.logger ?? SILENT_LOGGER;
   const plan = await planNetworks(ifName, options, engine.binDirs);
+  // Every attachment's names are checked before the first one runs.
+  for (const p of plan) {
+    validateAttachment(p.list.name, { containerId, netns, ifName: p.ifName });
+  }
   // A missing binary fails the pod before anything runs or is written, not
   // after loopback and the networks before it were attached (and undone).
   for (const p of plan) {
@@ -211,8 +221,11 @@ async function refuseIfSetUp(
   containerId: string,
   cacheDir: string,
 ): Promise<void> {
-  const { entries, unreadable } = await scanCacheEntries(cacheDir, containerId);
-  const found = [...entries, ...unreadable];
+  const { entries, unreadable, legacy } = await scanCacheEntries(
+    cacheDir,
+    containerId,
+  );
+  const found = [...entries, ...unreadable, ...legacy];
   if (found.length === 0) return;
   const names = found.map((k) => `${k.networkName}/${k.ifName}`).join(", ");
   throw new CniError(
@@ -235,7 +248,10 @@ async function planNetworks(
   if ((options.networkPlugin ?? "cni") !== "cni") return plan;
   const dir = options.confDir ?? DEFAULT_CONF_DIR;
   const extras = options.extraNetworks ?? [];
-  const loaded = await confNetworks(options, extras.map((e) => e.name));
+  const loaded = await requireConfNetworks(
+    options,
+    extras.map((e) => e.name),
+  );
   const byName = new Map(loaded.networks.map((n) => [n.name, n]));
   for (const extra of extras) {
     if (!byName.has(extra.name)) {
@@ -248,18 +264,7 @@ async function planNetworks(
   // An extra network on the default interface replaces the default (iSulad).
   if (!extras.some((e) => e.ifName === ifName)) {
     const def = loaded.defaultNetwork;
-    if (!def) {
-      throw new CniError(
-        CNI_ERROR_CODES.tryAgainLater,
-        `Cannot set up the pod network: no valid network config in "${dir}"${
-          loaded.skipped.length
-            ? ` (skipped: ${
-              loaded.skipped.map((s) => `${s.file}: ${s.reason}`).join("; ")
-            })`
-            : ""
-        }`,
-      );
-    }
+    if (!def) throw noValidNetwork(options, loaded.skipped);
     plan.push({ list: def, ifName, isLoopback: false });
   }
   for (const extra of extras) {

@@ -4,7 +4,7 @@
  * @module
  */
 import { toCniError } from "../spec/errors.ts";
-import { confNetworks } from "./conf_networks.ts";
+import { confDirMissing, confNetworks } from "./conf_networks.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { validateNetworkList } from "../engine/validate_network_list.ts";
 import { getStatusNetworkList } from "../engine/get_status_network_list.ts";
@@ -58,7 +58,9 @@ export async function status(
     loopback: lo,
   };
   const def = loaded.defaultNetwork;
-  if (!def) {
+  if (loaded.confDirMissing) {
+    reasons.push(confDirMissing(options).message);
+  } else if (!def) {
     reasons.push(
       `no valid network config in "${options.confDir ?? DEFAULT_CONF_DIR}"`,
     );

@@ -296,5 +296,6 @@ function describe(loaded: LoadedNetworks): string {
   return JSON.stringify([
     loaded.networks.map((n) => [n.name, n.source]),
     loaded.skipped.map((s) => [s.file, s.reason]),
+    loaded.confDirMissing ?? false,
   ]);
 }

@@ -228,6 +228,61 @@ export class AggregateCniError extends CniError {
   }
 }
 
+/** Where a DEL of a plugin list stopped. */
+export interface DelStoppedErrorOptions extends CniErrorOptions {
+  /** The network whose list was being deleted. */
+  network: string;
+  /** The `type` of the plugin whose DEL failed. */
+  failedPlugin: string;
+  /** The plugins that did not get their DEL, in the order they would have. */
+  notDeleted: readonly string[];
+}
+
+/**
+ * A DEL that stopped at the first failing plugin, as the spec requires
+ * ("must stop"): the plugins before it in the list did not get their DEL, so
+ * what they hold (an IPAM lease, say) stays consistent with what the failed
+ * plugin still holds (portmap's DNAT rules pointing at that address). The
+ * code and details are the failing plugin's.
+ *
+ * @example Usage
+ * ```ts
+ * import { CniError, DelStoppedError } from "./errors.ts";
+ * import { equal } from "node:assert/strict";
+ * const err = new DelStoppedError(new CniError(11, "Iptables locked"), {
+ *   network: "mynet", failedPlugin: "portmap", notDeleted: ["bridge"],
+ * });
+ * equal(err.code, 11);
+ * equal(err.notDeleted[0], "bridge");
+ * ```
+ */
+export class DelStoppedError extends CniError {
+  /** The network whose list was being deleted. */
+  readonly network: string;
+  /** The `type` of the plugin whose DEL failed. */
+  readonly failedPlugin: string;
+  /** The plugins that did not get their DEL, in the order they would have. */
+  readonly notDeleted: readonly string[];
+
+  /** Wraps the failing plugin's error `cause`. */
+  constructor(cause: CniError, options: DelStoppedErrorOptions) {
+    const rest = options.notDeleted.length
+      ? `, so ${
+        options.notDeleted.map((t) => `"${t}"`).join(", ")
+      } did not get their DEL`
+      : "";
+    super(
+      cause.code,
+      `DEL of network "${options.network}" stopped at plugin "${options.failedPlugin}"${rest}: ${cause.message}`,
+      { details: options.details ?? cause.details, cause },
+    );
+    this.name = "DelStoppedError";
+    this.network = options.network;
+    this.failedPlugin = options.failedPlugin;
+    this.notDeleted = options.notDeleted;
+  }
+}
+
 // Deno's I/O error classes, by name so that this file stays free of Deno APIs.
 const IO_ERROR_NAMES = new Set([
   "PermissionDenied",

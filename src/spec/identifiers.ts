@@ -11,11 +11,22 @@ import { CNI_ERROR_CODES, IdentifierError } from "./errors.ts";
 
 const ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
 const ENCODER = new TextEncoder();
+// Go's unicode.IsSpace, which libcni's ValidateInterfaceName uses: every
+// rune it accepts, listed by running it over all of Unicode. JavaScript's
+// \s differs on two: it misses U+0085 (NEL) and adds U+FEFF (BOM).
+const GO_SPACE =
+  /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 
 /** Longest container ID accepted: the cache file name must stay under 255 bytes. */
 export const MAX_CONTAINER_ID_LENGTH = 128;
-/** Longest network name accepted by the spec-level check. */
-export const MAX_NETWORK_NAME_LENGTH = 100;
+/**
+ * Longest network name accepted: iSulad's limit. The cache file name
+ * `<network>-<container>-<ifname>` must still fit in 255 bytes, which
+ * `validateAttachment` checks for each attachment.
+ */
+export const MAX_NETWORK_NAME_LENGTH = 200;
+/** Longest file name the file systems take (NAME_MAX). */
+export const MAX_FILE_NAME_BYTES = 255;
 /** Linux IFNAMSIZ - 1. */
 export const MAX_IFNAME_BYTES = 15;
 
@@ -92,7 +103,18 @@ export function validateNetworkName(name: string): void {
 
 /**
  * Validates a Linux interface name: 1–15 bytes, not `.`/`..`, no `/`, `:`
- * or whitespace.
+ * or whitespace as Go's `unicode.IsSpace` (libcni's rule) defines it; also
+ * no control characters (cnishim's addition: the name becomes a file name
+ * and a log field).
+ *
+ * @example Usage
+ * ```ts
+ * import { validateIfName } from "./identifiers.ts";
+ * import { throws } from "node:assert/strict";
+ * validateIfName("eth0");
+ * validateIfName("e\ufeff0"); // U+FEFF is no space to Go
+ * throws(() => validateIfName("e\u00850")); // U+0085 is
+ * ```
  *
  * @throws {IdentifierError} code 4
  */
@@ -111,9 +133,25 @@ export function validateIfName(name: string): void {
   }
   if (name === "." || name === "..") fail("interface name is . or ..");
   // deno-lint-ignore no-control-regex
-  if (/[/:\s\x00-\x1f\x7f]/u.test(name)) {
+  if (/[/:\x00-\x1f\x7f]/.test(name) || hasGoSpace(name)) {
     fail("interface name contains /, :, whitespace or control characters");
   }
+}
+
+/**
+ * Whether `text` holds a rune Go's `unicode.IsSpace` calls whitespace:
+ * libcni's test for interface names, unlike JavaScript's `\s`.
+ *
+ * @example Usage
+ * ```ts
+ * import { hasGoSpace } from "./identifiers.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(hasGoSpace("a\u0085b"), true);
+ * equal(hasGoSpace("a\ufeffb"), false);
+ * ```
+ */
+export function hasGoSpace(text: string): boolean {
+  return GO_SPACE.test(text);
 }
 
 /**

@@ -11,7 +11,8 @@ import { type FakeCall, FakePlugins } from "../_helpers/fake_plugins.ts";
 import { explain, runCli } from "../_helpers/run_cli.ts";
 import { listFiles } from "../_helpers/netns.ts";
 
-const NETNS = "/var/run/netns/cnishim-fake";
+// Fake plugins never enter it, but setup refuses a path that is no netns.
+const NETNS = "/proc/self/ns/net";
 
 interface NetSpec {
   name: string;
@@ -195,6 +196,20 @@ Deno.test("cnishim add prints the failing plugin's CNI error object on stdout an
   deepEqual(await listFiles(join(fake.cacheDir, "results")), []);
 });
 
+/**
+ * The conf dir `networks` used when it was left to the default: its listing
+ * when that dir exists on this machine, else the one its error names.
+ */
+async function defaultConfDir(argv: string[]): Promise<string> {
+  const run = await runCli(["networks", ...argv]);
+  if (await Deno.stat("/etc/cni/net.d").then(() => true, () => false)) {
+    equal(run.code, 0, explain(run));
+    return run.json<{ confDir: string }>().confDir;
+  }
+  equal(run.code, 1, explain(run));
+  return String(run.json<{ details: string }>().details);
+}
+
 Deno.test("cnishim settings: flag > CNISHIM_* environment > config file > default", async (t) => {
   await using fake = await FakePlugins.create([]);
   const root = fake.root;
@@ -203,6 +218,7 @@ Deno.test("cnishim settings: flag > CNISHIM_* environment > config file > defaul
     env: join(root, "conf-env"),
     file: join(root, "conf-file"),
   };
+  for (const dir of Object.values(dirs)) await Deno.mkdir(dir);
   const bins: Record<string, FakePlugins> = {};
   await using flagBin = await FakePlugins.create(["a"]);
   await using envBin = await FakePlugins.create(["a"]);
@@ -245,7 +261,7 @@ Deno.test("cnishim settings: flag > CNISHIM_* environment > config file > defaul
       dirs.file,
       "CNISHIM_CONFIG names the config file too",
     );
-    equal(await confDir(["--config", empty], {}), "/etc/cni/net.d");
+    equal(await defaultConfDir(["--config", empty]), "/etc/cni/net.d");
   });
 
   await t.step("cni-bin-dir, observed by which fake plugin ran", async () => {
@@ -672,4 +688,48 @@ Deno.test("cnishim add --output cni prints exactly the default network's CNI res
   equal(out.cniVersion, "1.0.0");
   deepEqual(out.ips, answer.ips);
   deepEqual(out.interfaces, answer.interfaces);
+});
+
+Deno.test('cnishim config file: "" for a path key means the default, as in iSulad\'s daemon.json', async () => {
+  await using fake = await FakePlugins.create([]);
+  const config = join(fake.root, "config.json");
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      "cni-conf-dir": "",
+      "cni-bin-dir": "",
+      "cni-cache-dir": "",
+      "log-file": "",
+    }),
+  );
+  equal(await defaultConfDir(["--config", config]), "/etc/cni/net.d");
+});
+
+Deno.test("cnishim add, status and networks say that a missing conf dir is missing, and name it", async (t) => {
+  await using fake = await FakePlugins.create(["a", "loopback"]);
+  const missing = join(fake.root, "no-such-net.d");
+  const flags = fake.cliFlags(missing, join(fake.root, "none.json"));
+  await Deno.writeTextFile(join(fake.root, "none.json"), "{}");
+  const said = new RegExp(
+    `conf dir "${missing.replaceAll("/", "\\/")}" does not exist`,
+  );
+  await t.step("add", async () => {
+    const run = await runCli(["add", "c-miss", NETNS, ...flags]);
+    equal(run.code, 1, explain(run));
+    const err = run.json<{ code: number; msg: string }>();
+    equal(err.code, 11);
+    match(err.msg, said);
+    deepEqual(await fake.calls(), [], "no plugin ran");
+  });
+  await t.step("status", async () => {
+    const run = await runCli(["status", ...flags]);
+    equal(run.code, 1, explain(run));
+    match(run.json<{ reasons: string[] }>().reasons.join("\n"), said);
+    match(run.stderr, said);
+  });
+  await t.step("networks", async () => {
+    const run = await runCli(["networks", ...flags]);
+    equal(run.code, 1, explain(run));
+    match(run.json<{ msg: string }>().msg, said);
+  });
 });

@@ -51,7 +51,7 @@ Deno.test("plugins get an environment built explicitly, and secrets stay out of 
   const r = await cli([
     "add",
     "s1",
-    "/var/run/netns/x",
+    "/proc/self/ns/net",
     ...fake.cliFlags(conf, config),
     "--log-file",
     log,

@@ -3,7 +3,12 @@ import { join } from "node:path";
 import { addNetworkList } from "../../src/engine/add_network_list.ts";
 import { checkNetworkList } from "../../src/engine/check_network_list.ts";
 import { delNetworkList } from "../../src/engine/del_network_list.ts";
-import { CniError, PluginError } from "../../src/spec/errors.ts";
+import {
+  AggregateCniError,
+  CniError,
+  DelStoppedError,
+  PluginError,
+} from "../../src/spec/errors.ts";
 import type { JsonObject, RuntimeConf } from "../../src/spec/types.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 import { makeList, threePlugins } from "../_helpers/lists.ts";
@@ -258,6 +263,71 @@ Deno.test("addNetworkList() keeps the cache entry and reports both errors when t
   );
 });
 
+Deno.test("addNetworkList() rolls back with DEL of every plugin of the list, those never called included", async () => {
+  await using fake = await FakePlugins.create(["a", "b", "c", "d"]);
+  await fake.answer("b", "ADD", {
+    stdout: { code: 7, msg: "bad config" },
+    exit: 1,
+  });
+  const list = await makeList({
+    cniVersion: "1.0.0",
+    name: "all",
+    plugins: [{ type: "a" }, { type: "b" }, { type: "c" }, { type: "d" }],
+  });
+  await rejects(
+    addNetworkList(list, RT, engine(fake)),
+    (e: CniError) => e.code === 7 && e.message.includes("bad config"),
+  );
+  deepEqual((await fake.calls()).map((c) => `${c.type} ${c.command}`), [
+    "a ADD",
+    "b ADD",
+    "d DEL",
+    "c DEL",
+    "b DEL",
+    "a DEL",
+  ]);
+  deepEqual(
+    await Array.fromAsync(Deno.readDir(join(fake.cacheDir, "results"))),
+    [],
+  );
+});
+
+Deno.test("addNetworkList() stops its rollback at a failing DEL, names what was not deleted, and keeps the entry", async () => {
+  await using fake = await FakePlugins.create(["a", "b", "c"]);
+  await fake.answer("c", "ADD", {
+    stdout: { code: 11, msg: "backend busy" },
+    exit: 1,
+  });
+  await fake.answer("b", "DEL", {
+    stdout: { code: 5, msg: "iptables locked" },
+    exit: 1,
+  });
+  const list = await makeList({
+    cniVersion: "1.0.0",
+    name: "rbs",
+    plugins: [{ type: "a" }, { type: "b" }, { type: "c" }],
+  });
+  const error = await addNetworkList(list, RT, engine(fake)).then(
+    () => undefined,
+    (e) => e,
+  );
+  ok(error instanceof AggregateCniError, String(error));
+  equal(error.code, 11, "the ADD's own error comes first");
+  const stopped = error.errors[1];
+  ok(stopped instanceof DelStoppedError, String(stopped));
+  equal(stopped.failedPlugin, "b");
+  deepEqual(stopped.notDeleted, ["a"]);
+  ok(error.message.includes('"a" did not get'), error.message);
+  deepEqual((await fake.calls()).map((c) => `${c.type} ${c.command}`), [
+    "a ADD",
+    "b ADD",
+    "c ADD",
+    "c DEL",
+    "b DEL",
+  ]);
+  await Deno.stat(join(fake.cacheDir, "results", "rbs-ctr1-eth0"));
+});
+
 Deno.test("addNetworkList() fails before running anything when a plugin is missing", async () => {
   await using fake = await FakePlugins.create(["a"]);
   const list = await makeList({
@@ -343,4 +413,27 @@ Deno.test("addNetworkList() rolls back and fails when the result cannot be cache
     "a ADD",
     "a DEL",
   ]);
+});
+
+Deno.test("addNetworkList() labels a versionless result of a versionless list 0.1.0, as libcni does, in what it returns, caches and hands on", async () => {
+  await using fake = await FakePlugins.create(["a", "b"]);
+  const bare = { ip4: { ip: "10.1.0.7/24", gateway: "10.1.0.1" } };
+  await fake.answer("a", "ADD", { stdout: bare });
+  await fake.answer("b", "ADD", { stdout: bare });
+  const list = await makeList({
+    name: "nov",
+    plugins: [{ type: "a" }, {
+      type: "b",
+    }],
+  });
+  equal(list.cniVersion, "");
+  const result = await addNetworkList(list, RT, engine(fake));
+  equal(result.cniVersion, "0.1.0");
+  const entry = JSON.parse(
+    await Deno.readTextFile(join(fake.cacheDir, "results", "nov-ctr1-eth0")),
+  );
+  deepEqual(entry.result, { cniVersion: "0.1.0", ...bare });
+  const calls = await fake.calls();
+  deepEqual(calls[1]!.stdin.prevResult, { cniVersion: "0.1.0", ...bare });
+  await delNetworkList(list, RT, engine(fake));
 });

@@ -4,7 +4,7 @@ import { addNetworkList } from "../../src/engine/add_network_list.ts";
 import { delNetworkList } from "../../src/engine/del_network_list.ts";
 import { getCachedConfig } from "../../src/engine/get_cached_result.ts";
 import { parseNetworkConfigList } from "../../src/config/parse_network_config.ts";
-import { AggregateCniError } from "../../src/spec/errors.ts";
+import { DelStoppedError } from "../../src/spec/errors.ts";
 import type { RuntimeConf } from "../../src/spec/types.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 import { makeList } from "../_helpers/lists.ts";
@@ -61,27 +61,44 @@ Deno.test("delNetworkList() with nothing cached runs every plugin without prevRe
   }
 });
 
-Deno.test("delNetworkList() reaches the first plugin when the middle one fails, and keeps the entry", async () => {
+Deno.test("delNetworkList() stops at the first failing plugin, names it and those not called, and keeps the entry", async () => {
   await using fake = await FakePlugins.create(["a", "b", "c"]);
   const list = await makeList(LIST);
   await addNetworkList(list, RT, engine(fake));
   await fake.clearCalls();
   await fake.answer("b", "DEL", {
-    stdout: { code: 11, msg: "iptables locked" },
+    stdout: { code: 11, msg: "iptables locked", details: "xtables lock" },
     exit: 1,
   });
   const error = await delNetworkList(list, RT, engine(fake)).then(
     () => undefined,
     (e) => e,
   );
-  ok(error instanceof AggregateCniError);
+  ok(error instanceof DelStoppedError, String(error));
   equal(error.code, 11);
-  ok(error.message.includes("iptables locked"));
-  deepEqual((await fake.calls()).map((c) => c.type), ["c", "b", "a"]);
-  await Deno.stat(join(fake.cacheDir, ENTRY));
-  // Once the plugin recovers, the retry removes the entry.
+  equal(error.details, "xtables lock");
+  equal(error.failedPlugin, "b");
+  deepEqual(error.notDeleted, ["a"]);
+  ok(error.message.includes("iptables locked"), error.message);
+  ok(error.message.includes('"a" did not get'), error.message);
+  deepEqual(
+    (await fake.calls()).map((c) => c.type),
+    ["c", "b"],
+    "a plugin below a failed DEL must not run (the spec's must stop)",
+  );
+  const kept = JSON.parse(
+    await Deno.readTextFile(join(fake.cacheDir, ENTRY)),
+  );
+  ok(kept.result, "the entry keeps the result for the retry's prevResult");
+  // Once the plugin recovers, the retry runs the whole list again and
+  // removes the entry.
+  await fake.clearCalls();
   await fake.answer("b", "DEL", {});
   await delNetworkList(list, RT, engine(fake));
+  deepEqual((await fake.calls()).map((c) => c.type), ["c", "b", "a"]);
+  for (const call of await fake.calls()) {
+    deepEqual(call.stdin.prevResult, kept.result);
+  }
   await rejects(Deno.stat(join(fake.cacheDir, ENTRY)), Deno.errors.NotFound);
 });
 

@@ -99,24 +99,43 @@ export class MetaBed implements AsyncDisposable {
     this.logFile = `${root}/dockin-cni.log`;
   }
 
-  /** Makes the dirs, the bin links, `count` networks and the backend. */
-  static async create(count = 2, version = "1.0.0"): Promise<MetaBed> {
+  /**
+   * Makes the dirs, the bin links, `count` networks and the backend. The
+   * `dockin` layout is a Dockin node's bin dir and nothing more:
+   * `dockin-cni` and `dockin-ipam` (cnishim), `bridge` and `loopback`.
+   */
+  static async create(
+    count = 2,
+    version = "1.0.0",
+    layout: "cnishim" | "dockin" = "cnishim",
+  ): Promise<MetaBed> {
     const bed = new MetaBed(
       await Deno.makeTempDir({ prefix: "cnishim-meta-" }),
     );
     try {
       await Deno.mkdir(bed.binDir);
       await Deno.mkdir(bed.confDir);
-      for (const p of ["bridge", "static"]) {
+      const real = layout === "dockin" ? ["bridge", "loopback"] : [
+        "bridge",
+        "static",
+      ];
+      for (const p of real) {
         await Deno.symlink(`${REAL_BIN_DIR}/${p}`, `${bed.binDir}/${p}`);
       }
       const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-      await Deno.writeTextFile(
-        `${bed.binDir}/cnishim-wrapper`,
-        `#!/bin/sh\nexec ${cliCommand().map(quote).join(" ")}\n`,
-        { mode: 0o755 },
-      );
-      await Deno.symlink("cnishim-wrapper", `${bed.binDir}/dockin-cni`);
+      const wrapper = `#!/bin/sh\nexec ${cliCommand().map(quote).join(" ")}\n`;
+      if (layout === "dockin") {
+        for (const name of ["dockin-cni", "dockin-ipam"]) {
+          await Deno.writeTextFile(`${bed.binDir}/${name}`, wrapper, {
+            mode: 0o755,
+          });
+        }
+      } else {
+        await Deno.writeTextFile(`${bed.binDir}/cnishim-wrapper`, wrapper, {
+          mode: 0o755,
+        });
+        await Deno.symlink("cnishim-wrapper", `${bed.binDir}/dockin-cni`);
+      }
       for (let i = 0; i < count; i++) await bed.addNetwork(version);
       bed.startBackend();
     } catch (error) {
@@ -177,6 +196,9 @@ export class MetaBed implements AsyncDisposable {
       logLevel: "debug",
       backend: this.backendUrl,
       backendTimeoutMs: 1000,
+      // Debian's static, which this bed's bin dir has (a Dockin node has
+      // dockin-ipam, the default: see the dockin layout).
+      ipamType: "static",
       ...overrides,
     };
   }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import {
   requireRealParts,
   SKIP_REAL_PARTS,
@@ -15,12 +15,21 @@ import {
 import {
   addressesIn,
   createNetns,
+  linkExists,
   linksIn,
+  listFiles,
   type Netns,
   randomHex,
   sh,
 } from "../_helpers/netns.ts";
-import { MADE, MetaBed, type PluginRun, routesIn } from "./_meta_bed.ts";
+import {
+  MADE,
+  MetaBed,
+  type MetaNetwork,
+  type PluginRun,
+  routesIn,
+} from "./_meta_bed.ts";
+import { DEFAULT_META_CACHE_DIR } from "../../src/plugin/meta_config.ts";
 import { leftoverProcesses } from "../_helpers/processes.ts";
 import { expectExit } from "../_helpers/run_cli.ts";
 
@@ -669,6 +678,230 @@ Deno.test({
     } finally {
       for (const p of pods) await p.ns[Symbol.asyncDispose]();
     }
+  },
+});
+
+// The cache dir a config without cnishim's `cacheDir` uses; removed after
+// the test when it did not exist before.
+async function withDefaultCacheDir(id: string): Promise<AsyncDisposable> {
+  const dir = DEFAULT_META_CACHE_DIR;
+  const existed = await Deno.stat(dir).then(() => true, () => false);
+  return {
+    async [Symbol.asyncDispose]() {
+      if (!existed) {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        return;
+      }
+      const results = await listFiles(`${dir}/results`);
+      for (
+        const f of [
+          `${dir}/${id}.json`,
+          `${dir}/multinet/locks/${id}.lock`,
+          ...results.filter((r) => r.includes(`-${id}-`)).map((r) =>
+            `${dir}/results/${r}`
+          ),
+        ]
+      ) {
+        await Deno.remove(f).catch(() => {});
+      }
+    },
+  };
+}
+
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: a Dockin node's bin dir (dockin-cni, dockin-ipam, bridge, loopback only) with an unmodified Dockin config passes ADD, CHECK and DEL",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2, "0.4.0", "dockin");
+    deepEqual(
+      (await Array.fromAsync(Deno.readDir(bed.binDir))).map((e) => e.name)
+        .sort(),
+      ["bridge", "dockin-cni", "dockin-ipam", "loopback"],
+    );
+    await using ns = await netns();
+    const id = cid("dockin");
+    await using _cache = await withDefaultCacheDir(id);
+    bed.pods.set(id, [
+      bed.entry(0, 60, "eth0", true),
+      bed.entry(1, 60, "eth1", false),
+    ]);
+    // Dockin's keys and nothing of cnishim's (no ipamType, no cacheDir).
+    const config = {
+      cniVersion: "0.4.0",
+      name: "dockin-cni",
+      type: "dockin-cni",
+      confDir: bed.confDir,
+      binDir: bed.binDir,
+      logFile: bed.logFile,
+      logLevel: "debug",
+      backend: bed.backendUrl,
+    };
+    const add = await bed.invoke("ADD", id, ns, { config });
+    expectExit(add, 0, "ADD");
+    const [a, b] = bed.networks as [MetaNetwork, MetaNetwork];
+    deepEqual(await linksIn(ns), ["eth0", "eth1", "lo"]);
+    deepEqual(await addressesIn(ns, "eth0"), [`${a.subnet.base}.60/24`]);
+    deepEqual(await addressesIn(ns, "eth1"), [`${b.subnet.base}.60/24`]);
+    const record = JSON.parse(
+      await Deno.readTextFile(`${DEFAULT_META_CACHE_DIR}/${id}.json`),
+    );
+    deepEqual(
+      record.delegates.map((d: { config: { ipam: { type: string } } }) =>
+        d.config.ipam.type
+      ),
+      ["dockin-ipam", "dockin-ipam"],
+    );
+    const check = await bed.invoke("CHECK", id, ns, {
+      config: { ...config, prevResult: add.json() },
+    });
+    expectExit(check, 0, "CHECK");
+    // CHECK reached the real bridge and, through it, dockin-ipam.
+    await sh(["ip", "-n", ns.name, "addr", "flush", "dev", "eth1"]);
+    const broken = await bed.invoke("CHECK", id, ns, {
+      config: { ...config, prevResult: add.json() },
+    });
+    expectExit(broken, 1, "CHECK after eth1 lost its address");
+    const del = await bed.invoke("DEL", id, ns, { config });
+    expectExit(del, 0, "DEL");
+    deepEqual(await linksIn(ns), ["lo"]);
+    deepEqual(await bed.veths(), []);
+    await rejects(
+      Deno.stat(`${DEFAULT_META_CACHE_DIR}/${id}.json`),
+      Deno.errors.NotFound,
+    );
+    deepEqual(
+      (await listFiles(DEFAULT_META_CACHE_DIR)).filter((f) => f.includes(id)),
+      [],
+      "no record, result or lock of the pod is left",
+    );
+  },
+});
+
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: a plugin missing from the bin dirs (delegate type, IPAM type, conflist member) fails ADD with code 5 before anything runs or is recorded",
+  async fn(t) {
+    await requireRealParts();
+    const cases: [
+      string,
+      (bed: MetaBed) => Promise<Record<string, unknown>>,
+    ][] = [
+      [
+        "the IPAM type",
+        (bed) => Promise.resolve(bed.metaConfig({ ipamType: "no-such-ipam" })),
+      ],
+      ["the delegate's type", async (bed) => {
+        await bed.writeNetwork(bed.networks[1]!, "1.0.0", {
+          type: "no-such-main",
+        });
+        return bed.metaConfig();
+      }],
+      ["a plugin of a delegate conflist", async (bed) => {
+        const net = bed.networks[1]!;
+        await Deno.remove(net.file);
+        await Deno.writeTextFile(
+          `${bed.confDir}/20-${net.name}.conflist`,
+          JSON.stringify({
+            cniVersion: "1.0.0",
+            name: net.name,
+            plugins: [
+              { type: "bridge", bridge: net.bridge, ipam: {} },
+              { type: "no-such-chained" },
+            ],
+          }),
+        );
+        return bed.metaConfig();
+      }],
+    ];
+    for (const [name, prepare] of cases) {
+      await t.step(name, async () => {
+        await using bed = await MetaBed.create(2);
+        await using ns = await netns();
+        const id = cid("missing");
+        bed.pods.set(id, [
+          bed.entry(0, 61, "eth0", true),
+          bed.entry(1, 61, "net0", false),
+        ]);
+        const config = await prepare(bed);
+        const add = await bed.invoke("ADD", id, ns, { config });
+        const msg = expectError(add, 5, "ADD");
+        match(msg, /Cannot find plugin "no-such-[a-z]+"/);
+        ok(msg.includes(bed.binDir), `names the bin dirs: ${msg}`);
+        deepEqual(await linksIn(ns), ["lo"]);
+        for (const n of bed.networks) {
+          equal(await linkExists(n.bridge), false, "no delegate ran");
+        }
+        deepEqual(await bed.records(), []);
+        await bed.assertClean();
+      });
+    }
+  },
+});
+
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: an unknown logLevel logs at info with one warning instead of failing",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(1);
+    await using ns = await netns();
+    const id = cid("loglevel");
+    bed.pods.set(id, [bed.entry(0, 62, "eth0", true)]);
+    const config = bed.metaConfig({ logLevel: "chatty" });
+    expectExit(await bed.invoke("ADD", id, ns, { config }), 0, "ADD");
+    const lines = (await Deno.readTextFile(bed.logFile)).split("\n");
+    equal(
+      lines.filter((l) => l.includes('unknown "logLevel" "chatty"')).length,
+      1,
+    );
+    ok(lines.some((l) => l.includes("delegate added")), "info is logged");
+    ok(!lines.some((l) => l.includes(" debug ")), "debug is not");
+    expectExit(await bed.invoke("DEL", id, ns, { config }), 0, "DEL");
+    await bed.assertClean();
+  },
+});
+
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: confDir files are read as JSONC, and one that does not parse is named in the error",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(1);
+    await using ns = await netns();
+    const net = bed.networks[0]!;
+    await Deno.writeTextFile(
+      net.file,
+      `// the Dockin document's examples carry comments
+{
+  "cniVersion": "1.0.0",
+  "name": "${net.name}", /* the backend's type */
+  "type": "bridge",
+  "bridge": "${net.bridge}",
+  "isGateway": true,
+  "ipam": {},
+}
+`,
+    );
+    const id = cid("jsonc");
+    bed.pods.set(id, [bed.entry(0, 63, "eth0", true)]);
+    expectExit(await bed.invoke("ADD", id, ns), 0, "ADD");
+    expectExit(await bed.invoke("DEL", id, ns), 0, "DEL");
+    await bed.assertClean();
+
+    await Deno.writeTextFile(net.file, `{"name": "${net.name}", "type": `);
+    const broken = await bed.invoke("ADD", cid("broken"), ns, {
+      podName: id,
+    });
+    const msg = expectError(broken, 7, "ADD");
+    ok(msg.includes(`cannot parse ${net.file}`), msg);
+    match(msg, /:1:\d+/);
+    deepEqual(await linksIn(ns), ["lo"]);
+    await bed.assertClean();
   },
 });
 

@@ -88,7 +88,7 @@ Deno.test("runPlugin() meta config errors name the field", async () => {
       ["backend", "ftp://x"],
       ["confDir", "relative/dir"],
       ["backendTimeoutMs", -5],
-      ["logLevel", "loud"],
+      ["logLevel", 5],
       ["ipamType", "../static"],
     ] as const
   ) {
@@ -107,4 +107,20 @@ Deno.test("runPlugin() meta config errors name the field", async () => {
     equal(obj.code, 7, run.stdout);
     match(obj.msg, new RegExp(`field "${field}"`));
   }
+});
+
+Deno.test("runPlugin() refuses CNI_IFNAME whitespace as libcni's skel does (Go's unicode.IsSpace)", async () => {
+  const config = { cniVersion: "1.0.0", name: "n", type: "bridge", ipam: IPAM };
+  const nel = await call(
+    { CNI_COMMAND: "ADD", CNI_IFNAME: "e\u00850" },
+    config,
+  );
+  equal(nel.code, 1);
+  equal(JSON.parse(nel.stdout).code, 4);
+  match(JSON.parse(nel.stdout).msg, /whitespace/);
+  const bom = await call(
+    { CNI_COMMAND: "ADD", CNI_IFNAME: "e\ufeff0" },
+    config,
+  );
+  equal(bom.code, 0, bom.stdout);
 });

@@ -86,6 +86,9 @@ Deno.test("extraNetworksFromAnnotations() reads iSulad's and Multus' annotations
       { name: "a", interface: "x1" },
       { name: "b" },
     ]],
+    ["iSulad interface with U+FEFF, no whitespace to Go", {
+      [ISULAD]: '{"name":"a","interface":"e\\ufeff1"}',
+    }, [{ name: "a", interface: "e\ufeff1" }]],
     ["both, iSulad first", { [MULTUS]: "m", [ISULAD]: '{"name":"i"}' }, [{
       name: "i",
     }, { name: "m" }]],
@@ -160,6 +163,12 @@ const BAD_ANNOTATIONS: [string, Record<string, string>, number, string][] = [
   [
     "interface with a space",
     { [ISULAD]: '{"name":"a","interface":"e 1"}' },
+    7,
+    `${I}.interface`,
+  ],
+  [
+    "interface with U+0085, whitespace to Go's unicode.IsSpace",
+    { [ISULAD]: '{"name":"a","interface":"e\\u00851"}' },
     7,
     `${I}.interface`,
   ],

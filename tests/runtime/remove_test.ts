@@ -2,10 +2,12 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { setup } from "../../src/runtime/setup.ts";
 import { remove } from "../../src/runtime/remove.ts";
+import { check } from "../../src/runtime/check.ts";
 import { CniError } from "../../src/spec/errors.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 
-const NETNS = "/var/run/netns/x";
+// Fake plugins never enter it, but setup refuses a path that is no netns.
+const NETNS = "/proc/self/ns/net";
 const PORTS = [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }];
 
 async function podBed(fake: FakePlugins) {
@@ -132,4 +134,49 @@ Deno.test("remove() after a holder died kills the plugins it left running, then 
     }
     await orphan.status;
   }
+});
+
+Deno.test("a pre-0.8 libcni cache entry (a bare result) is seen by setup, check and remove, with the result as prevResult", async () => {
+  await using fake = await FakePlugins.create(["a", "b"]);
+  const { options } = await podBed(fake);
+  const bare = {
+    cniVersion: "1.0.0",
+    interfaces: [{ name: "eth0" }],
+    ips: [{ address: "10.1.0.9/24", interface: 0 }],
+  };
+  const entry = join(fake.cacheDir, "results", "n-c7-eth0");
+  await Deno.mkdir(join(fake.cacheDir, "results"), { recursive: true });
+  await Deno.writeTextFile(entry, JSON.stringify(bare));
+
+  // ADD: the container is set up already.
+  const again = await setup("c7", NETNS, options).then(
+    () => undefined,
+    (e) => e,
+  );
+  ok(again instanceof CniError, String(again));
+  equal(again.code, 4);
+  match(again.message, /already set up \(n\/eth0\)/);
+  deepEqual(await fake.calls(), [], "no plugin ran");
+
+  // CHECK: today's config, the cached result as prevResult.
+  const checked = await check("c7", NETNS, options);
+  deepEqual(checked, [{ name: "n", interface: "eth0", status: "ok" }]);
+  const checks = await fake.calls();
+  deepEqual(checks.map((c) => `${c.type} ${c.command}`), [
+    "a CHECK",
+    "b CHECK",
+  ]);
+  for (const c of checks) deepEqual(c.stdin.prevResult, bare);
+  await fake.clearCalls();
+
+  // DEL: every plugin with the cached result, and the file goes.
+  const report = await remove("c7", NETNS, options);
+  deepEqual(report.removed, [{ network: "n", interface: "eth0" }]);
+  const dels = await fake.calls();
+  deepEqual(dels.map((c) => `${c.type} ${c.command}`), ["b DEL", "a DEL"]);
+  for (const c of dels) deepEqual(c.stdin.prevResult, bare);
+  equal(await exists(entry), false);
+
+  // And now a new ADD goes through.
+  await setup("c7", NETNS, options);
 });

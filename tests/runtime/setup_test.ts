@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { setup } from "../../src/runtime/setup.ts";
 import type { CniError } from "../../src/spec/errors.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
+import { createNetns } from "../_helpers/netns.ts";
+import { SKIP_REAL_PARTS } from "../_helpers/prerequisites.ts";
 
 /** A conf dir whose one network "n" chains `types`, and setup options for it. */
 async function podBed(fake: FakePlugins, types: string[]) {
@@ -28,7 +30,7 @@ Deno.test("setup() with a plugin missing from the bin dirs fails before any plug
   await using fake = await FakePlugins.create(["a", "b", "loopback"]);
   const options = await podBed(fake, ["a", "missing"]);
   await rejects(
-    setup("c4", "/var/run/netns/x", options),
+    setup("c4", "/proc/self/ns/net", options),
     (e: CniError) => e.code === 5 && /"missing"/.test(e.message),
   );
   deepEqual(await fake.calls(), [], "not even loopback ran");
@@ -52,7 +54,7 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 Deno.test("a second setup() of a set-up container is refused (code 4) before any plugin runs, and the first setup stays as it was", async () => {
   await using fake = await FakePlugins.create(["a", "b"]);
   const options = { ...await podBed(fake, ["a", "b"]), loopback: false };
-  await setup("c1", "/var/run/netns/x", {
+  await setup("c1", "/proc/self/ns/net", {
     ...options,
     args: [["K8S_POD_NAME", "first"]],
   });
@@ -60,7 +62,7 @@ Deno.test("a second setup() of a set-up container is refused (code 4) before any
   await fake.clearCalls();
 
   const again = () =>
-    setup("c1", "/var/run/netns/y", {
+    setup("c1", "/proc/self/ns/net", {
       ...options,
       args: [["K8S_POD_NAME", "second"]],
     });
@@ -80,5 +82,84 @@ Deno.test("a second setup() of a set-up container is refused (code 4) before any
   const entry = join(fake.cacheDir, "results", "n-c1-eth0");
   await Deno.writeTextFile(entry, "{garbage");
   await rejects(again(), (e: CniError) => e.code === 4);
+  deepEqual(await fake.calls(), [], "no plugin ran");
+});
+
+Deno.test("setup() refuses a netns path that is not a network namespace before any plugin runs, records nothing, and then accepts a good one", async (t) => {
+  await using fake = await FakePlugins.create(["a", "loopback"]);
+  const options = await podBed(fake, ["a"]);
+  const file = join(fake.root, "plain-file");
+  await Deno.writeTextFile(file, "");
+  const bad: [string, string, RegExp][] = [
+    ["a plain directory", fake.root, /directory, not a namespace/],
+    ["a regular file", file, /file, not a namespace/],
+    ["a relative name", "netns1", /not an absolute path/],
+    ["a missing path", join(fake.root, "gone"), /No such file/],
+    ["another kind of namespace", "/proc/self/ns/mnt", /a mnt namespace/],
+  ];
+  for (const [name, path, why] of bad) {
+    await t.step(name, async () => {
+      await rejects(
+        setup("c8", path, options),
+        (e: CniError) => e.code === 8 && why.test(e.message),
+      );
+      deepEqual(await fake.calls(), [], "no plugin ran");
+      equal(
+        await Deno.lstat(fake.cacheDir).then(() => "written", () => "nothing"),
+        "nothing",
+      );
+    });
+  }
+  await t.step("/proc/<pid>/ns/net is accepted", async () => {
+    await setup("c8", `/proc/${Deno.pid}/ns/net`, options);
+    deepEqual((await fake.calls()).map((c) => c.type).sort(), [
+      "a",
+      "loopback",
+    ]);
+  });
+  await t.step({
+    name: "an nsfs bind mount (ip netns add) is accepted",
+    ignore: SKIP_REAL_PARTS,
+    fn: async () => {
+      await using ns = await createNetns("cs-nsfs");
+      await fake.clearCalls();
+      await setup("c9", ns.path, options);
+      const calls = await fake.calls();
+      deepEqual(calls.map((c) => c.type).sort(), ["a", "loopback"]);
+      equal(calls.find((c) => c.type === "a")!.env.CNI_NETNS, ns.path);
+    },
+  });
+});
+
+Deno.test("setup() attaches a network with a 200-character name, and refuses one whose cache file name would pass 255 bytes before anything runs", async () => {
+  await using fake = await FakePlugins.create(["a"]);
+  const name = "n".repeat(200);
+  const confDir = join(fake.root, "net.d");
+  await Deno.mkdir(confDir);
+  await Deno.writeTextFile(
+    join(confDir, "10-long.conf"),
+    JSON.stringify({ cniVersion: "1.0.0", name, type: "a" }),
+  );
+  const options = {
+    binDirs: [fake.binDir],
+    cacheDir: fake.cacheDir,
+    confDir,
+    loopback: false,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+  };
+  const result = await setup("c200", "/proc/self/ns/net", options);
+  equal(result.networks[0]!.name, name);
+  await Deno.stat(join(fake.cacheDir, "results", `${name}-c200-eth0`));
+  await fake.clearCalls();
+
+  // 200 + 64 + 4 + 2 = 270 bytes: no file system takes that name.
+  const id = "f".repeat(64);
+  await rejects(
+    setup(id, "/proc/self/ns/net", options),
+    (e: CniError) =>
+      e.code === 7 && /would be 270 bytes, over the limit of 255/.test(
+        e.message,
+      ),
+  );
   deepEqual(await fake.calls(), [], "no plugin ran");
 });

@@ -12,7 +12,8 @@ import { type FakeCall, FakePlugins } from "../_helpers/fake_plugins.ts";
 import { baseEnv, cliCommand, explain, runCli } from "../_helpers/run_cli.ts";
 import { startServe, waitFor } from "./_serve.ts";
 
-const NETNS = "/var/run/netns/cnishim-fake";
+// Fake plugins never enter it, but setup refuses a path that is no netns.
+const NETNS = "/proc/self/ns/net";
 
 /** A conf dir with `networks` (file order = list order) and an empty shim config. */
 async function bedFor(

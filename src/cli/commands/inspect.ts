@@ -4,7 +4,7 @@
  * @module
  */
 import { validateContainerId } from "../../spec/identifiers.ts";
-import { confNetworks } from "../../runtime/conf_networks.ts";
+import { requireConfNetworks } from "../../runtime/conf_networks.ts";
 import { getCachedAttachments } from "../../engine/get_cached_result.ts";
 import { check } from "../../runtime/check.ts";
 import { status } from "../../runtime/status.ts";
@@ -48,7 +48,7 @@ export async function runGc(ctx: CommandContext): Promise<CommandOutput> {
 /** `cnishim networks`. */
 export async function runNetworks(ctx: CommandContext): Promise<CommandOutput> {
   expectArgs(ctx, 0, 0, "networks");
-  const loaded = await confNetworks(ctx.runtime);
+  const loaded = await requireConfNetworks(ctx.runtime);
   for (const s of loaded.skipped) {
     ctx.io.stderr(`skipped ${s.file}: ${s.reason}\n`);
   }
