@@ -9,20 +9,15 @@
 export const DENO_VERSION = "2.9.6";
 
 /**
- * The permission flags of every artifact, and why (no more): `--allow-read`
- * (conf dir, cache, plugin lookup, netns paths), `--allow-write` (cache,
- * locks, log file), `--allow-run` (plugins live in configurable bin dirs;
- * never a shell), `--allow-env` (CNISHIM_* settings, variables passed to
- * plugins), `--allow-net` (the meta plugin's HTTP backend and serve's unix
- * socket).
+ * The permission flags of every artifact: all. cnishim runs plugins
+ * (`--allow-run`), and Deno's sandbox does not follow a program into what it
+ * runs, so narrower flags contain nothing once that one is given. And Deno
+ * 2.9 opens nothing under `/proc` to less than all access, while the shim
+ * needs it: the netns check (`/proc/<pid>/ns/net`, nsfs mounts) and finding a
+ * timed-out plugin's children (`/proc/<pid>/stat`, `environ`). With the five
+ * narrow flags both silently failed in the bundle.
  */
-export const PERMISSIONS: readonly string[] = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-env",
-  "--allow-net",
-];
+export const PERMISSIONS: readonly string[] = ["--allow-all"];
 
 /**
  * `deno run` of the bundle, after the runtime's path: `--no-config` and

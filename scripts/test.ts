@@ -94,8 +94,8 @@ let code = await denoTest(
   testArgs.length ? testArgs : ["--doc", "tests/", "src/", "mod.ts"],
 );
 
-// The bundle runtimes install must pass the same command-line and
-// end-to-end suites as the source (always in CI, else with --artifacts).
+// The bundle runtimes install must pass the same command-line, end-to-end,
+// fault and plugin-mode suites as the source (always in CI, else with --artifacts).
 if (
   code === 0 && (Deno.env.get("CI") === "true" || args.includes("--artifacts"))
 ) {
@@ -114,7 +114,12 @@ if (
     const path = `${deno.slice(0, deno.lastIndexOf("/"))}:${
       Deno.env.get("PATH") ?? "/usr/bin:/bin"
     }`;
-    code = await denoTest(["tests/cli", "tests/e2e"], {
+    code = await denoTest([
+      "tests/cli",
+      "tests/e2e",
+      "tests/faults",
+      "tests/plugin",
+    ], {
       CNISHIM_ARTIFACT: bundle,
       PATH: path,
     });
