@@ -38,6 +38,7 @@
 export * from "./src/spec/errors.ts";
 export * from "./src/spec/version.ts";
 export * from "./src/spec/identifiers.ts";
+export * from "./src/spec/defaults.ts";
 export type * from "./src/spec/types.ts";
 export * from "./src/result/parse_result.ts";
 export * from "./src/result/convert_result.ts";

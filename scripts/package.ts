@@ -18,16 +18,11 @@
 import { join } from "node:path";
 import { buildVersion } from "./_version.ts";
 import { COMMANDS, FLAGS } from "../src/cli/help.ts";
+import { PLUGIN_NAMES } from "../src/plugin/run_plugin.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const i = Deno.args.indexOf("--out-dir");
 const dist = i === -1 ? join(root, "dist") : Deno.args[i + 1]!;
-const PLUGIN_NAMES = [
-  "dockin-cni",
-  "cnishim-multinet",
-  "dockin-ipam",
-  "cnishim-static",
-];
 
 async function sh(
   cmd: string,

@@ -13,13 +13,14 @@ import {
   type ServeRequest,
 } from "../serve/protocol.ts";
 import { sendRequest } from "../serve/client.ts";
-import { type CliIo, flagText } from "./context.ts";
+import type { ProcessIo } from "../spec/types.ts";
+import { flagText } from "./context.ts";
 import { type ParsedArgs, splitListValue } from "./flags.ts";
 import { FLAGS } from "./help.ts";
 import { KEYS } from "./settings.ts";
 import { UsageError } from "./usage_error.ts";
 
-const SERVER_ONLY = new Set([...KEYS, "config", "socket", "help"]);
+const SERVER_ONLY = new Set<string>([...KEYS, "config", "socket", "help"]);
 
 /**
  * Sends `command` to the server on `socket` and writes its stdout and
@@ -33,7 +34,7 @@ export async function runRemote(
   command: string,
   args: string[],
   parsed: ParsedArgs,
-  io: CliIo,
+  io: ProcessIo,
 ): Promise<number> {
   if (!SERVED_OPERATIONS.includes(command)) {
     throw new UsageError(`"${command}" cannot be sent to a server`);

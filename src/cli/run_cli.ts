@@ -13,7 +13,8 @@ import type { RuntimeOptions } from "../runtime/runtime_options.ts";
 import { parseFlags } from "./flags.ts";
 import { COMMANDS, FLAGS, renderHelp } from "./help.ts";
 import { resolveSettings } from "./settings.ts";
-import type { CliIo, CommandContext, CommandOutput } from "./context.ts";
+import type { ProcessIo } from "../spec/types.ts";
+import type { CommandContext, CommandOutput } from "./context.ts";
 import { UsageError } from "./usage_error.ts";
 import { VERSION } from "./version.ts";
 import { SUPPORTED_VERSIONS } from "../spec/version.ts";
@@ -49,7 +50,7 @@ function runVersion(): Promise<CommandOutput> {
 /** Runs the command line; returns the exit status. */
 export async function runCli(
   argv: readonly string[],
-  io: CliIo,
+  io: ProcessIo,
 ): Promise<number> {
   try {
     const parsed = parseFlags(argv, FLAGS);
@@ -106,7 +107,7 @@ export async function runCli(
  */
 export async function runPrepared(
   command: string,
-  io: CliIo,
+  io: ProcessIo,
   prepare: () => Promise<CommandContext>,
 ): Promise<number> {
   try {
@@ -130,7 +131,7 @@ export async function runPrepared(
   }
 }
 
-function emit(io: CliIo, output: CommandOutput): number {
+function emit(io: ProcessIo, output: CommandOutput): number {
   if (output.stdout !== undefined) {
     io.stdout(
       typeof output.stdout === "string"
@@ -141,7 +142,7 @@ function emit(io: CliIo, output: CommandOutput): number {
   return output.exitCode ?? 0;
 }
 
-function report(io: CliIo, error: unknown): number {
+function report(io: ProcessIo, error: unknown): number {
   if (error instanceof UsageError) {
     io.stderr(`cnishim: ${error.message}\nRun "cnishim --help" for usage.\n`);
     return error.exitCode;

@@ -63,20 +63,8 @@ export interface Settings {
   pluginEnv: Record<string, string>;
 }
 
-type Key =
-  | "cni-bin-dir"
-  | "cni-conf-dir"
-  | "cni-cache-dir"
-  | "network-plugin"
-  | "no-loopback"
-  | "serial"
-  | "timeout"
-  | "del-timeout"
-  | "log-file"
-  | "log-level";
-
 /** The settings keys: flags of the shim itself, not of one operation. */
-export const KEYS: readonly string[] = [
+export const KEYS = [
   "cni-bin-dir",
   "cni-conf-dir",
   "cni-cache-dir",
@@ -87,7 +75,9 @@ export const KEYS: readonly string[] = [
   "del-timeout",
   "log-file",
   "log-level",
-];
+] as const;
+
+type Key = typeof KEYS[number];
 
 /** `CNISHIM_CNI_BIN_DIR` for `cni-bin-dir`. */
 export function envName(key: string): string {
@@ -245,9 +235,8 @@ async function readConfigFile(
   if (!data || typeof data !== "object" || Array.isArray(data)) {
     throw new UsageError(`Cannot use config file "${path}": not a JSON object`);
   }
-  const unknown = Object.keys(data).filter((k) =>
-    !(KEYS as readonly string[]).includes(k)
-  );
+  const known: readonly string[] = KEYS;
+  const unknown = Object.keys(data).filter((k) => !known.includes(k));
   if (unknown.length) {
     throw new UsageError(
       `Cannot use config file "${path}": unknown keys ${

@@ -55,7 +55,6 @@ export interface ResolvedEngineOptions {
   exec: PluginExec;
 }
 
-export { DEFAULT_BIN_DIR };
 /** The default per-call timeout. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
 

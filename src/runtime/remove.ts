@@ -28,11 +28,8 @@ import { SILENT_LOGGER } from "../log/logger.ts";
 import { readPodRecord, removePodRecord } from "./pod_record.ts";
 import { settleDeadHolder } from "./_orphans.ts";
 import { loopbackNetwork } from "./_loopback.ts";
-import {
-  DEFAULT_CONF_DIR,
-  LOOPBACK_NETWORK,
-  type RuntimeOptions,
-} from "./runtime_options.ts";
+import { LOOPBACK_NETWORK, type RuntimeOptions } from "./runtime_options.ts";
+import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 
 /** What {@link remove} tore down. */
 export interface RemoveReport {

@@ -31,7 +31,8 @@ import { writePodRecord } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
 import { teardown } from "./remove.ts";
 import { settleDeadHolder } from "./_orphans.ts";
-import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
+import type { RuntimeOptions } from "./runtime_options.ts";
+import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 
 /** One network a pod asks for beyond the default (from annotations). */
 export interface ExtraNetwork {

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { isJsonObject, parseJson } from "../spec/json.ts";
 
 /** Operations a server runs: the CLI's commands, minus `serve`/`version`. */
 export const SERVED_OPERATIONS: readonly string[] = [
@@ -72,13 +73,11 @@ export function parseServeRequest(text: string): ServeRequest {
   if (!text.trim()) return { args: [], flags: {} };
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text, "Cannot decode the request body");
   } catch (error) {
-    throw new BadRequestError(
-      `Cannot decode the request body: ${(error as Error).message}`,
-    );
+    throw new BadRequestError((error as Error).message);
   }
-  if (!isObject(data)) {
+  if (!isJsonObject(data)) {
     throw new BadRequestError("The request body must be a JSON object");
   }
   for (const key of Object.keys(data)) {
@@ -93,7 +92,7 @@ export function parseServeRequest(text: string): ServeRequest {
     throw new BadRequestError(`"args" must be a list of strings`);
   }
   const flags = data.flags ?? {};
-  if (!isObject(flags)) {
+  if (!isJsonObject(flags)) {
     throw new BadRequestError(`"flags" must be an object`);
   }
   const out: Record<string, FlagValue> = {};
@@ -145,8 +144,4 @@ export function decodeStderr(value: string | null | undefined): string {
   } catch {
     return value;
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }

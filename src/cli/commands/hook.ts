@@ -6,6 +6,7 @@
  * @module
  */
 import { CNI_ERROR_CODES, CniError } from "../../spec/errors.ts";
+import { isJsonObject, parseJson } from "../../spec/json.ts";
 import type { CommandContext, CommandOutput } from "../context.ts";
 import { expectArgs } from "../context.ts";
 import { addPod } from "./add.ts";
@@ -63,19 +64,8 @@ export async function runHook(ctx: CommandContext): Promise<CommandOutput> {
 
 /** Decodes and checks an OCI state document. */
 export function parseOciState(text: string): OciState {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.decodingFailure,
-      `Cannot decode the OCI state on stdin: ${(error as Error).message}`,
-    );
-  }
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
-    throw malformed("not a JSON object");
-  }
-  const v = value as Record<string, unknown>;
+  const v = parseJson(text, "Cannot decode the OCI state on stdin");
+  if (!isJsonObject(v)) throw malformed("not a JSON object");
   if (typeof v.id !== "string" || v.id === "") {
     throw malformed('"id" must be a non-empty string');
   }

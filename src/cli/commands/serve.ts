@@ -16,18 +16,18 @@ import {
   type ServeRequest,
 } from "../../serve/protocol.ts";
 import {
-  type CliIo,
   type CommandContext,
   type CommandOutput,
   expectArgs,
   stringFlag,
 } from "../context.ts";
+import type { ProcessIo } from "../../spec/types.ts";
 import { parsedFromRequest } from "../remote.ts";
 
 /** How run_cli runs one command (passed in: serve.ts must not import it). */
 export type RunPrepared = (
   command: string,
-  io: CliIo,
+  io: ProcessIo,
   prepare: () => Promise<CommandContext>,
 ) => Promise<number>;
 
@@ -68,7 +68,7 @@ export async function runServe(
     ): Promise<ServeReply> => {
       let stdout = "";
       let stderr = "";
-      const io: CliIo = {
+      const io: ProcessIo = {
         stdout: (text) => void (stdout += text),
         stderr: (text) => void (stderr += text),
         readStdin: () => Promise.resolve(request.stdin ?? ""),
