@@ -17,7 +17,8 @@
  */
 import { join } from "node:path";
 import { buildVersion } from "./_version.ts";
-import { COMMANDS, FLAGS } from "../src/cli/help.ts";
+import { FLAGS } from "../src/cli/help.ts";
+import { COMMANDS } from "../src/cli/command_table.ts";
 import { PLUGIN_NAMES } from "../src/plugin/run_plugin.ts";
 
 const root = new URL("..", import.meta.url).pathname;

@@ -9,8 +9,7 @@ import type { ProcessIo } from "../spec/types.ts";
 import type { RuntimeOptions } from "../runtime/runtime_options.ts";
 import type { ParsedArgs } from "./flags.ts";
 import type { Settings } from "./settings.ts";
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
-import { UsageError } from "./usage_error.ts";
+import { CNI_ERROR_CODES, CniError, UsageError } from "../spec/errors.ts";
 
 /** Everything a command needs. */
 export interface CommandContext {
@@ -27,9 +26,6 @@ export interface CommandContext {
   /** Runtime options derived from the settings. */
   runtime: RuntimeOptions;
 }
-
-/** A sub-command: runs and returns its JSON output (or nothing). */
-export type CommandRun = (ctx: CommandContext) => Promise<CommandOutput>;
 
 /** What a command printed and its exit status. */
 export interface CommandOutput {

@@ -11,7 +11,7 @@ import {
   DEFAULT_CONF_DIR,
 } from "../spec/defaults.ts";
 import type { ParsedArgs } from "./flags.ts";
-import { UsageError } from "./usage_error.ts";
+import { UsageError } from "../spec/errors.ts";
 
 /** The default shim config file. */
 export const DEFAULT_CONFIG_FILE = "/etc/cnishim/config.json";

@@ -302,10 +302,13 @@ Deno.test("--socket: no server is CNI code 11, a server setting is a usage error
       ] as const
     ) {
       const res = await post(path, body);
-      await res.body?.cancel();
+      // The body is a CNI error object saying what the header says.
+      const error = await res.json();
       equal(res.status, 400, `${path} ${body}`);
       equal(res.headers.get("cnishim-exit-code"), "2");
       match(decodeURIComponent(res.headers.get("cnishim-stderr")!), text);
+      equal(error.code, 4);
+      match(error.msg, text);
     }
     const res = await fetch("http://cnishim/v1/status", { client });
     equal(res.headers.get("cnishim-exit-code"), "1");
@@ -426,8 +429,23 @@ Deno.test("SIGTERM during an ADD: the ADD finishes and is cached, new requests g
     async () => (await fake.calls()).some((c) => c.type === "b"),
   );
   Deno.kill(server.pid, "SIGTERM");
-  // While the ADD drains, a new request is refused with a CNI error.
+  // While the ADD drains, a new request is refused with a CNI error, which
+  // is HTTP 503 (Service Unavailable) for a raw client.
   await new Promise((r) => setTimeout(r, 200));
+  const client = Deno.createHttpClient({
+    proxy: { transport: "unix", path: server.socket },
+  });
+  try {
+    const res = await fetch("http://cnishim/v1/add", {
+      method: "POST",
+      body: "{}",
+      client,
+    });
+    equal(res.status, 503);
+    equal((await res.json()).code, 11);
+  } finally {
+    client.close();
+  }
   const refused = await runCli(["--socket", server.socket, "add", "c2", NETNS]);
   equal(refused.code, 1, explain(refused));
   const error = refused.json<{ code: number; msg: string }>();

@@ -16,7 +16,7 @@ import {
   type PodInputFlags,
   readAnnotationsFlag,
 } from "../pod_inputs.ts";
-import { UsageError } from "../usage_error.ts";
+import { UsageError } from "../../spec/errors.ts";
 
 /** Sets up a pod and prints its networks (or the default network's CNI result). */
 export async function runAdd(ctx: CommandContext): Promise<CommandOutput> {
