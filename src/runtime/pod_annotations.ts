@@ -32,9 +32,10 @@ const BAD_IFNAME = /[/:\s\x00-\x1f\x7f]/u;
 const ENCODER = new TextEncoder();
 
 /**
- * Parses the `--annotations` flag: a JSON object of string values.
+ * Parses pod annotations: a JSON object of string values, or its text
+ * (the `--annotations` flag).
  *
- * @param text The JSON text.
+ * @param value The object, or its JSON text.
  * @param source What to name in messages.
  * @returns The annotations.
  * @throws {CniError} code 6 when the text is not JSON, 7 when it is not an
@@ -49,10 +50,10 @@ const ENCODER = new TextEncoder();
  * ```
  */
 export function parseAnnotations(
-  text: string,
+  input: unknown,
   source = "--annotations",
 ): Record<string, string> {
-  const value = decoded(text, source);
+  const value = decoded(input, source);
   if (!value || typeof value !== "object" || Array.isArray(value)) {
     throw invalid(
       source,

@@ -12,12 +12,7 @@ import {
   toCniError,
 } from "../spec/errors.ts";
 import { validateContainerId, validateIfName } from "../spec/identifiers.ts";
-import type {
-  CniArg,
-  CniResult,
-  JsonObject,
-  NetworkConfigList,
-} from "../spec/types.ts";
+import type { CniResult, NetworkConfigList } from "../spec/types.ts";
 import { confNetworks } from "./conf_networks.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { scanCacheEntries } from "../cache/result_cache.ts";
@@ -31,30 +26,21 @@ import { writePodRecord } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
 import { teardown } from "./remove.ts";
 import { settleDeadHolder } from "./_orphans.ts";
+import {
+  type ExtraNetwork,
+  type PodInputs,
+  translatePodInputs,
+} from "./pod_inputs.ts";
 import type { RuntimeOptions } from "./runtime_options.ts";
 import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 
-/** One network a pod asks for beyond the default (from annotations). */
-export interface ExtraNetwork {
-  /** The network name. */
-  name: string;
-  /** The interface; `eth1`, `eth2`, … when absent. */
-  ifName: string;
-}
-
-/** Per-pod inputs of {@link setup}. */
-export interface SetupOptions extends RuntimeOptions {
+/** Options of {@link setup}: the runtime's, and the pod's inputs. */
+export interface SetupOptions extends RuntimeOptions, PodInputs {
   /**
    * The interface of the default network.
    * @default {"eth0"}
    */
   ifName?: string;
-  /** `CNI_ARGS` pairs (already validated). */
-  args?: readonly CniArg[];
-  /** Capability args (port mappings, bandwidth, …). */
-  capabilityArgs?: Readonly<JsonObject>;
-  /** Extra networks with their interfaces (already assigned). */
-  extraNetworks?: readonly ExtraNetwork[];
 }
 
 /** One attached network. */
@@ -89,10 +75,11 @@ interface Planned {
  * Attaches a pod to its networks. Parallel unless `serial`; when any
  * network fails, everything already attached is torn down (reverse order)
  * before the error is thrown, so nothing is left behind. A container that
- * is already set up (it has cache entries) is refused before anything runs.
+ * is already set up (it has cache entries) is refused before anything runs,
+ * and so are bad pod inputs.
  *
  * @throws {CniError} code 4 for a container already set up, code 7 for an
- * unknown network, or the failing plugin's
+ * unknown network or a bad input, or the failing plugin's
  */
 export async function setup(
   containerId: string,
@@ -108,9 +95,15 @@ export async function setup(
       "Cannot set up a pod without a network namespace path",
     );
   }
+  const inputs = translatePodInputs(containerId, ifName, options);
   const engine = resolveEngineOptions(options);
   const log = options.logger ?? SILENT_LOGGER;
-  const plan = await planNetworks(ifName, options, engine.binDirs);
+  const plan = await planNetworks(
+    ifName,
+    inputs.extraNetworks,
+    options,
+    engine.binDirs,
+  );
   // A missing binary fails the pod before anything runs or is written, not
   // after loopback and the networks before it were attached (and undone).
   for (const p of plan) {
@@ -130,8 +123,8 @@ export async function setup(
         network: p.list.name,
         ifName: p.ifName,
       })),
-      args: [...(options.args ?? [])],
-      capabilityArgs: { ...(options.capabilityArgs ?? {}) },
+      args: inputs.args,
+      capabilityArgs: inputs.capabilityArgs,
     });
   } catch (error) {
     // Nothing ran and nothing was set up before: the lock file goes too.
@@ -142,8 +135,8 @@ export async function setup(
     containerId,
     netns,
     ifName: p.ifName,
-    args: options.args ?? [],
-    capabilityArgs: options.capabilityArgs ?? {},
+    args: inputs.args,
+    capabilityArgs: inputs.capabilityArgs,
   });
   const attach = async (p: Planned) => {
     log.debug("attaching network", { network: p.list.name, ifName: p.ifName });
@@ -225,6 +218,7 @@ async function refuseIfSetUp(
 
 async function planNetworks(
   ifName: string,
+  extras: readonly ExtraNetwork[],
   options: SetupOptions,
   binDirs: readonly string[],
 ): Promise<Planned[]> {
@@ -235,7 +229,6 @@ async function planNetworks(
   }
   if ((options.networkPlugin ?? "cni") !== "cni") return plan;
   const dir = options.confDir ?? DEFAULT_CONF_DIR;
-  const extras = options.extraNetworks ?? [];
   const loaded = await confNetworks(options, extras.map((e) => e.name));
   const byName = new Map(loaded.networks.map((n) => [n.name, n]));
   for (const extra of extras) {

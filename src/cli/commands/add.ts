@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { validateIfName } from "../../spec/identifiers.ts";
 import { setup } from "../../runtime/setup.ts";
 import {
   type CommandContext,
@@ -12,8 +11,8 @@ import {
   stringFlag,
 } from "../context.ts";
 import {
-  buildPodInputs,
   type PodInputFlags,
+  podInputs,
   readAnnotationsFlag,
 } from "../pod_inputs.ts";
 import { UsageError } from "../../spec/errors.ts";
@@ -31,7 +30,6 @@ export async function runAdd(ctx: CommandContext): Promise<CommandOutput> {
     throw new UsageError(`Invalid --output "${output}": use json or cni`);
   }
   const flags: PodInputFlags = {
-    ifName: stringFlag(ctx, "ifname"),
     podName: stringFlag(ctx, "pod-name"),
     podNamespace: stringFlag(ctx, "pod-namespace"),
     podUid: stringFlag(ctx, "pod-uid"),
@@ -46,7 +44,8 @@ export async function runAdd(ctx: CommandContext): Promise<CommandOutput> {
     capabilities: stringFlag(ctx, "capabilities"),
     annotations: await readAnnotationsFlag(stringFlag(ctx, "annotations")),
   };
-  return await addPod(ctx, containerId, netns, flags, output);
+  const ifName = stringFlag(ctx, "ifname");
+  return await addPod(ctx, containerId, netns, ifName, flags, output);
 }
 
 /** Shared by `add` and `hook`. */
@@ -54,25 +53,23 @@ export async function addPod(
   ctx: CommandContext,
   containerId: string,
   netns: string,
+  ifName: string | undefined,
   flags: PodInputFlags,
   output: "json" | "cni" = "json",
 ): Promise<CommandOutput> {
-  if (flags.ifName !== undefined) validateIfName(flags.ifName);
-  const inputs = buildPodInputs(containerId, flags);
   const result = await setup(containerId, netns, {
     ...ctx.runtime,
-    ...(flags.ifName ? { ifName: flags.ifName } : {}),
-    args: inputs.args,
-    capabilityArgs: inputs.capabilityArgs,
-    extraNetworks: inputs.extraNetworks,
+    ...(ifName !== undefined ? { ifName } : {}),
+    ...podInputs(flags),
   });
   ctx.logger.info("pod set up", {
     containerId,
     networks: result.networks.map((n) => `${n.name}@${n.interface}`),
   });
   if (output === "cni") {
-    const ifName = flags.ifName ?? "eth0";
-    const main = result.networks.find((n) => n.interface === ifName) ??
+    const main = result.networks.find((n) =>
+      n.interface === (ifName ?? "eth0")
+    ) ??
       result.networks[0];
     return { stdout: main?.result ?? {} };
   }

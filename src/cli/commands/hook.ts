@@ -52,8 +52,8 @@ export async function runHook(ctx: CommandContext): Promise<CommandOutput> {
       '"pid" is missing: cannot find the container\'s network namespace',
     );
   }
-  return await addPod(ctx, state.id, `/proc/${state.pid}/ns/net`, {
-    ifName: ann[HOOK_ANNOTATIONS.ifName],
+  const netns = `/proc/${state.pid}/ns/net`;
+  return await addPod(ctx, state.id, netns, ann[HOOK_ANNOTATIONS.ifName], {
     podName: first(HOOK_ANNOTATIONS.podName),
     podNamespace: first(HOOK_ANNOTATIONS.podNamespace),
     podUid: first(HOOK_ANNOTATIONS.podUid),
