@@ -24,7 +24,7 @@ import { convertResult } from "../result/convert_result.ts";
 import { buildPluginConfig } from "./build_plugin_config.ts";
 import { runPlugin } from "./_run_plugin.ts";
 import { delPlugins } from "./_del_plugins.ts";
-import { validateAttachment } from "./get_cached_result.ts";
+import { validateAttachment } from "./_validate_attachment.ts";
 import {
   type EngineOptions,
   type ResolvedEngineOptions,

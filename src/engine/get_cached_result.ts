@@ -12,23 +12,13 @@ import type {
   NetworkConfigList,
   RuntimeConf,
 } from "../spec/types.ts";
-import {
-  validateContainerId,
-  validateIfName,
-  validateNetworkName,
-} from "../spec/identifiers.ts";
 import { listCacheEntries, readCacheEntry } from "../cache/result_cache.ts";
 import type { CacheEntry } from "../cache/cache_entry.ts";
 import { convertResult } from "../result/convert_result.ts";
 import { parseResult } from "../result/parse_result.ts";
 import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
-
-/** Validates the identifiers of an attachment before they reach a path. */
-export function validateAttachment(networkName: string, rt: RuntimeConf): void {
-  validateNetworkName(networkName);
-  validateContainerId(rt.containerId);
-  validateIfName(rt.ifName);
-}
+import { validateAttachment } from "./_validate_attachment.ts";
+import { validateContainerId } from "../spec/identifiers.ts";
 
 /**
  * The cached ADD result of an attachment converted to the list's version;

@@ -24,7 +24,7 @@ import { primaryIp, type ResultIp, resultIps } from "../result/result_ips.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
 import { writePodRecord } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
-import { teardown } from "./remove.ts";
+import { teardown } from "./_teardown.ts";
 import { settleDeadHolder } from "./_orphans.ts";
 import {
   type ExtraNetwork,
@@ -163,7 +163,8 @@ export async function setup(
       containerId,
       error: error.message,
     });
-    const undo = await teardown(containerId, netns, options, engine);
+    const undo = (await teardown(containerId, netns, options, engine))
+      .failures;
     if (undo.length) {
       throw new AggregateCniError(
         `Setup of container "${containerId}" failed and its teardown failed too`,
