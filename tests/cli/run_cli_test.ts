@@ -9,7 +9,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeCall, FakePlugins } from "../_helpers/fake_plugins.ts";
 import { explain, runCli } from "../_helpers/run_cli.ts";
-import { listFiles } from "../_helpers/netns.ts";
+import { listFiles } from "../_helpers/shell.ts";
 
 const NETNS = "/var/run/netns/cnishim-fake";
 

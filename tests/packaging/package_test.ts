@@ -4,7 +4,7 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { reserveSubnet } from "../_helpers/netns.ts";
+import { reserveSubnet } from "../_helpers/test_bed.ts";
 import { PLUGIN_NAMES } from "../../src/plugin/run_plugin.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

@@ -17,9 +17,8 @@ import {
   createNetns,
   linksIn,
   type Netns,
-  randomHex,
-  sh,
 } from "../_helpers/netns.ts";
+import { randomHex, sh } from "../_helpers/shell.ts";
 import { MADE, MetaBed, type PluginRun, routesIn } from "./_meta_bed.ts";
 import { leftoverProcesses } from "../_helpers/processes.ts";
 import { expectExit } from "../_helpers/run_cli.ts";

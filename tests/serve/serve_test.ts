@@ -10,7 +10,8 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeCall, FakePlugins } from "../_helpers/fake_plugins.ts";
 import { baseEnv, cliCommand, explain, runCli } from "../_helpers/run_cli.ts";
-import { startServe, waitFor } from "./_serve.ts";
+import { startServe } from "./_serve.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 const NETNS = "/var/run/netns/cnishim-fake";
 
@@ -340,10 +341,10 @@ Deno.test("cnishim serve picks up a conf file added while serving within 6 s, an
     name: "late",
     types: ["a"],
   });
-  const ms = await waitFor(6000, async () => {
+  const ms = await waitFor(async () => {
     const run = await runCli(["--socket", server.socket, "status"]);
     return run.json<{ defaultNetwork?: string }>().defaultNetwork === "late";
-  });
+  }, 6000);
   ok(ms < 6000);
   const add = await runCli(["--socket", server.socket, "add", "c1", NETNS]);
   equal(add.code, 0, explain(add));
@@ -406,7 +407,7 @@ Deno.test("a pod added through the server is deleted by a CLI del: one cache, on
   await fake.clearCalls();
   await fake.answer("a", "ADD", { sleep: 1 });
   const served = runCli(["--socket", server.socket, "add", "c2", NETNS]);
-  await waitFor(5000, async () => (await fake.calls()).length > 0);
+  await waitFor(async () => (await fake.calls()).length > 0, 5000);
   const cliDel = await runCli(["del", "c2", NETNS, ...bed.flags]);
   equal((await served).code, 0);
   equal(cliDel.code, 0, explain(cliDel));
@@ -425,8 +426,8 @@ Deno.test("SIGTERM during an ADD: the ADD finishes and is cached, new requests g
 
   const adding = runCli(["--socket", server.socket, "add", "c1", NETNS]);
   await waitFor(
-    5000,
     async () => (await fake.calls()).some((c) => c.type === "b"),
+    5000,
   );
   Deno.kill(server.pid, "SIGTERM");
   // While the ADD drains, a new request is refused with a CNI error, which
