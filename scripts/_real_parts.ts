@@ -6,10 +6,7 @@
  *
  * @module
  */
-import {
-  missingRealParts,
-  REAL_PARTS,
-} from "../tests/_helpers/prerequisites.ts";
+import { missingRealParts, REAL_PARTS } from "./real_parts.ts";
 
 /**
  * Installs what is missing. Returns the parts still missing (non-root

@@ -1,35 +1,14 @@
 // deno-lint-ignore-file no-console -- a script talks to its operator on the console
 /**
- * The real parts the end-to-end tests use, and whether they may run here:
- * root is needed for namespaces; in CI a missing part fails the test
- * instead of skipping it.
+ * Whether the end-to-end tests may run here: root is needed for
+ * namespaces; in CI a missing part fails the test instead of skipping it.
+ * The parts themselves are listed in `scripts/real_parts.ts`, which the
+ * installer shares.
  *
  * @module
  */
 
-/** Executable (or file) → Debian package providing it. */
-export const REAL_PARTS: Record<string, string> = {
-  "/usr/lib/cni/bridge": "containernetworking-plugins",
-  "/usr/sbin/ip": "iproute2",
-  "/usr/sbin/iptables": "iptables",
-  "/usr/sbin/runc": "runc",
-  "/bin/busybox": "busybox-static",
-  "/usr/bin/flock": "util-linux",
-  "/usr/bin/lintian": "lintian",
-};
-
-/** The parts not installed. */
-export async function missingRealParts(): Promise<string[]> {
-  const missing: string[] = [];
-  for (const path of Object.keys(REAL_PARTS)) {
-    try {
-      await Deno.stat(path);
-    } catch {
-      missing.push(path);
-    }
-  }
-  return missing;
-}
+import { missingRealParts, REAL_PARTS } from "../../scripts/real_parts.ts";
 
 const IN_CI = Deno.env.get("CI") === "true";
 const IS_ROOT = Deno.uid() === 0;
