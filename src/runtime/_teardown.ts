@@ -79,7 +79,7 @@ export async function teardown(
     try {
       const list = await cachedList(entry).catch(async () => {
         // The cached config is unreadable: fall back to today's of that name.
-        if (isLoopback) return await loopbackNetwork(engine.binDirs);
+        if (isLoopback) return await loopbackNetwork(engine);
         current ??= new Map(
           (await confNetworks(options)).networks
             .map((n) => [n.name, n]),

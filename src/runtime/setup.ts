@@ -17,8 +17,10 @@ import { confNetworks } from "./conf_networks.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { scanCacheEntries } from "../cache/result_cache.ts";
 import { joinPath } from "../spec/posix_path.ts";
-import { findPlugin } from "../invoke/find_plugin.ts";
-import { resolveEngineOptions } from "../engine/engine_options.ts";
+import {
+  type ResolvedEngineOptions,
+  resolveEngineOptions,
+} from "../engine/engine_options.ts";
 import { addNetworkList } from "../engine/add_network_list.ts";
 import { primaryIp, type ResultIp, resultIps } from "../result/result_ips.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
@@ -102,13 +104,13 @@ export async function setup(
     ifName,
     inputs.extraNetworks,
     options,
-    engine.binDirs,
+    engine,
   );
   // A missing binary fails the pod before anything runs or is written, not
   // after loopback and the networks before it were attached (and undone).
   for (const p of plan) {
     for (const plugin of p.list.plugins) {
-      await findPlugin(plugin.type, engine.binDirs);
+      await engine.findPlugin(plugin.type);
     }
   }
 
@@ -140,7 +142,7 @@ export async function setup(
   });
   const attach = async (p: Planned) => {
     log.debug("attaching network", { network: p.list.name, ifName: p.ifName });
-    return await addNetworkList(p.list, rt(p), { ...options, ...engine });
+    return await addNetworkList(p.list, rt(p), engine);
   };
 
   const settled: PromiseSettledResult<CniResult>[] = [];
@@ -221,11 +223,11 @@ async function planNetworks(
   ifName: string,
   extras: readonly ExtraNetwork[],
   options: SetupOptions,
-  binDirs: readonly string[],
+  engine: ResolvedEngineOptions,
 ): Promise<Planned[]> {
   const plan: Planned[] = [];
   if (options.loopback !== false) {
-    const lo = await loopbackNetwork(binDirs);
+    const lo = await loopbackNetwork(engine);
     if (lo) plan.push({ list: lo, ifName: "lo", isLoopback: true });
   }
   if ((options.networkPlugin ?? "cni") !== "cni") return plan;

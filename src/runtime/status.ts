@@ -36,7 +36,7 @@ export async function status(
   options: RuntimeOptions = {},
 ): Promise<StatusReport> {
   const engine = resolveEngineOptions(options);
-  const lo = (await loopbackNetwork(engine.binDirs)) !== undefined;
+  const lo = (await loopbackNetwork(engine)) !== undefined;
   const reasons: string[] = [];
   if (options.loopback !== false && !lo) {
     reasons.push(`loopback plugin not found in ${engine.binDirs.join(":")}`);
