@@ -5,13 +5,13 @@
  *
  * @module
  */
-import type { PodInputs } from "../runtime/pod_inputs.ts";
 import {
   parseCapabilityArgs,
   parseDns,
   parseIpRanges,
   parseIps,
   parseMac,
+  type PodInputs,
 } from "../runtime/pod_inputs.ts";
 import { parseCniArgs } from "../runtime/cni_args.ts";
 import { parsePortMappings } from "../runtime/port_mappings.ts";
@@ -19,35 +19,8 @@ import { parseBandwidth } from "../runtime/bandwidth.ts";
 import { parseAnnotations } from "../runtime/pod_annotations.ts";
 import { flagText } from "./context.ts";
 
-/** Per-pod inputs as given on the command line or in an OCI state. */
-export interface PodInputFlags {
-  /** `K8S_POD_NAME`. */
-  podName?: string | undefined;
-  /** `K8S_POD_NAMESPACE`. */
-  podNamespace?: string | undefined;
-  /** `K8S_POD_UID`. */
-  podUid?: string | undefined;
-  /** `--args`. */
-  args?: string | undefined;
-  /** `--port-mappings` (JSON text). */
-  portMappings?: string | undefined;
-  /** `--bandwidth` (JSON text). */
-  bandwidth?: string | undefined;
-  /** `--dns` (JSON text). */
-  dns?: string | undefined;
-  /** `--ip-ranges` (JSON text). */
-  ipRanges?: string | undefined;
-  /** `--mac`. */
-  mac?: string | undefined;
-  /** `--ips`. */
-  ips?: string | undefined;
-  /** `--cgroup-path`. */
-  cgroupPath?: string | undefined;
-  /** `--capabilities` (JSON text). */
-  capabilities?: string | undefined;
-  /** Pod annotations. */
-  annotations?: Record<string, string> | undefined;
-}
+/** A per-pod flag's text by its name (`pod-name`, `port-mappings`, …). */
+export type FlagText = (name: string) => string | undefined;
 
 /** Reads `--annotations` (JSON, or `@file`). */
 export async function readAnnotationsFlag(
@@ -61,37 +34,45 @@ export async function readAnnotationsFlag(
 }
 
 /**
- * Turns the flags' text into typed pod inputs.
+ * Turns the per-pod flags' text (from the command line, or what the OCI
+ * hook reads from annotations) into typed pod inputs.
  *
  * @throws {CniError} naming the flag, as the runtime's parsers do
  */
-export function podInputs(flags: PodInputFlags): PodInputs {
+export function podInputs(
+  flag: FlagText,
+  annotations?: Record<string, string>,
+): PodInputs {
+  // Empty text counts as absent, except where an empty value is an error
+  // (--mac, --ips) or a value (--cgroup-path).
+  const text = (name: string) => flag(name) || undefined;
+  const [podName, podNamespace, podUid] = [
+    "pod-name",
+    "pod-namespace",
+    "pod-uid",
+  ]
+    .map(text);
+  const args = text("args"), portMappings = text("port-mappings");
+  const bandwidth = text("bandwidth"), dns = text("dns");
+  const ipRanges = text("ip-ranges"), capabilities = text("capabilities");
+  const mac = flag("mac"), ips = flag("ips"), cgroupPath = flag("cgroup-path");
   return {
     pod: {
-      ...(flags.podName ? { name: flags.podName } : {}),
-      ...(flags.podNamespace ? { namespace: flags.podNamespace } : {}),
-      ...(flags.podUid ? { uid: flags.podUid } : {}),
+      ...(podName ? { name: podName } : {}),
+      ...(podNamespace ? { namespace: podNamespace } : {}),
+      ...(podUid ? { uid: podUid } : {}),
     },
-    ...(flags.args ? { args: parseCniArgs(flags.args, "--args") } : {}),
-    ...(flags.portMappings
-      ? { portMappings: parsePortMappings(flags.portMappings) }
-      : {}),
-    ...(flags.bandwidth ? { bandwidth: parseBandwidth(flags.bandwidth) } : {}),
-    ...(flags.dns ? { dns: parseDns(flags.dns, "--dns") } : {}),
-    ...(flags.ipRanges
-      ? { ipRanges: parseIpRanges(flags.ipRanges, "--ip-ranges") }
-      : {}),
-    ...(flags.mac !== undefined ? { mac: parseMac(flags.mac, "--mac") } : {}),
-    ...(flags.ips !== undefined ? { ips: parseIps(flags.ips, "--ips") } : {}),
-    ...(flags.cgroupPath !== undefined ? { cgroupPath: flags.cgroupPath } : {}),
-    ...(flags.annotations ? { annotations: flags.annotations } : {}),
-    ...(flags.capabilities
-      ? {
-        capabilityArgs: parseCapabilityArgs(
-          flags.capabilities,
-          "--capabilities",
-        ),
-      }
+    ...(args ? { args: parseCniArgs(args, "--args") } : {}),
+    ...(portMappings ? { portMappings: parsePortMappings(portMappings) } : {}),
+    ...(bandwidth ? { bandwidth: parseBandwidth(bandwidth) } : {}),
+    ...(dns ? { dns: parseDns(dns, "--dns") } : {}),
+    ...(ipRanges ? { ipRanges: parseIpRanges(ipRanges, "--ip-ranges") } : {}),
+    ...(mac !== undefined ? { mac: parseMac(mac, "--mac") } : {}),
+    ...(ips !== undefined ? { ips: parseIps(ips, "--ips") } : {}),
+    ...(cgroupPath !== undefined ? { cgroupPath } : {}),
+    ...(annotations ? { annotations } : {}),
+    ...(capabilities
+      ? { capabilityArgs: parseCapabilityArgs(capabilities, "--capabilities") }
       : {}),
   };
 }

@@ -10,11 +10,8 @@ import {
   expectArgs,
   stringFlag,
 } from "../context.ts";
-import {
-  type PodInputFlags,
-  podInputs,
-  readAnnotationsFlag,
-} from "../pod_inputs.ts";
+import { podInputs, readAnnotationsFlag } from "../pod_inputs.ts";
+import type { PodInputs } from "../../runtime/pod_inputs.ts";
 import { UsageError } from "../../spec/errors.ts";
 
 /** Sets up a pod and prints its networks (or the default network's CNI result). */
@@ -29,23 +26,10 @@ export async function runAdd(ctx: CommandContext): Promise<CommandOutput> {
   if (output !== "json" && output !== "cni") {
     throw new UsageError(`Invalid --output "${output}": use json or cni`);
   }
-  const flags: PodInputFlags = {
-    podName: stringFlag(ctx, "pod-name"),
-    podNamespace: stringFlag(ctx, "pod-namespace"),
-    podUid: stringFlag(ctx, "pod-uid"),
-    args: stringFlag(ctx, "args"),
-    portMappings: stringFlag(ctx, "port-mappings"),
-    bandwidth: stringFlag(ctx, "bandwidth"),
-    dns: stringFlag(ctx, "dns"),
-    ipRanges: stringFlag(ctx, "ip-ranges"),
-    mac: stringFlag(ctx, "mac"),
-    ips: stringFlag(ctx, "ips"),
-    cgroupPath: stringFlag(ctx, "cgroup-path"),
-    capabilities: stringFlag(ctx, "capabilities"),
-    annotations: await readAnnotationsFlag(stringFlag(ctx, "annotations")),
-  };
+  const annotations = await readAnnotationsFlag(stringFlag(ctx, "annotations"));
+  const inputs = podInputs((name) => stringFlag(ctx, name), annotations);
   const ifName = stringFlag(ctx, "ifname");
-  return await addPod(ctx, containerId, netns, ifName, flags, output);
+  return await addPod(ctx, containerId, netns, ifName, inputs, output);
 }
 
 /** Shared by `add` and `hook`. */
@@ -54,13 +38,13 @@ export async function addPod(
   containerId: string,
   netns: string,
   ifName: string | undefined,
-  flags: PodInputFlags,
+  inputs: PodInputs,
   output: "json" | "cni" = "json",
 ): Promise<CommandOutput> {
   const result = await setup(containerId, netns, {
     ...ctx.runtime,
     ...(ifName !== undefined ? { ifName } : {}),
-    ...podInputs(flags),
+    ...inputs,
   });
   ctx.logger.info("pod set up", {
     containerId,

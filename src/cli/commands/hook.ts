@@ -10,6 +10,7 @@ import { isJsonObject, parseJson } from "../../spec/json.ts";
 import type { CommandContext, CommandOutput } from "../context.ts";
 import { expectArgs } from "../context.ts";
 import { addPod } from "./add.ts";
+import { podInputs } from "../pod_inputs.ts";
 import { delPod } from "./del.ts";
 
 /** Annotations the hook reads besides the network ones. */
@@ -53,13 +54,21 @@ export async function runHook(ctx: CommandContext): Promise<CommandOutput> {
     );
   }
   const netns = `/proc/${state.pid}/ns/net`;
-  return await addPod(ctx, state.id, netns, ann[HOOK_ANNOTATIONS.ifName], {
-    podName: first(HOOK_ANNOTATIONS.podName),
-    podNamespace: first(HOOK_ANNOTATIONS.podNamespace),
-    podUid: first(HOOK_ANNOTATIONS.podUid),
-    portMappings: ann[HOOK_ANNOTATIONS.portMappings],
-    annotations: ann,
-  });
+  // The annotations stand for the flags of `cnishim add`.
+  const flags: Record<string, string | undefined> = {
+    "pod-name": first(HOOK_ANNOTATIONS.podName),
+    "pod-namespace": first(HOOK_ANNOTATIONS.podNamespace),
+    "pod-uid": first(HOOK_ANNOTATIONS.podUid),
+    "port-mappings": ann[HOOK_ANNOTATIONS.portMappings],
+  };
+  const inputs = podInputs((name) => flags[name], ann);
+  return await addPod(
+    ctx,
+    state.id,
+    netns,
+    ann[HOOK_ANNOTATIONS.ifName],
+    inputs,
+  );
 }
 
 /** Decodes and checks an OCI state document. */
