@@ -1,61 +1,11 @@
 // deno-lint-ignore-file no-console -- a script talks to its operator on the console
 /**
- * The Debian packages behind the real parts each task runs, found by running
- * the tasks on a bare Debian 12 root (`../shared/tools/fresh-node.sh`), and
- * their quiet installation: one line on stderr naming what is installed,
- * apt's own output in a log file.
+ * Quiet installation of the real parts a task runs: one line on stderr
+ * naming the packages, apt's own output in a log file.
  *
  * @module
  */
-
-/** Executable (or file) → the Debian package that provides it. */
-export type Parts = Readonly<Record<string, string>>;
-
-/** What `deno task demo` runs: plugins, ip, iptables (portmap, the leak check) and busybox's ping. */
-export const DEMO_PARTS: Parts = {
-  "/usr/lib/cni/bridge": "containernetworking-plugins",
-  "/usr/sbin/ip": "iproute2",
-  "/usr/sbin/iptables": "iptables",
-  "/bin/busybox": "busybox-static",
-};
-
-/** What `deno task package` runs besides dpkg-deb: the shared-library dependencies of the shipped ELF. */
-export const PACKAGE_PARTS: Parts = {
-  "/usr/bin/dpkg-shlibdeps": "dpkg-dev",
-};
-
-/**
- * What the tests spawn: the demo's parts, runc (OCI hook e2e), flock,
- * mount (the cache fault tests' tmpfs and read-only binds, Debian's `mount`
- * package, absent from a minimal root), lintian (package test) and the
- * package task's parts.
- */
-export const TEST_PARTS: Parts = {
-  ...DEMO_PARTS,
-  ...PACKAGE_PARTS,
-  "/usr/sbin/runc": "runc",
-  "/usr/bin/flock": "util-linux",
-  "/usr/bin/mount": "mount",
-  "/usr/bin/lintian": "lintian",
-};
-
-/** The paths of `parts` not present here. */
-export async function missingParts(parts: Parts): Promise<string[]> {
-  const missing: string[] = [];
-  for (const path of Object.keys(parts)) {
-    try {
-      await Deno.stat(path);
-    } catch {
-      missing.push(path);
-    }
-  }
-  return missing;
-}
-
-/** The packages that provide `paths`, each once. */
-export function packagesFor(parts: Parts, paths: string[]): string[] {
-  return [...new Set(paths.map((p) => parts[p]!))];
-}
+import { missingParts, packagesFor, type Parts } from "./real_parts.ts";
 
 /**
  * Installs the packages of the missing parts when root, quietly: one line

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { DEMO_PARTS, installParts } from "./_real_parts.ts";
+import { installParts } from "./_real_parts.ts";
+import { DEMO_PARTS } from "./real_parts.ts";
 import {
   hostChanges,
   type HostScope,

@@ -21,8 +21,11 @@
 import { join } from "node:path";
 import { buildVersion } from "./_version.ts";
 import { DENO_VERSION, shebang } from "./_bundle.ts";
-import { installParts, PACKAGE_PARTS } from "./_real_parts.ts";
-import { COMMANDS, FLAGS } from "../src/cli/help.ts";
+import { installParts } from "./_real_parts.ts";
+import { PACKAGE_PARTS } from "./real_parts.ts";
+import { FLAGS } from "../src/cli/help.ts";
+import { COMMANDS } from "../src/cli/command_table.ts";
+import { PLUGIN_NAMES } from "../src/plugin/run_plugin.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 /** Where the bundle and its private runtime live. */
@@ -35,12 +38,6 @@ const LIB = "usr/lib/cnishim";
 const DENO_DIR = "var/cache/cnishim";
 const i = Deno.args.indexOf("--out-dir");
 const dist = i === -1 ? join(root, "dist") : Deno.args[i + 1]!;
-const PLUGIN_NAMES = [
-  "dockin-cni",
-  "cnishim-multinet",
-  "dockin-ipam",
-  "cnishim-static",
-];
 
 async function sh(
   cmd: string,

@@ -7,6 +7,7 @@
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import type { CniArg, CniResult, JsonObject } from "../spec/types.ts";
+import { isJsonObject, parseJson } from "../spec/json.ts";
 
 /** The `kind` libcni writes. */
 export const CACHE_KIND = "cniCacheV1";
@@ -54,7 +55,7 @@ export function encodeCacheEntry(entry: CacheEntry): string {
   const out: JsonObject = {
     kind: CACHE_KIND,
     containerId: entry.containerId,
-    config: toBase64(entry.config),
+    config: entry.config.toBase64(),
     ifName: entry.ifName,
     networkName: entry.networkName,
   };
@@ -79,22 +80,14 @@ export type DecodedCacheFile =
  * @throws {CniError} code 6 when the file is empty, not JSON, or malformed
  */
 export function decodeCacheFile(text: string): DecodedCacheFile {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.decodingFailure,
-      `Cannot decode cache entry: ${(error as Error).message}`,
-    );
-  }
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
+  const value = parseJson(text, "Cannot decode cache entry");
+  if (!isJsonObject(value)) {
     throw new CniError(
       CNI_ERROR_CODES.decodingFailure,
       "Cannot decode cache entry: not a JSON object",
     );
   }
-  const obj = foldKeys(value as JsonObject);
+  const obj = foldKeys(value);
   if (obj.kind !== CACHE_KIND) {
     return { kind: "legacy", result: value as CniResult };
   }
@@ -157,17 +150,9 @@ function foldKeys(obj: JsonObject): JsonObject {
   return out;
 }
 
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
 function fromBase64(text: string): Uint8Array {
   try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    return Uint8Array.fromBase64(text);
   } catch {
     throw new CniError(
       CNI_ERROR_CODES.decodingFailure,

@@ -20,8 +20,6 @@ import {
 } from "./atomic_write.ts";
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 
-export { DEFAULT_CACHE_DIR } from "../spec/defaults.ts";
-
 /** Identifies one attachment in the cache. */
 export interface CacheKey {
   /** The network name. */

@@ -5,23 +5,11 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
+import type { ProcessIo } from "../spec/types.ts";
 import type { RuntimeOptions } from "../runtime/runtime_options.ts";
 import type { ParsedArgs } from "./flags.ts";
 import type { Settings } from "./settings.ts";
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
-import { UsageError } from "./usage_error.ts";
-
-/** The process's I/O, injected so the CLI runs in-process in tests. */
-export interface CliIo {
-  /** Writes to stdout. */
-  stdout(text: string): void;
-  /** Writes to stderr. */
-  stderr(text: string): void;
-  /** Reads all of stdin. */
-  readStdin(): Promise<string>;
-  /** The process environment. */
-  env: Readonly<Record<string, string>>;
-}
+import { CNI_ERROR_CODES, CniError, UsageError } from "../spec/errors.ts";
 
 /** Everything a command needs. */
 export interface CommandContext {
@@ -32,15 +20,12 @@ export interface CommandContext {
   /** Resolved settings. */
   settings: Settings;
   /** I/O. */
-  io: CliIo;
+  io: ProcessIo;
   /** The logger. */
   logger: Logger;
   /** Runtime options derived from the settings. */
   runtime: RuntimeOptions;
 }
-
-/** A sub-command: runs and returns its JSON output (or nothing). */
-export type CommandRun = (ctx: CommandContext) => Promise<CommandOutput>;
 
 /** What a command printed and its exit status. */
 export interface CommandOutput {

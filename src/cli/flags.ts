@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { UsageError } from "./usage_error.ts";
+import { UsageError } from "../spec/errors.ts";
 
 /** How a flag takes its value. */
 export type FlagKind = "string" | "boolean" | "list";

@@ -1,81 +1,13 @@
 // Pure: no Deno API.
 /**
- * The command line's vocabulary, in one table that drives the parser,
- * `--help` and the man page.
+ * The command line's flags, in one table that drives the parser, `--help`
+ * and the man page, and the `--help` text (commands from the command
+ * table).
  *
  * @module
  */
 import type { FlagSpec } from "./flags.ts";
-
-/** One sub-command. */
-export interface CommandHelp {
-  /** What operators type. */
-  name: string;
-  /** Positional arguments. */
-  args: string;
-  /** One line. */
-  summary: string;
-}
-
-/** Every sub-command. */
-export const COMMANDS: readonly CommandHelp[] = [
-  {
-    name: "add",
-    args: "<container-id> <netns-path>",
-    summary:
-      "Set up loopback, the default network and the pod's extra networks; print the result",
-  },
-  {
-    name: "del",
-    args: "<container-id> [<netns-path>]",
-    summary:
-      "Tear down every network cached for the container (idempotent; the netns may be gone)",
-  },
-  {
-    name: "check",
-    args: "<container-id> <netns-path>",
-    summary: "Run CHECK on every network cached for the container",
-  },
-  {
-    name: "status",
-    args: "",
-    summary: "Report whether pods can be set up now (exit 0 only when ready)",
-  },
-  {
-    name: "gc",
-    args: "[--keep <container-id>]...",
-    summary:
-      "Tear down cached containers not kept, then send GC to 1.1.0 networks",
-  },
-  {
-    name: "networks",
-    args: "",
-    summary:
-      "List the networks loaded from the conf dir and the files skipped, with why",
-  },
-  {
-    name: "result",
-    args: "<container-id>",
-    summary: "Print the cached results of a container",
-  },
-  {
-    name: "version",
-    args: "",
-    summary: "Print the shim version and the CNI versions it speaks",
-  },
-  {
-    name: "hook",
-    args: "",
-    summary:
-      "OCI runtime hook: read the container state on stdin; add on createRuntime/prestart, del on poststop",
-  },
-  {
-    name: "serve",
-    args: "[--socket PATH]",
-    summary:
-      "Keep the conf dir warm and serve add, del, check, status, gc, networks, result, hook as HTTP+JSON on a unix socket until SIGTERM",
-  },
-];
+import { COMMANDS } from "./command_table.ts";
 
 /** Every flag; global ones apply to every command. */
 export const FLAGS: readonly FlagSpec[] = [

@@ -1,78 +1,26 @@
 /**
- * Turns the per-pod flags (and pod annotations) into `CNI_ARGS`, capability
- * args and extra networks.
+ * The per-pod flags (and the OCI hook's annotations) as text, turned into
+ * the runtime's typed pod inputs by the runtime's own parsers, so that a
+ * message names the flag. What the inputs mean is `runtime/pod_inputs.ts`.
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
-import type { CniArg, JsonObject } from "../spec/types.ts";
-import { buildPodCniArgs, parseCniArgs } from "../runtime/cni_args.ts";
+import {
+  parseCapabilityArgs,
+  parseDns,
+  parseIpRanges,
+  parseIps,
+  parseMac,
+  type PodInputs,
+} from "../runtime/pod_inputs.ts";
+import { parseCniArgs } from "../runtime/cni_args.ts";
 import { parsePortMappings } from "../runtime/port_mappings.ts";
-import {
-  bandwidthFromAnnotations,
-  parseBandwidth,
-} from "../runtime/bandwidth.ts";
-import {
-  assignInterfaces,
-  extraNetworksFromAnnotations,
-  parseAnnotations,
-} from "../runtime/pod_annotations.ts";
-import type { ExtraNetwork } from "../runtime/setup.ts";
+import { parseBandwidth } from "../runtime/bandwidth.ts";
+import { parseAnnotations } from "../runtime/pod_annotations.ts";
 import { flagText } from "./context.ts";
 
-/** Per-pod inputs as given on the command line or in an OCI state. */
-export interface PodInputFlags {
-  /** Interface of the default network. */
-  ifName?: string | undefined;
-  /** `K8S_POD_NAME`. */
-  podName?: string | undefined;
-  /** `K8S_POD_NAMESPACE`. */
-  podNamespace?: string | undefined;
-  /** `K8S_POD_UID`. */
-  podUid?: string | undefined;
-  /** `--args`. */
-  args?: string | undefined;
-  /** `--port-mappings` (JSON text). */
-  portMappings?: string | undefined;
-  /** `--bandwidth` (JSON text). */
-  bandwidth?: string | undefined;
-  /** `--dns` (JSON text). */
-  dns?: string | undefined;
-  /** `--ip-ranges` (JSON text). */
-  ipRanges?: string | undefined;
-  /** `--mac`. */
-  mac?: string | undefined;
-  /** `--ips`. */
-  ips?: string | undefined;
-  /** `--cgroup-path`. */
-  cgroupPath?: string | undefined;
-  /** `--capabilities` (JSON text). */
-  capabilities?: string | undefined;
-  /** Pod annotations. */
-  annotations?: Record<string, string> | undefined;
-}
-
-/** What setup needs. */
-export interface PodInputs {
-  /** `CNI_ARGS`. */
-  args: CniArg[];
-  /** Capability args. */
-  capabilityArgs: JsonObject;
-  /** Extra networks. */
-  extraNetworks: ExtraNetwork[];
-}
-
-/** Decodes JSON given to a flag. */
-export function jsonFlag(text: string, flag: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.decodingFailure,
-      `Cannot decode ${flag}: ${(error as Error).message}`,
-    );
-  }
-}
+/** A per-pod flag's text by its name (`pod-name`, `port-mappings`, …). */
+export type FlagText = (name: string) => string | undefined;
 
 /** Reads `--annotations` (JSON, or `@file`). */
 export async function readAnnotationsFlag(
@@ -85,87 +33,46 @@ export async function readAnnotationsFlag(
   );
 }
 
-const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-
-/** Builds CNI_ARGS, capability args and extra networks. */
-export function buildPodInputs(
-  containerId: string,
-  flags: PodInputFlags,
+/**
+ * Turns the per-pod flags' text (from the command line, or what the OCI
+ * hook reads from annotations) into typed pod inputs.
+ *
+ * @throws {CniError} naming the flag, as the runtime's parsers do
+ */
+export function podInputs(
+  flag: FlagText,
+  annotations?: Record<string, string>,
 ): PodInputs {
-  const ann = flags.annotations ?? {};
-  const args = buildPodCniArgs(
-    {
-      ...(flags.podName ? { name: flags.podName } : {}),
-      ...(flags.podNamespace ? { namespace: flags.podNamespace } : {}),
-      ...(flags.podUid ? { uid: flags.podUid } : {}),
+  // Empty text counts as absent, except where an empty value is an error
+  // (--mac, --ips) or a value (--cgroup-path).
+  const text = (name: string) => flag(name) || undefined;
+  const [podName, podNamespace, podUid] = [
+    "pod-name",
+    "pod-namespace",
+    "pod-uid",
+  ]
+    .map(text);
+  const args = text("args"), portMappings = text("port-mappings");
+  const bandwidth = text("bandwidth"), dns = text("dns");
+  const ipRanges = text("ip-ranges"), capabilities = text("capabilities");
+  const mac = flag("mac"), ips = flag("ips"), cgroupPath = flag("cgroup-path");
+  return {
+    pod: {
+      ...(podName ? { name: podName } : {}),
+      ...(podNamespace ? { namespace: podNamespace } : {}),
+      ...(podUid ? { uid: podUid } : {}),
     },
-    containerId,
-    flags.args ? parseCniArgs(flags.args, "--args") : [],
-  );
-  const caps: JsonObject = {};
-  if (flags.portMappings) {
-    const ports = parsePortMappings(
-      jsonFlag(flags.portMappings, "--port-mappings"),
-    );
-    if (ports.length) caps.portMappings = ports;
-  }
-  const bandwidth = flags.bandwidth
-    ? parseBandwidth(jsonFlag(flags.bandwidth, "--bandwidth"))
-    : bandwidthFromAnnotations(ann);
-  if (bandwidth && Object.keys(bandwidth).length) caps.bandwidth = bandwidth;
-  if (flags.dns) {
-    const dns = jsonFlag(flags.dns, "--dns");
-    if (!dns || typeof dns !== "object" || Array.isArray(dns)) {
-      throw invalid("--dns", "expected an object {servers, searches, options}");
-    }
-    caps.dns = dns as JsonObject;
-  }
-  if (flags.ipRanges) {
-    const ranges = jsonFlag(flags.ipRanges, "--ip-ranges");
-    if (!Array.isArray(ranges) || !ranges.every(Array.isArray)) {
-      throw invalid("--ip-ranges", "expected a list of lists of ranges");
-    }
-    caps.ipRanges = ranges;
-  }
-  if (flags.mac !== undefined) {
-    if (!MAC.test(flags.mac)) {
-      throw invalid("--mac", `"${flags.mac}" is not a MAC address`);
-    }
-    caps.mac = flags.mac;
-  }
-  if (flags.ips !== undefined) {
-    const ips = flags.ips.trim().startsWith("[")
-      ? jsonFlag(flags.ips, "--ips")
-      : flags.ips.split(",").map((s) => s.trim()).filter(Boolean);
-    if (
-      !Array.isArray(ips) ||
-      !ips.every((s) =>
-        typeof s === "string" && /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(s)
-      )
-    ) {
-      throw invalid("--ips", "expected IP addresses with optional /prefix");
-    }
-    caps.ips = ips;
-  }
-  if (flags.cgroupPath !== undefined) caps.cgroupPath = flags.cgroupPath;
-  if (Object.keys(ann).length) caps["io.kubernetes.cri.pod-annotations"] = ann;
-  if (flags.capabilities) {
-    const extra = jsonFlag(flags.capabilities, "--capabilities");
-    if (!extra || typeof extra !== "object" || Array.isArray(extra)) {
-      throw invalid("--capabilities", "expected a JSON object");
-    }
-    Object.assign(caps, extra);
-  }
-  const extraNetworks = assignInterfaces(
-    extraNetworksFromAnnotations(ann),
-    flags.ifName ?? "eth0",
-  ).map((n) => ({ name: n.name, ifName: n.ifName }));
-  return { args, capabilityArgs: caps, extraNetworks };
-}
-
-function invalid(flag: string, why: string): CniError {
-  return new CniError(
-    CNI_ERROR_CODES.invalidNetworkConfig,
-    `Invalid ${flag}: ${why}`,
-  );
+    ...(args ? { args: parseCniArgs(args, "--args") } : {}),
+    ...(portMappings ? { portMappings: parsePortMappings(portMappings) } : {}),
+    ...(bandwidth ? { bandwidth: parseBandwidth(bandwidth) } : {}),
+    ...(dns ? { dns: parseDns(dns, "--dns") } : {}),
+    ...(ipRanges ? { ipRanges: parseIpRanges(ipRanges, "--ip-ranges") } : {}),
+    ...(mac !== undefined ? { mac: parseMac(mac, "--mac") } : {}),
+    ...(ips !== undefined ? { ips: parseIps(ips, "--ips") } : {}),
+    ...(cgroupPath !== undefined ? { cgroupPath } : {}),
+    ...(annotations ? { annotations } : {}),
+    ...(capabilities
+      ? { capabilityArgs: parseCapabilityArgs(capabilities, "--capabilities") }
+      : {}),
+  };
 }

@@ -7,22 +7,19 @@
  *
  * @module
  */
-import {
-  type FlagValue,
-  SERVED_OPERATIONS,
-  type ServeRequest,
-} from "../serve/protocol.ts";
+import type { FlagValue, ServeRequest } from "../serve/protocol.ts";
 import { sendRequest } from "../serve/client.ts";
-import { type CliIo, flagText } from "./context.ts";
+import type { ProcessIo } from "../spec/types.ts";
+import { flagText } from "./context.ts";
 import { type ParsedArgs, splitListValue } from "./flags.ts";
 import { FLAGS } from "./help.ts";
 import { KEYS } from "./settings.ts";
-import { UsageError } from "./usage_error.ts";
+import { UsageError } from "../spec/errors.ts";
 
-const SERVER_ONLY = new Set([...KEYS, "config", "socket", "help"]);
+const SERVER_ONLY = new Set<string>([...KEYS, "config", "socket", "help"]);
 
 /**
- * Sends `command` to the server on `socket` and writes its stdout and
+ * Sends `command` (a served one) to the server on `socket` and writes its stdout and
  * stderr to `io`; returns the exit status the CLI would have returned.
  *
  * @throws {UsageError} for a server setting given with `--socket`
@@ -33,11 +30,8 @@ export async function runRemote(
   command: string,
   args: string[],
   parsed: ParsedArgs,
-  io: CliIo,
+  io: ProcessIo,
 ): Promise<number> {
-  if (!SERVED_OPERATIONS.includes(command)) {
-    throw new UsageError(`"${command}" cannot be sent to a server`);
-  }
   const flags: Record<string, FlagValue> = {};
   for (const [name, value] of parsed.flags) {
     if (name === "socket") continue;

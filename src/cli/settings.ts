@@ -11,7 +11,7 @@ import {
   DEFAULT_CONF_DIR,
 } from "../spec/defaults.ts";
 import type { ParsedArgs } from "./flags.ts";
-import { UsageError } from "./usage_error.ts";
+import { UsageError } from "../spec/errors.ts";
 
 /** The default shim config file. */
 export const DEFAULT_CONFIG_FILE = "/etc/cnishim/config.json";
@@ -63,20 +63,8 @@ export interface Settings {
   pluginEnv: Record<string, string>;
 }
 
-type Key =
-  | "cni-bin-dir"
-  | "cni-conf-dir"
-  | "cni-cache-dir"
-  | "network-plugin"
-  | "no-loopback"
-  | "serial"
-  | "timeout"
-  | "del-timeout"
-  | "log-file"
-  | "log-level";
-
 /** The settings keys: flags of the shim itself, not of one operation. */
-export const KEYS: readonly string[] = [
+export const KEYS = [
   "cni-bin-dir",
   "cni-conf-dir",
   "cni-cache-dir",
@@ -87,7 +75,9 @@ export const KEYS: readonly string[] = [
   "del-timeout",
   "log-file",
   "log-level",
-];
+] as const;
+
+type Key = typeof KEYS[number];
 
 // Keys whose "" in the config file means the default (iSulad's table).
 const PATH_KEYS: readonly Key[] = [
@@ -255,9 +245,8 @@ async function readConfigFile(
   if (!data || typeof data !== "object" || Array.isArray(data)) {
     throw new UsageError(`Cannot use config file "${path}": not a JSON object`);
   }
-  const unknown = Object.keys(data).filter((k) =>
-    !(KEYS as readonly string[]).includes(k)
-  );
+  const known: readonly string[] = KEYS;
+  const unknown = Object.keys(data).filter((k) => !known.includes(k));
   if (unknown.length) {
     throw new UsageError(
       `Cannot use config file "${path}": unknown keys ${

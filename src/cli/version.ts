@@ -1,7 +1,7 @@
 // Pure: no Deno API.
 /**
- * The shim's version; `scripts/compile.ts` rewrites it with `git describe`
- * when it builds a release.
+ * The shim's version. A release build (`scripts/compile.ts`) bundles a
+ * generated build-info module in this one's place, with `git describe`.
  *
  * @module
  */

@@ -60,13 +60,13 @@ export interface LoadNetworksOptions {
 /** Most files considered (iSulad's documented limit). */
 export const MAX_CONFIG_FILES = 200;
 /** Longest network name of the iSulad rule. */
-export const MAX_ISULAD_NAME_LENGTH: number = MAX_NETWORK_NAME_LENGTH;
+const MAX_ISULAD_NAME_LENGTH = MAX_NETWORK_NAME_LENGTH;
 
 /**
  * The iSulad name rule: at most 200 characters of `[a-z0-9.-]`, not
  * starting or ending with `.` or `-`. Returns the rule broken, if any.
  */
-export function networkNameProblem(name: string): string | undefined {
+function networkNameProblem(name: string): string | undefined {
   if (name.length > MAX_ISULAD_NAME_LENGTH) {
     return `network name is ${name.length} characters long, over the limit of ${MAX_ISULAD_NAME_LENGTH}`;
   }

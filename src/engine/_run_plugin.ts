@@ -5,7 +5,6 @@
  */
 import type { CniCommand } from "../spec/errors.ts";
 import type { JsonObject, PluginConfig, RuntimeConf } from "../spec/types.ts";
-import { findPlugin } from "../invoke/find_plugin.ts";
 import { buildPluginEnv } from "../invoke/plugin_env.ts";
 import type { ResolvedEngineOptions } from "./engine_options.ts";
 
@@ -19,7 +18,7 @@ export async function runPlugin(
   rt: RuntimeConf | undefined,
   options: ResolvedEngineOptions,
 ): Promise<Uint8Array> {
-  const pluginPath = await findPlugin(plugin.type, options.binDirs);
+  const pluginPath = await options.findPlugin(plugin.type);
   const env = buildPluginEnv({
     command,
     containerId: rt?.containerId ?? "",

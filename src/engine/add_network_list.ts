@@ -16,7 +16,6 @@ import type {
   NetworkConfigList,
   RuntimeConf,
 } from "../spec/types.ts";
-import { findPlugin } from "../invoke/find_plugin.ts";
 import type { CacheEntry } from "../cache/cache_entry.ts";
 import { deleteCacheEntry, writeCacheEntry } from "../cache/result_cache.ts";
 import { parseResult } from "../result/parse_result.ts";
@@ -24,7 +23,7 @@ import { convertResult } from "../result/convert_result.ts";
 import { buildPluginConfig } from "./build_plugin_config.ts";
 import { runPlugin } from "./_run_plugin.ts";
 import { delPlugins } from "./_del_plugins.ts";
-import { validateAttachment } from "./get_cached_result.ts";
+import { validateAttachment } from "./validate_attachment.ts";
 import {
   type EngineOptions,
   type ResolvedEngineOptions,
@@ -58,7 +57,7 @@ export async function addNetworkList(
   const resolved = resolveEngineOptions(options);
   // A missing binary is found before anything changes on the host.
   for (const plugin of list.plugins) {
-    await findPlugin(plugin.type, resolved.binDirs);
+    await resolved.findPlugin(plugin.type);
   }
   const entry: CacheEntry = {
     containerId: rt.containerId,

@@ -43,8 +43,8 @@ export function buildPluginConfig(
   return config;
 }
 
-/** The capability args a plugin declared, or `undefined` when none match. */
-export function pickCapabilities(
+// The capability args a plugin declared, or `undefined` when none match.
+function pickCapabilities(
   plugin: PluginConfig,
   capabilityArgs: Readonly<JsonObject> | undefined,
 ): JsonObject | undefined {

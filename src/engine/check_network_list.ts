@@ -8,7 +8,8 @@ import type { NetworkConfigList, RuntimeConf } from "../spec/types.ts";
 import { parseVersion, supportsCheck } from "../spec/version.ts";
 import { buildPluginConfig } from "./build_plugin_config.ts";
 import { runPlugin } from "./_run_plugin.ts";
-import { getCachedResult, validateAttachment } from "./get_cached_result.ts";
+import { getCachedResult } from "./get_cached_result.ts";
+import { validateAttachment } from "./validate_attachment.ts";
 import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
 
 /**

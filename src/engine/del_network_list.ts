@@ -16,7 +16,8 @@ import {
   quarantineCacheEntry,
 } from "../cache/result_cache.ts";
 import { delPlugins } from "./_del_plugins.ts";
-import { getCachedResult, validateAttachment } from "./get_cached_result.ts";
+import { getCachedResult } from "./get_cached_result.ts";
+import { validateAttachment } from "./validate_attachment.ts";
 import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
 
 /** What a DEL did besides calling the plugins. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { type PluginExec, processExec } from "../invoke/exec_plugin.ts";
+import { findPlugin } from "../invoke/find_plugin.ts";
 import { DEFAULT_BIN_DIR, DEFAULT_CACHE_DIR } from "../spec/defaults.ts";
 
 /** Options shared by the engine verbs. */
@@ -53,22 +54,41 @@ export interface ResolvedEngineOptions {
   env: Readonly<Record<string, string>>;
   /** The process runner. */
   exec: PluginExec;
+  /**
+   * {@link findPlugin} over `binDirs`, each type looked up once per
+   * resolution: a pod's setup resolves once, and its preflight, the
+   * engine's and every call share the paths found.
+   */
+  findPlugin(type: string): Promise<string>;
 }
 
-export { DEFAULT_BIN_DIR };
+// Options already resolved pass through: the runtime resolves once and
+// hands the result to the engine verbs.
+const RESOLVED = new WeakSet<object>();
+
 /** The default per-call timeout. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
-/** Fills in the defaults. */
+/** Fills in the defaults; resolved options are returned as they are. */
 export function resolveEngineOptions(
   options: EngineOptions = {},
 ): ResolvedEngineOptions {
-  return {
-    binDirs: options.binDirs ?? [DEFAULT_BIN_DIR],
+  if (RESOLVED.has(options)) return options as ResolvedEngineOptions;
+  const binDirs = options.binDirs ?? [DEFAULT_BIN_DIR];
+  const found = new Map<string, Promise<string>>();
+  const resolved: ResolvedEngineOptions = {
+    binDirs,
     cacheDir: options.cacheDir ?? DEFAULT_CACHE_DIR,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     delTimeoutMs: options.delTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     env: options.env ?? Deno.env.toObject(),
     exec: options.exec ?? processExec,
+    findPlugin(type) {
+      let path = found.get(type);
+      if (!path) found.set(type, path = findPlugin(type, binDirs));
+      return path;
+    },
   };
+  RESOLVED.add(resolved);
+  return resolved;
 }

@@ -12,42 +12,13 @@ import type {
   NetworkConfigList,
   RuntimeConf,
 } from "../spec/types.ts";
-import {
-  MAX_FILE_NAME_BYTES,
-  validateContainerId,
-  validateIfName,
-  validateNetworkName,
-} from "../spec/identifiers.ts";
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import { listCacheEntries, readCacheEntry } from "../cache/result_cache.ts";
-import { type CacheEntry, cacheFileName } from "../cache/cache_entry.ts";
+import type { CacheEntry } from "../cache/cache_entry.ts";
 import { convertResult } from "../result/convert_result.ts";
 import { parseResult } from "../result/parse_result.ts";
 import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
-
-const ENCODER = new TextEncoder();
-
-/**
- * Validates the identifiers of an attachment before they reach a path,
- * and that its cache file name fits the file system (a 200-character
- * network name, as iSulad allows, leaves 53 bytes for container ID and
- * interface).
- *
- * @throws {CniError} code 7 (4 for a bad container ID or interface name)
- */
-export function validateAttachment(networkName: string, rt: RuntimeConf): void {
-  validateNetworkName(networkName);
-  validateContainerId(rt.containerId);
-  validateIfName(rt.ifName);
-  const file = cacheFileName(networkName, rt.containerId, rt.ifName);
-  const bytes = ENCODER.encode(file).length;
-  if (bytes > MAX_FILE_NAME_BYTES) {
-    throw new CniError(
-      CNI_ERROR_CODES.invalidNetworkConfig,
-      `Cannot attach network "${networkName}" to container "${rt.containerId}" (${rt.ifName}): its cache file name <network>-<container>-<ifname> would be ${bytes} bytes, over the limit of ${MAX_FILE_NAME_BYTES}; shorten the network name or the container ID`,
-    );
-  }
-}
+import { validateAttachment } from "./validate_attachment.ts";
+import { validateContainerId } from "../spec/identifiers.ts";
 
 /**
  * The cached ADD result of an attachment converted to the list's version;

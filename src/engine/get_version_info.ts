@@ -5,7 +5,6 @@
  */
 import { CNI_ERROR_CODES, CniError, PluginError } from "../spec/errors.ts";
 import { CURRENT_VERSION } from "../spec/version.ts";
-import { findPlugin } from "../invoke/find_plugin.ts";
 import { buildPluginEnv } from "../invoke/plugin_env.ts";
 import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
 
@@ -32,7 +31,7 @@ export async function getVersionInfo(
   options?: EngineOptions,
 ): Promise<PluginVersionInfo> {
   const resolved = resolveEngineOptions(options);
-  const pluginPath = await findPlugin(type, resolved.binDirs);
+  const pluginPath = await resolved.findPlugin(type);
   // The dummy values keep very old skel builds from refusing the call.
   const env = buildPluginEnv({
     command: "VERSION",

@@ -2,13 +2,13 @@
 /**
  * IP and CIDR handling with the exact semantics of Go's `net` package, so
  * that the built-in static IPAM prints byte-for-byte what the reference
- * plugin prints: `ParseIP` strictness, `ParseCIDR` keeping the host bits
- * (and tolerating leading zeros in the prefix), IPv4-mapped IPv6 printed as
- * IPv4, and RFC 5952 compression of IPv6.
+ * plugin prints: `ParseIP` and `ParseCIDR` strictness (shared with the
+ * results' checks), IPv4-mapped IPv6 printed as IPv4, and RFC 5952
+ * compression of IPv6.
  *
  * @module
  */
-import { parseIp } from "../spec/ip_address.ts";
+import { parseCidr, parseIp } from "../spec/ip_address.ts";
 
 /** An address as Go keeps it: always 16 bytes, IPv4 as `::ffff:a.b.c.d`. */
 export interface GoIp {
@@ -39,15 +39,9 @@ export function parseGoIp(s: string): GoIp | undefined {
 
 /** Go's `net.ParseCIDR`, keeping the address's host bits. */
 export function parseGoCidr(s: string): GoCidr | undefined {
-  const slash = s.indexOf("/");
-  if (slash < 0) return undefined;
-  const ip = parseGoIp(s.slice(0, slash));
-  const mask = s.slice(slash + 1);
-  // Go's dtoi: decimal digits only, leading zeros allowed.
-  if (!ip || !/^[0-9]{1,7}$/.test(mask)) return undefined;
-  const prefix = Number(mask);
-  if (prefix > (ip.written4 ? 32 : 128)) return undefined;
-  return { ip, prefix };
+  const cidr = parseCidr(s);
+  if (!cidr) return undefined;
+  return { ip: parseGoIp(s.slice(0, s.indexOf("/")))!, prefix: cidr.prefix };
 }
 
 /** Go's `To4() != nil`: IPv4, written either way. */

@@ -11,6 +11,7 @@
 import { CNI_ERROR_CODES, type CniCommand, CniError } from "../spec/errors.ts";
 import type { JsonObject } from "../spec/types.ts";
 import { hasGoSpace } from "../spec/identifiers.ts";
+import { isJsonObject, parseJson } from "../spec/json.ts";
 import {
   CURRENT_VERSION,
   SUPPORTED_VERSIONS,
@@ -101,22 +102,14 @@ export function decodeCall(
   stdin: string,
   env: Readonly<Record<string, string>>,
 ): PluginCall {
-  let config: unknown;
-  try {
-    config = JSON.parse(stdin);
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.decodingFailure,
-      `error unmarshall network config: ${(error as Error).message}`,
-    );
-  }
-  if (!config || typeof config !== "object" || Array.isArray(config)) {
+  const config = parseJson(stdin, "error unmarshall network config");
+  if (!isJsonObject(config)) {
     throw new CniError(
       CNI_ERROR_CODES.decodingFailure,
       "error unmarshall network config: not a JSON object",
     );
   }
-  const obj = config as JsonObject;
+  const obj = config;
   if (
     obj.name !== undefined && obj.name !== null && typeof obj.name !== "string"
   ) {

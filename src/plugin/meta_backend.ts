@@ -9,6 +9,7 @@
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import type { JsonObject } from "../spec/types.ts";
+import { parseJson } from "../spec/json.ts";
 import { validateIfName, validateNetworkName } from "../spec/identifiers.ts";
 import { formatGoIp, isV4, parseGoIp } from "./_go_net.ts";
 
@@ -215,16 +216,9 @@ export async function askBackend(
 ): Promise<BackendAnswer> {
   const url = backendUrl(backend, podName);
   const text = await get(url, timeoutMs, true);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.decodingFailure,
-      `Cannot decode the answer of backend ${url}: ${(error as Error).message}`,
-    );
-  }
-  return validateBackendAnswer(body);
+  return validateBackendAnswer(
+    parseJson(text, `Cannot decode the answer of backend ${url}`),
+  );
 }
 
 /**

@@ -14,21 +14,9 @@ import {
   type CniErrorObject,
   toCniError,
 } from "../spec/errors.ts";
-import type { CniResult, JsonObject } from "../spec/types.ts";
+import type { CniResult, JsonObject, ProcessIo } from "../spec/types.ts";
 import { CURRENT_VERSION } from "../spec/version.ts";
 import { checkEnv, decodeCall, versionInfo } from "./_skel.ts";
-
-/** What plugin mode needs from the process. */
-export interface PluginIo {
-  /** Writes to stdout. */
-  stdout(text: string): void;
-  /** Writes to stderr. */
-  stderr(text: string): void;
-  /** Reads all of stdin. */
-  readStdin(): Promise<string>;
-  /** The process environment. */
-  env: Readonly<Record<string, string>>;
-}
 
 /** The `type` names of the meta plugin. */
 export const META_PLUGIN_TYPES: readonly string[] = [
@@ -39,6 +27,12 @@ export const META_PLUGIN_TYPES: readonly string[] = [
 export const STATIC_IPAM_TYPES: readonly string[] = [
   "dockin-ipam",
   "cnishim-static",
+];
+
+/** Every name the binary answers to as a plugin (the links a package installs). */
+export const PLUGIN_NAMES: readonly string[] = [
+  ...META_PLUGIN_TYPES,
+  ...STATIC_IPAM_TYPES,
 ];
 
 /** Which built-in plugin a config asks for, or `undefined`. */
@@ -73,7 +67,7 @@ export function pluginKind(config: JsonObject): "meta" | "ipam" | undefined {
  * equal(JSON.parse(out).cniVersion, "1.1.0");
  * ```
  */
-export async function runPlugin(io: PluginIo): Promise<number> {
+export async function runPlugin(io: ProcessIo): Promise<number> {
   let stdin: string | undefined;
   try {
     const command = checkEnv(io.env);

@@ -7,7 +7,7 @@
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import type { CniResult, JsonObject } from "../spec/types.ts";
-import { ipFamily } from "./_ip.ts";
+import { ipFamily } from "../spec/ip_address.ts";
 
 /** The three result families. */
 export type ResultFamily = "020" | "040" | "100";

@@ -7,8 +7,7 @@
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import type { CniResult, JsonObject } from "../spec/types.ts";
-import { parseCidr } from "./_ip.ts";
-import { parseIp } from "../spec/ip_address.ts";
+import { parseCidr, parseIp } from "../spec/ip_address.ts";
 import { resultFamily } from "./convert_result.ts";
 
 /**

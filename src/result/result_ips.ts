@@ -5,7 +5,7 @@
  * @module
  */
 import type { CniResult, JsonObject } from "../spec/types.ts";
-import { ipFamily } from "./_ip.ts";
+import { ipFamily } from "../spec/ip_address.ts";
 
 /** One IP of a result. */
 export interface ResultIp {

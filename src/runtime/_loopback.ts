@@ -5,7 +5,7 @@
  */
 import { parseNetworkConfigList } from "../config/parse_network_config.ts";
 import type { NetworkConfigList } from "../spec/types.ts";
-import { findPlugin } from "../invoke/find_plugin.ts";
+import type { ResolvedEngineOptions } from "../engine/engine_options.ts";
 import { LOOPBACK_NETWORK } from "./runtime_options.ts";
 
 const LOOPBACK_CONFIG = JSON.stringify({
@@ -16,10 +16,10 @@ const LOOPBACK_CONFIG = JSON.stringify({
 
 /** The loopback list, or `undefined` when no `loopback` plugin is installed. */
 export async function loopbackNetwork(
-  binDirs: readonly string[],
+  engine: ResolvedEngineOptions,
 ): Promise<NetworkConfigList | undefined> {
   try {
-    await findPlugin("loopback", binDirs);
+    await engine.findPlugin("loopback");
   } catch {
     return undefined;
   }

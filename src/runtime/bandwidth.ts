@@ -7,6 +7,7 @@
  * @module
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { decoded, invalid, show } from "./_input.ts";
 
 /** The `bandwidth` capability (CONVENTIONS.md): rates in bits/s, bursts in bits. */
 export interface Bandwidth {
@@ -183,22 +184,7 @@ export function parseBandwidth(
   value: unknown,
   source = "--bandwidth",
 ): Bandwidth {
-  if (typeof value === "string") {
-    try {
-      value = JSON.parse(value);
-    } catch (error) {
-      throw new CniError(
-        CNI_ERROR_CODES.decodingFailure,
-        `Cannot decode ${source}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-  }
-  const invalid = (where: string, why: string): CniError =>
-    new CniError(
-      CNI_ERROR_CODES.invalidNetworkConfig,
-      `Invalid ${where}: ${why}`,
-    );
+  value = decoded(value, source);
   if (!value || typeof value !== "object" || Array.isArray(value)) {
     throw invalid(
       source,
@@ -229,12 +215,4 @@ export function parseBandwidth(
     out[field] = v;
   }
   return out;
-}
-
-function show(value: unknown): string {
-  if (Array.isArray(value)) return "an array";
-  if (value && typeof value === "object") return "an object";
-  return typeof value === "string"
-    ? JSON.stringify(value)
-    : `"${String(value)}"`;
 }

@@ -19,7 +19,8 @@ import { checkNetworkList } from "../engine/check_network_list.ts";
 import { scanCacheEntries } from "../cache/result_cache.ts";
 import { findNetwork, type LoadedNetworks } from "../config/load_networks.ts";
 import { confNetworks } from "./conf_networks.ts";
-import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
+import type { RuntimeOptions } from "./runtime_options.ts";
+import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 
 /** One attachment's CHECK outcome. */
 export interface CheckedNetwork {

@@ -10,7 +10,8 @@ import {
   loadNetworks,
   type SkippedFile,
 } from "../config/load_networks.ts";
-import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
+import type { RuntimeOptions } from "./runtime_options.ts";
+import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 
 /**
  * A scan stops once the default network and every name in `stopWhenFound`

@@ -17,7 +17,7 @@ import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { getCachedAttachments } from "../engine/get_cached_result.ts";
 import { gcNetworkList } from "../engine/gc_network_list.ts";
 import { listPodRecords } from "./pod_record.ts";
-import { teardown } from "./remove.ts";
+import { teardown } from "./_teardown.ts";
 import type { RuntimeOptions } from "./runtime_options.ts";
 
 /** What {@link gc} did. */
@@ -54,7 +54,7 @@ export async function gc(
   const removedContainers: string[] = [];
   const failed = new Set<string>();
   for (const id of [...stale].sort()) {
-    const errors = await teardown(id, "", options, engine);
+    const errors = (await teardown(id, "", options, engine)).failures;
     if (errors.length) {
       failures.push(...errors);
       failed.add(id);

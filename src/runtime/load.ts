@@ -13,7 +13,8 @@ import {
   requireConfNetworks,
 } from "./conf_networks.ts";
 import { loopbackNetwork } from "./_loopback.ts";
-import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
+import type { RuntimeOptions } from "./runtime_options.ts";
+import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 
 /** Runtime options with a loaded set of networks bound (what {@link load} returns). */
 export interface LoadedRuntime extends RuntimeOptions {
@@ -86,7 +87,7 @@ export async function getConfig(
   const loaded = await confNetworks(options);
   const loopback = options.loopback === false
     ? undefined
-    : await loopbackNetwork(engine.binDirs);
+    : await loopbackNetwork(engine);
   return {
     binDirs: engine.binDirs,
     confDir: options.confDir ?? DEFAULT_CONF_DIR,

@@ -12,6 +12,7 @@ import {
   MAX_IFNAME_BYTES,
   MAX_NETWORK_NAME_LENGTH,
 } from "../spec/identifiers.ts";
+import { decoded, invalid, show } from "./_input.ts";
 
 /** One extra network asked for by an annotation. */
 export interface NetworkRequest {
@@ -32,9 +33,10 @@ const BAD_IFNAME = /[/:\x00-\x1f\x7f]/;
 const ENCODER = new TextEncoder();
 
 /**
- * Parses the `--annotations` flag: a JSON object of string values.
+ * Parses pod annotations: a JSON object of string values, or its text
+ * (the `--annotations` flag).
  *
- * @param text The JSON text.
+ * @param value The object, or its JSON text.
  * @param source What to name in messages.
  * @returns The annotations.
  * @throws {CniError} code 6 when the text is not JSON, 7 when it is not an
@@ -49,10 +51,10 @@ const ENCODER = new TextEncoder();
  * ```
  */
 export function parseAnnotations(
-  text: string,
+  input: unknown,
   source = "--annotations",
 ): Record<string, string> {
-  const value = decode(text, source);
+  const value = decoded(input, source);
   if (!value || typeof value !== "object" || Array.isArray(value)) {
     throw invalid(
       source,
@@ -107,7 +109,7 @@ export function extraNetworksFromAnnotations(
   const isulad = get(ISULAD_NETWORKS_ANNOTATION);
   if (isulad) {
     const where = `annotation ${JSON.stringify(ISULAD_NETWORKS_ANNOTATION)}`;
-    const value = decode(isulad, where);
+    const value = decoded(isulad, where);
     if (Array.isArray(value)) {
       value.forEach((e: unknown, i) =>
         out.push(fromObject(e, `${where}[${i}]`, false))
@@ -118,7 +120,7 @@ export function extraNetworksFromAnnotations(
   if (multus) {
     const where = `annotation ${JSON.stringify(MULTUS_NETWORKS_ANNOTATION)}`;
     if (/^[[{"]/.test(multus)) {
-      const value = decode(multus, where);
+      const value = decoded(multus, where);
       if (!Array.isArray(value)) {
         throw invalid(
           where,
@@ -273,31 +275,4 @@ function request(
     : undefined;
   if (ifError) throw invalid(`${where}.interface`, ifError);
   return { name, interface: ifName };
-}
-
-function decode(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.decodingFailure,
-      `Cannot decode ${where}: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-}
-
-function show(value: unknown): string {
-  if (Array.isArray(value)) return "an array";
-  if (value && typeof value === "object") return "an object";
-  return typeof value === "string"
-    ? JSON.stringify(value)
-    : `"${String(value)}"`;
-}
-
-function invalid(where: string, why: string): CniError {
-  return new CniError(
-    CNI_ERROR_CODES.invalidNetworkConfig,
-    `Invalid ${where}: ${why}`,
-  );
 }

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import { parseIp } from "../spec/ip_address.ts";
+import { decoded, invalid, show } from "./_input.ts";
 
 /** One entry of the `portMappings` capability (CONVENTIONS.md). */
 export interface PortMapping {
@@ -58,17 +58,7 @@ export function parsePortMappings(
   value: unknown,
   source = "--port-mappings",
 ): PortMapping[] {
-  if (typeof value === "string") {
-    try {
-      value = JSON.parse(value);
-    } catch (error) {
-      throw new CniError(
-        CNI_ERROR_CODES.decodingFailure,
-        `Cannot decode ${source}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-  }
+  value = decoded(value, source);
   if (!Array.isArray(value)) {
     throw invalid(
       source,
@@ -165,19 +155,4 @@ function parseProtocol(
     );
   }
   return name;
-}
-
-function show(value: unknown): string {
-  if (Array.isArray(value)) return "an array";
-  if (value && typeof value === "object") return "an object";
-  return typeof value === "string"
-    ? JSON.stringify(value)
-    : `"${String(value)}"`;
-}
-
-function invalid(where: string, why: string): CniError {
-  return new CniError(
-    CNI_ERROR_CODES.invalidNetworkConfig,
-    `Invalid ${where}: ${why}`,
-  );
 }

@@ -40,6 +40,5 @@ export interface RuntimeOptions extends EngineOptions {
   networks?: () => Promise<LoadedNetworks>;
 }
 
-export { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 /** The name of the built-in loopback network (go-cni's). */
 export const LOOPBACK_NETWORK = "cni-loopback";

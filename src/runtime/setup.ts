@@ -12,50 +12,39 @@ import {
   toCniError,
 } from "../spec/errors.ts";
 import { validateContainerId, validateIfName } from "../spec/identifiers.ts";
-import type {
-  CniArg,
-  CniResult,
-  JsonObject,
-  NetworkConfigList,
-} from "../spec/types.ts";
+import type { CniResult, NetworkConfigList } from "../spec/types.ts";
 import { noValidNetwork, requireConfNetworks } from "./conf_networks.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { scanCacheEntries } from "../cache/result_cache.ts";
 import { joinPath } from "../spec/posix_path.ts";
-import { findPlugin } from "../invoke/find_plugin.ts";
-import { resolveEngineOptions } from "../engine/engine_options.ts";
+import {
+  type ResolvedEngineOptions,
+  resolveEngineOptions,
+} from "../engine/engine_options.ts";
 import { addNetworkList } from "../engine/add_network_list.ts";
-import { validateAttachment } from "../engine/get_cached_result.ts";
+import { validateAttachment } from "../engine/validate_attachment.ts";
 import { primaryIp, type ResultIp, resultIps } from "../result/result_ips.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
 import { writePodRecord } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
-import { teardown } from "./remove.ts";
+import { teardown } from "./_teardown.ts";
 import { settleDeadHolder } from "./_orphans.ts";
 import { validateNetns } from "./_netns.ts";
-import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
+import {
+  type ExtraNetwork,
+  type PodInputs,
+  translatePodInputs,
+} from "./pod_inputs.ts";
+import type { RuntimeOptions } from "./runtime_options.ts";
+import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 
-/** One network a pod asks for beyond the default (from annotations). */
-export interface ExtraNetwork {
-  /** The network name. */
-  name: string;
-  /** The interface; `eth1`, `eth2`, … when absent. */
-  ifName: string;
-}
-
-/** Per-pod inputs of {@link setup}. */
-export interface SetupOptions extends RuntimeOptions {
+/** Options of {@link setup}: the runtime's, and the pod's inputs. */
+export interface SetupOptions extends RuntimeOptions, PodInputs {
   /**
    * The interface of the default network.
    * @default {"eth0"}
    */
   ifName?: string;
-  /** `CNI_ARGS` pairs (already validated). */
-  args?: readonly CniArg[];
-  /** Capability args (port mappings, bandwidth, …). */
-  capabilityArgs?: Readonly<JsonObject>;
-  /** Extra networks with their interfaces (already assigned). */
-  extraNetworks?: readonly ExtraNetwork[];
 }
 
 /** One attached network. */
@@ -91,12 +80,12 @@ interface Planned {
  * network fails, everything already attached is torn down (reverse order)
  * before the error is thrown, so nothing is left behind. A container that
  * is already set up (it has cache entries) is refused before anything runs,
- * and so is a `netns` that is not a network namespace (an nsfs mount or
- * `/proc/<pid>/ns/net`).
+ * and so are bad pod inputs and a `netns` that is not a network namespace
+ * (an nsfs mount or `/proc/<pid>/ns/net`).
  *
  * @throws {CniError} code 4 for a container already set up, code 8 for a
- * netns path that is not a network namespace, code 7 for an
- * unknown network, or the failing plugin's
+ * netns path that is not a network namespace, code 7 for an unknown network
+ * or a bad input, or the failing plugin's
  */
 export async function setup(
   containerId: string,
@@ -113,9 +102,15 @@ export async function setup(
     );
   }
   await validateNetns(netns);
+  const inputs = translatePodInputs(containerId, ifName, options);
   const engine = resolveEngineOptions(options);
   const log = options.logger ?? SILENT_LOGGER;
-  const plan = await planNetworks(ifName, options, engine.binDirs);
+  const plan = await planNetworks(
+    ifName,
+    inputs.extraNetworks,
+    options,
+    engine,
+  );
   // Every attachment's names are checked before the first one runs.
   for (const p of plan) {
     validateAttachment(p.list.name, { containerId, netns, ifName: p.ifName });
@@ -124,7 +119,7 @@ export async function setup(
   // after loopback and the networks before it were attached (and undone).
   for (const p of plan) {
     for (const plugin of p.list.plugins) {
-      await findPlugin(plugin.type, engine.binDirs);
+      await engine.findPlugin(plugin.type);
     }
   }
 
@@ -139,8 +134,8 @@ export async function setup(
         network: p.list.name,
         ifName: p.ifName,
       })),
-      args: [...(options.args ?? [])],
-      capabilityArgs: { ...(options.capabilityArgs ?? {}) },
+      args: inputs.args,
+      capabilityArgs: inputs.capabilityArgs,
     });
   } catch (error) {
     // Nothing ran and nothing was set up before: the lock file goes too.
@@ -151,12 +146,12 @@ export async function setup(
     containerId,
     netns,
     ifName: p.ifName,
-    args: options.args ?? [],
-    capabilityArgs: options.capabilityArgs ?? {},
+    args: inputs.args,
+    capabilityArgs: inputs.capabilityArgs,
   });
   const attach = async (p: Planned) => {
     log.debug("attaching network", { network: p.list.name, ifName: p.ifName });
-    return await addNetworkList(p.list, rt(p), { ...options, ...engine });
+    return await addNetworkList(p.list, rt(p), engine);
   };
 
   const settled: PromiseSettledResult<CniResult>[] = [];
@@ -179,7 +174,8 @@ export async function setup(
       containerId,
       error: error.message,
     });
-    const undo = await teardown(containerId, netns, options, engine);
+    const undo = (await teardown(containerId, netns, options, engine))
+      .failures;
     if (undo.length) {
       throw new AggregateCniError(
         `Setup of container "${containerId}" failed and its teardown failed too`,
@@ -237,17 +233,17 @@ async function refuseIfSetUp(
 
 async function planNetworks(
   ifName: string,
+  extras: readonly ExtraNetwork[],
   options: SetupOptions,
-  binDirs: readonly string[],
+  engine: ResolvedEngineOptions,
 ): Promise<Planned[]> {
   const plan: Planned[] = [];
   if (options.loopback !== false) {
-    const lo = await loopbackNetwork(binDirs);
+    const lo = await loopbackNetwork(engine);
     if (lo) plan.push({ list: lo, ifName: "lo", isLoopback: true });
   }
   if ((options.networkPlugin ?? "cni") !== "cni") return plan;
   const dir = options.confDir ?? DEFAULT_CONF_DIR;
-  const extras = options.extraNetworks ?? [];
   const loaded = await requireConfNetworks(
     options,
     extras.map((e) => e.name),

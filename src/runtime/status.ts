@@ -9,7 +9,8 @@ import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { validateNetworkList } from "../engine/validate_network_list.ts";
 import { getStatusNetworkList } from "../engine/get_status_network_list.ts";
 import { loopbackNetwork } from "./_loopback.ts";
-import { DEFAULT_CONF_DIR, type RuntimeOptions } from "./runtime_options.ts";
+import type { RuntimeOptions } from "./runtime_options.ts";
+import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 
 /** What {@link status} found. */
 export interface StatusReport {
@@ -35,7 +36,7 @@ export async function status(
   options: RuntimeOptions = {},
 ): Promise<StatusReport> {
   const engine = resolveEngineOptions(options);
-  const lo = (await loopbackNetwork(engine.binDirs)) !== undefined;
+  const lo = (await loopbackNetwork(engine)) !== undefined;
   const reasons: string[] = [];
   if (options.loopback !== false && !lo) {
     reasons.push(`loopback plugin not found in ${engine.binDirs.join(":")}`);

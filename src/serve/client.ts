@@ -141,9 +141,12 @@ function parseResponse(socket: string, res: RawResponse): ServeReply {
       `The server at "${socket}" is not cnishim serve: HTTP ${res.status} without a ${EXIT_CODE_HEADER} header`,
     );
   }
+  const exitCode = Number(exit);
   return {
-    exitCode: Number(exit),
-    stdout: DECODER.decode(res.body),
+    exitCode,
+    // A usage error's body explains it to HTTP clients; the CLI prints
+    // nothing on stdout for one (its stderr says it).
+    stdout: exitCode === 2 ? "" : DECODER.decode(res.body),
     stderr: decodeStderr(res.headers.get(STDERR_HEADER)),
   };
 }

@@ -4,23 +4,18 @@
  * `--socket` client: one HTTP request per operation, `POST /v1/<operation>`
  * with the CLI's arguments and flags as a JSON body; the response body is
  * exactly what the CLI prints on stdout (the command's JSON or a CNI error
- * object), the exit status the CLI would have and its stderr ride in
+ * object; for a usage error, HTTP 400, the error object the CLI prints
+ * nothing for), the exit status the CLI would have and its stderr ride in
  * headers, so the client reproduces the CLI byte for byte.
  *
  * @module
  */
-
-/** Operations a server runs: the CLI's commands, minus `serve`/`version`. */
-export const SERVED_OPERATIONS: readonly string[] = [
-  "add",
-  "del",
-  "check",
-  "status",
-  "gc",
-  "networks",
-  "result",
-  "hook",
-];
+import { isJsonObject, parseJson } from "../spec/json.ts";
+import {
+  CNI_ERROR_CODES,
+  type CniErrorObject,
+  UsageError,
+} from "../spec/errors.ts";
 
 /** The path prefix of every operation. */
 export const API_PREFIX = "/v1/";
@@ -52,56 +47,47 @@ export interface ServeReply {
   stdout: string;
   /** Everything for stderr. */
   stderr: string;
-}
-
-/** A request the server cannot decode: the CLI's usage error (exit 2). */
-export class BadRequestError extends Error {
-  /** Makes the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "BadRequestError";
-  }
+  /** The error object, when the operation failed. */
+  error?: CniErrorObject;
 }
 
 /**
  * Decodes a request body; an empty body is an operation without arguments.
  *
- * @throws {BadRequestError} naming the field that is wrong
+ * @throws {UsageError} naming the field that is wrong
  */
 export function parseServeRequest(text: string): ServeRequest {
   if (!text.trim()) return { args: [], flags: {} };
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text, "Cannot decode the request body");
   } catch (error) {
-    throw new BadRequestError(
-      `Cannot decode the request body: ${(error as Error).message}`,
-    );
+    throw new UsageError((error as Error).message);
   }
-  if (!isObject(data)) {
-    throw new BadRequestError("The request body must be a JSON object");
+  if (!isJsonObject(data)) {
+    throw new UsageError("The request body must be a JSON object");
   }
   for (const key of Object.keys(data)) {
     if (key !== "args" && key !== "flags" && key !== "stdin") {
-      throw new BadRequestError(
+      throw new UsageError(
         `Unknown field "${key}" in the request body (use args, flags, stdin)`,
       );
     }
   }
   const args = data.args ?? [];
   if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) {
-    throw new BadRequestError(`"args" must be a list of strings`);
+    throw new UsageError(`"args" must be a list of strings`);
   }
   const flags = data.flags ?? {};
-  if (!isObject(flags)) {
-    throw new BadRequestError(`"flags" must be an object`);
+  if (!isJsonObject(flags)) {
+    throw new UsageError(`"flags" must be an object`);
   }
   const out: Record<string, FlagValue> = {};
   for (const [name, value] of Object.entries(flags)) {
     const ok = typeof value === "string" || typeof value === "boolean" ||
       (Array.isArray(value) && value.every((v) => typeof v === "string"));
     if (!ok) {
-      throw new BadRequestError(
+      throw new UsageError(
         `"flags.${name}" must be a string, a boolean or a list of strings`,
       );
     }
@@ -113,7 +99,7 @@ export function parseServeRequest(text: string): ServeRequest {
     });
   }
   if (data.stdin !== undefined && typeof data.stdin !== "string") {
-    throw new BadRequestError(`"stdin" must be a string`);
+    throw new UsageError(`"stdin" must be a string`);
   }
   return {
     args: args as string[],
@@ -124,12 +110,26 @@ export function parseServeRequest(text: string): ServeRequest {
 
 /**
  * The HTTP status of a reply: 200 for exit 0, 400 for a usage error, 503
- * when the server refuses or `status` is not ready, 500 for a CNI error.
+ * for "try again later" (code 11, as when the server is stopping) and for
+ * a failure without an error (`status`: not ready), 500 for any other CNI
+ * error.
  */
-export function httpStatus(operation: string, exitCode: number): number {
-  if (exitCode === 0) return 200;
-  if (exitCode === 2) return 400;
-  return operation === "status" ? 503 : 500;
+export function httpStatus(reply: ServeReply): number {
+  if (reply.exitCode === 0) return 200;
+  if (reply.exitCode === 2) return 400;
+  if (!reply.error) return 503;
+  return reply.error.code === CNI_ERROR_CODES.tryAgainLater ? 503 : 500;
+}
+
+/**
+ * The response body: the CLI's stdout, except for a usage error, where the
+ * CLI prints nothing on stdout and the body is the error object (the
+ * `--socket` client does not print it).
+ */
+export function responseBody(reply: ServeReply): string {
+  return reply.exitCode === 2 && reply.error
+    ? JSON.stringify(reply.error, null, 2) + "\n"
+    : reply.stdout;
 }
 
 /** Percent-encodes stderr for its header (header values are one line). */
@@ -145,8 +145,4 @@ export function decodeStderr(value: string | null | undefined): string {
   } catch {
     return value;
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }

@@ -8,18 +8,17 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
-import { CURRENT_VERSION } from "../spec/version.ts";
+import { CNI_ERROR_CODES, CniError, UsageError } from "../spec/errors.ts";
+import { renderFailure } from "../spec/render_failure.ts";
 import { dirName } from "../spec/posix_path.ts";
 import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
 import {
   API_PREFIX,
-  BadRequestError,
   encodeStderr,
   EXIT_CODE_HEADER,
   httpStatus,
   parseServeRequest,
-  SERVED_OPERATIONS,
+  responseBody,
   type ServeReply,
   type ServeRequest,
   STDERR_HEADER,
@@ -35,6 +34,8 @@ export type ServeHandler = (
 export interface ServerOptions {
   /** The socket path (absolute). */
   socket: string;
+  /** The operations it serves; any other is a usage error. */
+  operations: readonly string[];
   /** Runs the operations. */
   handle: ServeHandler;
   /** Where the server reports itself. @default {silent} */
@@ -69,7 +70,7 @@ export interface CnishimServer {
 export async function startServer(
   options: ServerOptions,
 ): Promise<CnishimServer> {
-  const { socket, handle } = options;
+  const { socket, handle, operations } = options;
   const log = options.logger ?? SILENT_LOGGER;
   await prepareParent(dirName(socket));
   await refuseLiveOrForeign(socket);
@@ -78,17 +79,18 @@ export async function startServer(
   let stopping: Promise<void> | undefined;
   let drained: (() => void) | undefined;
 
-  const respond = (operation: string, reply: ServeReply): Response => {
+  const respond = (reply: ServeReply): Response => {
     const headers = new Headers({
       "content-type": "application/json",
       [EXIT_CODE_HEADER]: String(reply.exitCode),
     });
     if (reply.stderr) headers.set(STDERR_HEADER, encodeStderr(reply.stderr));
-    return new Response(reply.stdout, {
-      status: httpStatus(operation, reply.exitCode),
+    return new Response(responseBody(reply), {
+      status: httpStatus(reply),
       headers,
     });
   };
+  const failed = (error: unknown): Response => respond(renderFailure(error));
 
   const serveOne = async (request: Request): Promise<Response> => {
     const path = new URL(request.url).pathname;
@@ -98,34 +100,35 @@ export async function startServer(
     if (stopping) {
       // Drain the body so the client sees the answer, not a reset.
       await request.body?.cancel().catch(() => {});
-      return respond(operation, refusal());
+      return failed(
+        new CniError(
+          CNI_ERROR_CODES.tryAgainLater,
+          "cnishim serve is stopping; try again later",
+        ),
+      );
     }
-    if (!SERVED_OPERATIONS.includes(operation)) {
-      return respond(
-        operation,
-        usage(
+    if (!operations.includes(operation)) {
+      return failed(
+        new UsageError(
           `Unknown operation "${path}": use ${API_PREFIX}<${
-            SERVED_OPERATIONS.join("|")
+            operations.join("|")
           }>`,
         ),
       );
     }
     if (request.method !== "POST" && request.method !== "GET") {
-      return respond(
-        operation,
-        usage(`Method ${request.method} is not allowed: use POST`),
+      return failed(
+        new UsageError(`Method ${request.method} is not allowed: use POST`),
       );
     }
     let body: ServeRequest;
     try {
       body = parseServeRequest(await request.text());
     } catch (error) {
-      if (error instanceof BadRequestError) {
-        return respond(operation, usage(error.message));
-      }
+      if (error instanceof UsageError) return failed(error);
       throw error;
     }
-    return respond(operation, await handle(operation, body));
+    return respond(await handle(operation, body));
   };
 
   const bindAt = await bindPath(socket);
@@ -134,16 +137,7 @@ export async function startServer(
     onListen: () => {},
     onError: (error) => {
       log.error("serve: request failed", { error: String(error) });
-      return new Response(
-        JSON.stringify(errorObject(CNI_ERROR_CODES.internal, String(error))),
-        {
-          status: 500,
-          headers: {
-            "content-type": "application/json",
-            [EXIT_CODE_HEADER]: "1",
-          },
-        },
-      );
+      return failed(error);
     },
   };
   const serveHandler = async (request: Request): Promise<Response> => {
@@ -204,32 +198,6 @@ export async function startServer(
     },
     stop,
     finished,
-  };
-}
-
-function errorObject(code: number, msg: string): Record<string, unknown> {
-  return { cniVersion: CURRENT_VERSION, code, msg };
-}
-
-function refusal(): ServeReply {
-  const msg = "cnishim serve is stopping; try again later";
-  return {
-    exitCode: 1,
-    stdout: JSON.stringify(
-      errorObject(CNI_ERROR_CODES.tryAgainLater, msg),
-      null,
-      2,
-    ) + "\n",
-    stderr:
-      `cnishim: ${msg} (CNI error code ${CNI_ERROR_CODES.tryAgainLater})\n`,
-  };
-}
-
-function usage(message: string): ServeReply {
-  return {
-    exitCode: 2,
-    stdout: "",
-    stderr: `cnishim: ${message}\nRun "cnishim --help" for usage.\n`,
   };
 }
 

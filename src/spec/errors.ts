@@ -283,6 +283,22 @@ export class DelStoppedError extends CniError {
   }
 }
 
+/**
+ * A mistake in how the shim was called: a command-line argument, or a
+ * request to `cnishim serve` (the same command line over a socket). Not a
+ * CNI error: exit status 2, and the message names the flag or argument.
+ */
+export class UsageError extends Error {
+  /** The exit status. */
+  readonly exitCode = 2;
+
+  /** Makes a usage error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
 // Deno's I/O error classes, by name so that this file stays free of Deno APIs.
 const IO_ERROR_NAMES = new Set([
   "PermissionDenied",

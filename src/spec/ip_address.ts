@@ -67,3 +67,30 @@ export function parseIp(s: string): ParsedIp | undefined {
   const bytes = parseV4(s);
   return bytes ? { family: 4, bytes } : undefined;
 }
+
+/** A parsed CIDR. */
+export interface ParsedCidr extends ParsedIp {
+  /** Prefix length. */
+  prefix: number;
+}
+
+/**
+ * Parses `address/prefix` as Go's `net.ParseCIDR`: the address keeps its
+ * host bits, and the prefix is decimal digits (leading zeros allowed, as
+ * Go's `dtoi`) no larger than the family's width.
+ */
+export function parseCidr(s: string): ParsedCidr | undefined {
+  const slash = s.indexOf("/");
+  if (slash === -1) return undefined;
+  const ip = parseIp(s.slice(0, slash));
+  const p = s.slice(slash + 1);
+  if (!ip || !/^[0-9]+$/.test(p)) return undefined;
+  const prefix = Number(p);
+  if (prefix > (ip.family === 4 ? 32 : 128)) return undefined;
+  return { ...ip, prefix };
+}
+
+/** 4, 6, or `undefined` for an address or CIDR. */
+export function ipFamily(s: string): 4 | 6 | undefined {
+  return parseIp(s.split("/")[0]!)?.family;
+}

@@ -67,3 +67,18 @@ export interface GcAttachment {
   /** The interface name. */
   readonly ifname: string;
 }
+
+/**
+ * The process's I/O as the shim sees it, as a command line or as a plugin:
+ * injected, so that both run in-process in tests.
+ */
+export interface ProcessIo {
+  /** Writes to stdout. */
+  stdout(text: string): void;
+  /** Writes to stderr. */
+  stderr(text: string): void;
+  /** Reads all of stdin. */
+  readStdin(): Promise<string>;
+  /** The process environment. */
+  env: Readonly<Record<string, string>>;
+}

@@ -11,7 +11,7 @@ import {
   packagesFor,
   type Parts,
   TEST_PARTS,
-} from "../../scripts/_real_parts.ts";
+} from "../../scripts/real_parts.ts";
 
 /** The parts the tests spawn (the test task installs them as root). */
 export const REAL_PARTS: Parts = TEST_PARTS;

@@ -9,7 +9,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeCall, FakePlugins } from "../_helpers/fake_plugins.ts";
 import { explain, runCli } from "../_helpers/run_cli.ts";
-import { listFiles } from "../_helpers/netns.ts";
+import { listFiles } from "../_helpers/shell.ts";
 
 // Fake plugins never enter it, but setup refuses a path that is no netns.
 const NETNS = "/proc/self/ns/net";

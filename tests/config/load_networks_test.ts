@@ -9,9 +9,11 @@ import { join } from "node:path";
 import { loadNetworks } from "../../src/config/load_networks.ts";
 import { loadNetworkConfigList } from "../../src/config/parse_network_config.ts";
 import { conflistText, networkNames } from "../_helpers/lists.ts";
+import { createTempDir } from "../_helpers/shell.ts";
 
 Deno.test("loadNetworks stopWhenFound reads up to the default and the named networks, no further", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "cnishim-load-" });
+  await using tmp = await createTempDir("cnishim-load-");
+  const dir = tmp.path;
   await Deno.writeTextFile(join(dir, "10-bad.conflist"), "{ nope");
   await Deno.writeTextFile(join(dir, "20-a.conflist"), conflistText("a"));
   await Deno.writeTextFile(join(dir, "30-b.conflist"), conflistText("b"));
@@ -37,5 +39,4 @@ Deno.test("loadNetworks stopWhenFound reads up to the default and the named netw
   read.length = 0;
   const missing = await loadNetworks(dir, { ...spy, stopWhenFound: ["zz"] });
   deepEqual(missing, await loadNetworks(dir), "not found: a full scan");
-  await Deno.remove(dir, { recursive: true });
 });

@@ -17,18 +17,15 @@ import { expectExit, explain } from "../_helpers/run_cli.ts";
 import {
   addressesIn,
   bridgePorts,
-  cniChainName,
   createNetns,
-  ipamAllocations,
-  iptablesLines,
   linksIn,
-  listFiles,
   type Netns,
   ping,
-  randomHex,
-  sh,
-  TestBed,
 } from "../_helpers/netns.ts";
+import { cniChainName, iptablesLines } from "../_helpers/iptables.ts";
+import { ipamAllocations } from "../_helpers/leak_check.ts";
+import { listFiles, randomHex, sh } from "../_helpers/shell.ts";
+import { TestBed } from "../_helpers/test_bed.ts";
 
 interface AddOutput {
   networks: { name: string; interface: string; result: unknown }[];

@@ -10,7 +10,8 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { mustSh, randomHex, TestBed } from "../_helpers/netns.ts";
+import { mustSh, randomHex } from "../_helpers/shell.ts";
+import { TestBed } from "../_helpers/test_bed.ts";
 import { baseEnv, cliCommand } from "../_helpers/run_cli.ts";
 
 interface Container {

@@ -10,14 +10,16 @@
  */
 import {
   assertNoLeaks,
-  type BridgeNetwork,
   leakCheck,
   type Leaks,
-  purgePortmapRules,
-  randomHex,
+} from "../_helpers/leak_check.ts";
+import {
+  type BridgeNetwork,
   type Subnet,
   TestBed,
-} from "../_helpers/netns.ts";
+} from "../_helpers/test_bed.ts";
+import { purgePortmapRules } from "../_helpers/iptables.ts";
+import { randomHex } from "../_helpers/shell.ts";
 import {
   baseEnv,
   cliCommand,
@@ -377,19 +379,6 @@ export async function heldLocks(cacheDir: string): Promise<string[]> {
     if (locked.has(key)) held.push(name);
   }
   return held;
-}
-
-/** Polls `probe` every 50 ms until it returns true; false after `ms`. */
-export async function waitFor(
-  probe: () => Promise<boolean>,
-  ms: number,
-): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await probe()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return await probe();
 }
 
 /** A container ID unique to one test. */

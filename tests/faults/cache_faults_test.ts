@@ -11,14 +11,9 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import {
-  cniChainName,
-  createNetns,
-  linksIn,
-  mustSh,
-  purgePortmapRules,
-  sh,
-} from "../_helpers/netns.ts";
+import { cniChainName, purgePortmapRules } from "../_helpers/iptables.ts";
+import { createNetns, linksIn } from "../_helpers/netns.ts";
+import { mustSh, sh } from "../_helpers/shell.ts";
 import { expectExit } from "../_helpers/run_cli.ts";
 import {
   explain,

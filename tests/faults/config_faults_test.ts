@@ -10,7 +10,8 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { createNetns, linksIn, randomHex } from "../_helpers/netns.ts";
+import { createNetns, linksIn } from "../_helpers/netns.ts";
+import { randomHex } from "../_helpers/shell.ts";
 import {
   assertNothingLeft,
   explain,

@@ -15,13 +15,13 @@ import {
 import { createNetns, linksIn } from "../_helpers/netns.ts";
 import { expectExit } from "../_helpers/run_cli.ts";
 import { leftoverProcesses } from "../_helpers/processes.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 import {
   explain,
   FaultBed,
   faultId,
   PORTMAP,
   portMappingsFlag,
-  waitFor,
 } from "./_fault_bed.ts";
 
 const exists = (path: string) => () =>
@@ -51,7 +51,7 @@ Deno.test({
     await using ns = await createNetns("csk");
     const id = faultId("kill");
     const child = fb.spawnCli(["add", id, ns.path, ...portMappingsFlag()]);
-    ok(await waitFor(exists(marker), 30_000), "the slow plugin started");
+    await waitFor(exists(marker), 30_000, "the slow plugin started");
 
     // Midway: bridge and portmap have done their work, the lock is held,
     // and the entry records the ADD without a result yet.
@@ -109,7 +109,7 @@ Deno.test({
     const add = await fb.cli(["add", id, ns.path, ...portMappingsFlag()]);
     expectExit(add, 0, explain(add));
     const child = fb.spawnCli(["del", id, ns.path]);
-    ok(await waitFor(exists(marker), 30_000), "the slow DEL started");
+    await waitFor(exists(marker), 30_000, "the slow DEL started");
     await killMidway(child);
     const del = await fb.cli(["del", id, ns.path]);
     expectExit(del, 0, explain(del));

@@ -11,7 +11,8 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { FaultBed, faultId, waitFor } from "./_fault_bed.ts";
+import { FaultBed, faultId } from "./_fault_bed.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 Deno.test({
   name:
@@ -45,11 +46,9 @@ Deno.test({
       args: ["eval", "setInterval(() => {}, 60_000);", `${fb.root}/x`],
     }).spawn();
     try {
-      ok(
-        await waitFor(
-          async () => (await fb.leaks([id])).locksHeld.length > 0,
-          5000,
-        ),
+      await waitFor(
+        async () => (await fb.leaks([id])).locksHeld.length > 0,
+        5000,
         "the held lock is seen",
       );
       const leaks = await fb.leaks([id]);

@@ -4,17 +4,12 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { reserveSubnet } from "../_helpers/netns.ts";
+import { reserveSubnet } from "../_helpers/test_bed.ts";
+import { PLUGIN_NAMES } from "../../src/plugin/run_plugin.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const DEC = new TextDecoder();
-const PLUGIN_NAMES = [
-  "dockin-cni",
-  "cnishim-multinet",
-  "dockin-ipam",
-  "cnishim-static",
-];
 
 async function run(
   cmd: string,

@@ -13,14 +13,14 @@ import {
   bridgePorts,
   deleteLink,
   linkExists,
-  listFiles,
   type Netns,
-  randomHex,
+} from "../_helpers/netns.ts";
+import { listFiles, randomHex, sh } from "../_helpers/shell.ts";
+import {
   REAL_BIN_DIR,
   reserveSubnet,
-  sh,
   type Subnet,
-} from "../_helpers/netns.ts";
+} from "../_helpers/test_bed.ts";
 
 /** One bridge network of the bed. */
 export interface MetaNetwork {

@@ -17,11 +17,9 @@ import {
   createNetns,
   linkExists,
   linksIn,
-  listFiles,
   type Netns,
-  randomHex,
-  sh,
 } from "../_helpers/netns.ts";
+import { listFiles, randomHex, sh } from "../_helpers/shell.ts";
 import {
   MADE,
   MetaBed,

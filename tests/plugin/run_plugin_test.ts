@@ -5,7 +5,8 @@
  * @module
  */
 import { deepEqual, equal, match } from "node:assert/strict";
-import { type PluginIo, runPlugin } from "../../src/plugin/run_plugin.ts";
+import { runPlugin } from "../../src/plugin/run_plugin.ts";
+import type { ProcessIo } from "../../src/spec/types.ts";
 
 async function call(
   env: Record<string, string>,
@@ -13,7 +14,7 @@ async function call(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const io: PluginIo = {
+  const io: ProcessIo = {
     stdout: (t) => (stdout += t),
     stderr: (t) => (stderr += t),
     readStdin: () =>

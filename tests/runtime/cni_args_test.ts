@@ -1,33 +1,14 @@
-import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { deepEqual } from "node:assert/strict";
 import {
   buildPodCniArgs,
   parseCniArgs,
   type PodIdentity,
   validateCniArgs,
 } from "../../src/runtime/cni_args.ts";
-import { CniError } from "../../src/spec/errors.ts";
+import { assertCniError } from "../_helpers/assert_cni_error.ts";
 import type { CniArg } from "../../src/spec/types.ts";
 
 /** Asserts a CniError with `code` whose message follows std's grammar and names `mention`. */
-function assertCniError(
-  fn: () => unknown,
-  code: number,
-  mention: string,
-): void {
-  throws(fn, (error: unknown) => {
-    ok(error instanceof CniError, `not a CniError: ${error}`);
-    equal(error.code, code, error.message);
-    ok(
-      error.message.includes(mention),
-      `${JSON.stringify(error.message)} lacks ${JSON.stringify(mention)}`,
-    );
-    ok(
-      /^[A-Z]/.test(error.message) && !error.message.endsWith("."),
-      error.message,
-    );
-    return true;
-  });
-}
 
 Deno.test("buildPodCniArgs() sends the kubelet keys in ocicni's fixed order", async (t) => {
   const cases: [string, PodIdentity, CniArg[]][] = [

@@ -1,32 +1,13 @@
-import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { deepEqual } from "node:assert/strict";
 import {
   assignInterfaces,
   extraNetworksFromAnnotations,
   type NetworkRequest,
   parseAnnotations,
 } from "../../src/runtime/pod_annotations.ts";
-import { CniError } from "../../src/spec/errors.ts";
+import { assertCniError } from "../_helpers/assert_cni_error.ts";
 
 /** Asserts a CniError with `code` whose message follows std's grammar and names `mention`. */
-function assertCniError(
-  fn: () => unknown,
-  code: number,
-  mention: string,
-): void {
-  throws(fn, (error: unknown) => {
-    ok(error instanceof CniError, `not a CniError: ${error}`);
-    equal(error.code, code, error.message);
-    ok(
-      error.message.includes(mention),
-      `${JSON.stringify(error.message)} lacks ${JSON.stringify(mention)}`,
-    );
-    ok(
-      /^[A-Z]/.test(error.message) && !error.message.endsWith("."),
-      error.message,
-    );
-    return true;
-  });
-}
 
 const ISULAD = "network.alpha.kubernetes.io/network";
 const MULTUS = "k8s.v1.cni.cncf.io/networks";

@@ -163,3 +163,76 @@ Deno.test("setup() attaches a network with a 200-character name, and refuses one
   );
   deepEqual(await fake.calls(), [], "no plugin ran");
 });
+
+Deno.test("setup() validates a library caller's typed pod inputs before any plugin runs, naming the field", async (t) => {
+  await using fake = await FakePlugins.create(["a", "loopback"]);
+  const options = await podBed(fake, ["a"]);
+  const cases: [string, Record<string, unknown>, number, RegExp][] = [
+    ["a bad mac", { mac: "zz:zz" }, 7, /Invalid mac: "zz:zz"/],
+    ["an ips entry Go refuses", { ips: ["10.0.0.1", "1.2.3"] }, 7, /ips/],
+    [
+      "a port out of range",
+      { portMappings: [{ hostPort: 70000, containerPort: 80 }] },
+      7,
+      /portMappings\[0\]\.hostPort/,
+    ],
+    ["a bandwidth key", { bandwidth: { rate: 1 } }, 7, /bandwidth\.rate/],
+    ["dns that is no object", { dns: [] }, 7, /Invalid dns/],
+    ["a CNI_ARGS value with ;", { args: [["A", "1;2"]] }, 4, /args pair 1/],
+    [
+      "a pod name with =",
+      { pod: { name: "a=b" } },
+      4,
+      /K8S_POD_NAME/,
+    ],
+    ["annotations of numbers", { annotations: { a: 1 } }, 7, /annotations/],
+    ["raw capability args", { capabilityArgs: [] }, 7, /capabilityArgs/],
+  ];
+  for (const [name, inputs, code, mention] of cases) {
+    await t.step(name, async () => {
+      await rejects(
+        setup("c1", "/proc/self/ns/net", { ...options, ...inputs }),
+        (e: CniError) => e.code === code && mention.test(e.message),
+      );
+    });
+  }
+  deepEqual(await fake.calls(), [], "no plugin ran");
+  equal(
+    await Deno.lstat(fake.cacheDir).then(() => "written", () => "nothing"),
+    "nothing",
+  );
+});
+
+Deno.test("setup() turns typed pod inputs into CNI_ARGS and capability args, the raw ones merged last", async () => {
+  await using fake = await FakePlugins.create(["a"]);
+  const options = { ...await podBed(fake, ["a"]), loopback: false };
+  await setup("c1", "/proc/self/ns/net", {
+    ...options,
+    pod: { name: "web-0", namespace: "prod" },
+    args: [["X", "1"]],
+    portMappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }],
+    ips: ["10.244.9.5/24"],
+    mac: "0a:58:0a:f4:00:05",
+    annotations: { "kubernetes.io/ingress-bandwidth": "10M" },
+    capabilityArgs: { mac: "0a:58:0a:f4:00:06" },
+  });
+  const [call] = await fake.calls();
+  equal(
+    call!.env.CNI_ARGS,
+    "IgnoreUnknown=1;K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;X=1",
+  );
+  const record = JSON.parse(
+    await Deno.readTextFile(
+      join(fake.cacheDir, "cnishim", "pods", "c1.json"),
+    ),
+  );
+  deepEqual(record.capabilityArgs, {
+    portMappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }],
+    bandwidth: { ingressRate: 10_000_000, ingressBurst: 2147483647 },
+    mac: "0a:58:0a:f4:00:06",
+    ips: ["10.244.9.5/24"],
+    "io.kubernetes.cri.pod-annotations": {
+      "kubernetes.io/ingress-bandwidth": "10M",
+    },
+  });
+});

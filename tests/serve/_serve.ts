@@ -86,18 +86,3 @@ export async function startServe(
     },
   };
 }
-
-/** Polls `probe` every 100 ms until it returns true or `ms` pass. */
-export async function waitFor(
-  ms: number,
-  probe: () => Promise<boolean>,
-): Promise<number> {
-  const start = performance.now();
-  while (!(await probe())) {
-    if (performance.now() - start > ms) {
-      throw new Error(`condition not met within ${ms} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return performance.now() - start;
-}

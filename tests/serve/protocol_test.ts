@@ -6,12 +6,14 @@
  */
 import { deepEqual, equal, match, throws } from "node:assert/strict";
 import {
-  BadRequestError,
   decodeStderr,
   encodeStderr,
   httpStatus,
   parseServeRequest,
+  responseBody,
 } from "../../src/serve/protocol.ts";
+import { CniError, UsageError } from "../../src/spec/errors.ts";
+import { renderFailure } from "../../src/spec/render_failure.ts";
 
 Deno.test("parseServeRequest() takes args, flags and stdin, and an empty body as no arguments", () => {
   deepEqual(parseServeRequest(""), { args: [], flags: {} });
@@ -41,7 +43,7 @@ Deno.test("parseServeRequest() refuses malformed bodies, naming the field", () =
     ] as const
   ) {
     throws(() => parseServeRequest(body), (e: unknown) => {
-      equal((e as Error).constructor, BadRequestError, body);
+      equal((e as Error).constructor, UsageError, body);
       match((e as Error).message, message);
       return true;
     });
@@ -65,13 +67,33 @@ Deno.test("stderr survives the header: newlines, quotes, non-ASCII", () => {
 });
 
 Deno.test("httpStatus() maps exit codes: 0 → 200, usage → 400, not ready → 503, CNI error → 500", () => {
+  const ok = { exitCode: 0, stdout: "{}\n", stderr: "" };
+  const notReady = { exitCode: 1, stdout: "{}\n", stderr: "not ready: x\n" };
   deepEqual(
     [
-      httpStatus("add", 0),
-      httpStatus("add", 2),
-      httpStatus("status", 1),
-      httpStatus("add", 1),
+      httpStatus(ok),
+      httpStatus(renderFailure(new UsageError("Unknown flag"))),
+      httpStatus(notReady),
+      httpStatus(renderFailure(new CniError(7, "bad conf"))),
     ],
     [200, 400, 503, 500],
   );
+});
+
+Deno.test("httpStatus() answers 503 for code 11 (the server stopping) and 500 for a bug", () => {
+  equal(httpStatus(renderFailure(new CniError(11, "stopping"))), 503);
+  equal(httpStatus(renderFailure(new Error("bug"))), 500);
+});
+
+Deno.test("responseBody() is the CLI's stdout, and a CNI error object for a usage error", () => {
+  const usage = renderFailure(new UsageError('Unknown flag "--x"'));
+  equal(usage.stdout, "");
+  deepEqual(JSON.parse(responseBody(usage)), {
+    cniVersion: "1.1.0",
+    code: 4,
+    msg: 'Unknown flag "--x"',
+  });
+  const failure = renderFailure(new CniError(11, "stopping"));
+  equal(responseBody(failure), failure.stdout);
+  equal(JSON.parse(failure.stdout).code, 11);
 });

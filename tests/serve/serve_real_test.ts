@@ -11,7 +11,9 @@ import {
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
 import { expectExit, runCli } from "../_helpers/run_cli.ts";
-import { createNetns, ping, randomHex, TestBed } from "../_helpers/netns.ts";
+import { createNetns, ping } from "../_helpers/netns.ts";
+import { randomHex } from "../_helpers/shell.ts";
+import { TestBed } from "../_helpers/test_bed.ts";
 import { startServe } from "./_serve.ts";
 
 Deno.test({

@@ -10,7 +10,8 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeCall, FakePlugins } from "../_helpers/fake_plugins.ts";
 import { baseEnv, cliCommand, explain, runCli } from "../_helpers/run_cli.ts";
-import { startServe, waitFor } from "./_serve.ts";
+import { startServe } from "./_serve.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 // Fake plugins never enter it, but setup refuses a path that is no netns.
 const NETNS = "/proc/self/ns/net";
@@ -303,10 +304,13 @@ Deno.test("--socket: no server is CNI code 11, a server setting is a usage error
       ] as const
     ) {
       const res = await post(path, body);
-      await res.body?.cancel();
+      // The body is a CNI error object saying what the header says.
+      const error = await res.json();
       equal(res.status, 400, `${path} ${body}`);
       equal(res.headers.get("cnishim-exit-code"), "2");
       match(decodeURIComponent(res.headers.get("cnishim-stderr")!), text);
+      equal(error.code, 4);
+      match(error.msg, text);
     }
     const res = await fetch("http://cnishim/v1/status", { client });
     equal(res.headers.get("cnishim-exit-code"), "1");
@@ -338,10 +342,10 @@ Deno.test("cnishim serve picks up a conf file added while serving within 6 s, an
     name: "late",
     types: ["a"],
   });
-  const ms = await waitFor(6000, async () => {
+  const ms = await waitFor(async () => {
     const run = await runCli(["--socket", server.socket, "status"]);
     return run.json<{ defaultNetwork?: string }>().defaultNetwork === "late";
-  });
+  }, 6000);
   ok(ms < 6000);
   const add = await runCli(["--socket", server.socket, "add", "c1", NETNS]);
   equal(add.code, 0, explain(add));
@@ -404,7 +408,7 @@ Deno.test("a pod added through the server is deleted by a CLI del: one cache, on
   await fake.clearCalls();
   await fake.answer("a", "ADD", { sleep: 1 });
   const served = runCli(["--socket", server.socket, "add", "c2", NETNS]);
-  await waitFor(5000, async () => (await fake.calls()).length > 0);
+  await waitFor(async () => (await fake.calls()).length > 0, 5000);
   const cliDel = await runCli(["del", "c2", NETNS, ...bed.flags]);
   equal((await served).code, 0);
   equal(cliDel.code, 0, explain(cliDel));
@@ -423,12 +427,27 @@ Deno.test("SIGTERM during an ADD: the ADD finishes and is cached, new requests g
 
   const adding = runCli(["--socket", server.socket, "add", "c1", NETNS]);
   await waitFor(
-    5000,
     async () => (await fake.calls()).some((c) => c.type === "b"),
+    5000,
   );
   Deno.kill(server.pid, "SIGTERM");
-  // While the ADD drains, a new request is refused with a CNI error.
+  // While the ADD drains, a new request is refused with a CNI error, which
+  // is HTTP 503 (Service Unavailable) for a raw client.
   await new Promise((r) => setTimeout(r, 200));
+  const client = Deno.createHttpClient({
+    proxy: { transport: "unix", path: server.socket },
+  });
+  try {
+    const res = await fetch("http://cnishim/v1/add", {
+      method: "POST",
+      body: "{}",
+      client,
+    });
+    equal(res.status, 503);
+    equal((await res.json()).code, 11);
+  } finally {
+    client.close();
+  }
   const refused = await runCli(["--socket", server.socket, "add", "c2", NETNS]);
   equal(refused.code, 1, explain(refused));
   const error = refused.json<{ code: number; msg: string }>();

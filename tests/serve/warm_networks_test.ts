@@ -9,7 +9,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { WarmNetworks } from "../../src/serve/warm_networks.ts";
 import { loadNetworks } from "../../src/config/load_networks.ts";
-import { waitFor } from "./_serve.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 import { conflistText, networkNames } from "../_helpers/lists.ts";
 
 async function confDir(): Promise<{ path: string } & AsyncDisposable> {
@@ -78,21 +78,21 @@ Deno.test("WarmNetworks sees a file created, written, renamed and removed throug
     JSON.stringify(networkNames(await warm.get())) === JSON.stringify(want);
 
   await Deno.writeTextFile(join(dir, "10-x.conflist"), conflistText("x"));
-  await waitFor(3000, seen(["x"]));
+  await waitFor(seen(["x"]), 3000);
   await Deno.writeTextFile(join(dir, "10-x.conflist"), conflistText("y"));
-  await waitFor(3000, seen(["y"]));
+  await waitFor(seen(["y"]), 3000);
   await Deno.writeTextFile(join(dir, "x.tmp"), conflistText("z"));
   await Deno.rename(join(dir, "x.tmp"), join(dir, "05-z.conflist"));
-  await waitFor(3000, seen(["z", "y"]));
+  await waitFor(seen(["z", "y"]), 3000);
   await Deno.remove(join(dir, "05-z.conflist"));
-  await waitFor(3000, seen(["y"]));
+  await waitFor(seen(["y"]), 3000);
 
   // The dir itself removed and made again: watched again.
   await Deno.remove(dir, { recursive: true });
   await Deno.mkdir(dir);
   await new Promise((r) => setTimeout(r, 300));
   await Deno.writeTextFile(join(dir, "10-w.conflist"), conflistText("w"));
-  await waitFor(3000, seen(["w"]));
+  await waitFor(seen(["w"]), 3000);
 });
 
 Deno.test("WarmNetworks keeps the last good set when a rescan finds nothing valid, and moves on when one is valid again", async () => {

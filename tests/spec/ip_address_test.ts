@@ -5,7 +5,7 @@
  * @module
  */
 import { deepEqual } from "node:assert/strict";
-import { parseIp } from "../../src/spec/ip_address.ts";
+import { parseCidr, parseIp } from "../../src/spec/ip_address.ts";
 
 const CASES: [string, 4 | 6 | undefined][] = [
   ["127.0.1.2", 4],
@@ -35,4 +35,26 @@ Deno.test("parseIp() accepts and refuses what Go's net.ParseIP does", async (t) 
       deepEqual(parseIp(input)?.family, family);
     });
   }
+});
+
+// Go 1.x `net.ParseCIDR` on these inputs (run with golang-go here): the
+// prefix is read by dtoi, which takes leading zeros.
+const CIDRS: [string, number | undefined][] = [
+  ["10.0.0.1/24", 24],
+  ["10.0.0.1/024", 24],
+  ["::1/0128", 128],
+  ["10.0.0.1/0000000000008", 8],
+  ["10.0.0.1/33", undefined],
+  ["10.0.0.1/", undefined],
+  ["10.0.0.1/+8", undefined],
+  ["10.0.0.1/ 8", undefined],
+  ["10.0.0.1", undefined],
+  ["fe80::1%eth0/64", undefined],
+];
+
+Deno.test("parseCidr() accepts and refuses what Go's net.ParseCIDR does", () => {
+  deepEqual(
+    CIDRS.map(([s]) => [s, parseCidr(s)?.prefix]),
+    CIDRS,
+  );
 });

@@ -6,9 +6,11 @@
  * @module
  */
 import { CNI_ERROR_CODES, CniError } from "../../spec/errors.ts";
+import { isJsonObject, parseJson } from "../../spec/json.ts";
 import type { CommandContext, CommandOutput } from "../context.ts";
 import { expectArgs } from "../context.ts";
 import { addPod } from "./add.ts";
+import { podInputs } from "../pod_inputs.ts";
 import { delPod } from "./del.ts";
 
 /** Annotations the hook reads besides the network ones. */
@@ -51,31 +53,28 @@ export async function runHook(ctx: CommandContext): Promise<CommandOutput> {
       '"pid" is missing: cannot find the container\'s network namespace',
     );
   }
-  return await addPod(ctx, state.id, `/proc/${state.pid}/ns/net`, {
-    ifName: ann[HOOK_ANNOTATIONS.ifName],
-    podName: first(HOOK_ANNOTATIONS.podName),
-    podNamespace: first(HOOK_ANNOTATIONS.podNamespace),
-    podUid: first(HOOK_ANNOTATIONS.podUid),
-    portMappings: ann[HOOK_ANNOTATIONS.portMappings],
-    annotations: ann,
-  });
+  const netns = `/proc/${state.pid}/ns/net`;
+  // The annotations stand for the flags of `cnishim add`.
+  const flags: Record<string, string | undefined> = {
+    "pod-name": first(HOOK_ANNOTATIONS.podName),
+    "pod-namespace": first(HOOK_ANNOTATIONS.podNamespace),
+    "pod-uid": first(HOOK_ANNOTATIONS.podUid),
+    "port-mappings": ann[HOOK_ANNOTATIONS.portMappings],
+  };
+  const inputs = podInputs((name) => flags[name], ann);
+  return await addPod(
+    ctx,
+    state.id,
+    netns,
+    ann[HOOK_ANNOTATIONS.ifName],
+    inputs,
+  );
 }
 
 /** Decodes and checks an OCI state document. */
 export function parseOciState(text: string): OciState {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.decodingFailure,
-      `Cannot decode the OCI state on stdin: ${(error as Error).message}`,
-    );
-  }
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
-    throw malformed("not a JSON object");
-  }
-  const v = value as Record<string, unknown>;
+  const v = parseJson(text, "Cannot decode the OCI state on stdin");
+  if (!isJsonObject(v)) throw malformed("not a JSON object");
   if (typeof v.id !== "string" || v.id === "") {
     throw malformed('"id" must be a non-empty string');
   }

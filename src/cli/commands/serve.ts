@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { UsageError } from "../usage_error.ts";
+import { UsageError } from "../../spec/errors.ts";
 import { WarmNetworks } from "../../serve/warm_networks.ts";
 import { startServer } from "../../serve/server.ts";
 import {
@@ -16,28 +16,20 @@ import {
   type ServeRequest,
 } from "../../serve/protocol.ts";
 import {
-  type CliIo,
   type CommandContext,
   type CommandOutput,
   expectArgs,
   stringFlag,
 } from "../context.ts";
+import type { ProcessIo } from "../../spec/types.ts";
 import { parsedFromRequest } from "../remote.ts";
-
-/** How run_cli runs one command (passed in: serve.ts must not import it). */
-export type RunPrepared = (
-  command: string,
-  io: CliIo,
-  prepare: () => Promise<CommandContext>,
-) => Promise<number>;
+import { COMMANDS, findCommand } from "../command_table.ts";
+import { runCommand } from "../run_command.ts";
 
 const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
 
 /** Serves until SIGTERM or SIGINT; exits 0 after a clean stop. */
-export async function runServe(
-  ctx: CommandContext,
-  runPrepared: RunPrepared,
-): Promise<CommandOutput> {
+export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
   expectArgs(ctx, 0, 0, "serve [--socket PATH]");
   const socket = stringFlag(ctx, "socket") ?? DEFAULT_SOCKET;
   if (!socket.startsWith("/")) {
@@ -68,13 +60,15 @@ export async function runServe(
     ): Promise<ServeReply> => {
       let stdout = "";
       let stderr = "";
-      const io: CliIo = {
+      const io: ProcessIo = {
         stdout: (text) => void (stdout += text),
         stderr: (text) => void (stderr += text),
         readStdin: () => Promise.resolve(request.stdin ?? ""),
         env: ctx.io.env,
       };
-      const exitCode = await runPrepared(operation, io, () =>
+      // The server runs only served operations: each is in the table.
+      const command = findCommand(operation)!;
+      const outcome = await runCommand(command, io, () =>
         Promise.resolve({
           ...ctx,
           parsed: parsedFromRequest(operation, request),
@@ -82,10 +76,15 @@ export async function runServe(
           io,
           runtime,
         }));
-      return { exitCode, stdout, stderr };
+      return { ...outcome, stdout, stderr };
     };
 
-    server = await startServer({ socket, handle, logger: ctx.logger });
+    server = await startServer({
+      socket,
+      operations: COMMANDS.filter((c) => c.served).map((c) => c.name),
+      handle,
+      logger: ctx.logger,
+    });
     if (stopAsked) void server.stop();
     await server.finished;
   } finally {

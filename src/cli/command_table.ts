@@ -1,0 +1,124 @@
+/**
+ * Every sub-command in one table: dispatch loads a command from here,
+ * `--help` and the man page list it, and `cnishim serve` serves the rows
+ * marked `served`. A command's module is imported only when it runs:
+ * start-up is paid per pod.
+ *
+ * @module
+ */
+import type { CommandContext, CommandOutput } from "./context.ts";
+
+interface CommandInfo {
+  /** What operators type. */
+  name: string;
+  /** Positional arguments, as help shows them. */
+  args: string;
+  /** One line. */
+  summary: string;
+  /** Whether `cnishim serve` runs it for a client (`--socket`). */
+  served: boolean;
+}
+
+/** One sub-command. */
+export type Command =
+  & CommandInfo
+  & (
+    | {
+      /** Runs with the shim's settings. */
+      bare?: false;
+      /** Imports the command's module. */
+      load(): Promise<(ctx: CommandContext) => Promise<CommandOutput>>;
+    }
+    | {
+      /** Runs without the shim's settings: a broken config cannot stop it. */
+      bare: true;
+      /** Imports the command's module. */
+      load(): Promise<() => Promise<CommandOutput>>;
+    }
+  );
+
+/** Every sub-command, in help order. */
+export const COMMANDS: readonly Command[] = [
+  {
+    name: "add",
+    args: "<container-id> <netns-path>",
+    summary:
+      "Set up loopback, the default network and the pod's extra networks; print the result",
+    served: true,
+    load: async () => (await import("./commands/add.ts")).runAdd,
+  },
+  {
+    name: "del",
+    args: "<container-id> [<netns-path>]",
+    summary:
+      "Tear down every network cached for the container (idempotent; the netns may be gone)",
+    served: true,
+    load: async () => (await import("./commands/del.ts")).runDel,
+  },
+  {
+    name: "check",
+    args: "<container-id> <netns-path>",
+    summary: "Run CHECK on every network cached for the container",
+    served: true,
+    load: async () => (await import("./commands/check.ts")).runCheck,
+  },
+  {
+    name: "status",
+    args: "",
+    summary: "Report whether pods can be set up now (exit 0 only when ready)",
+    served: true,
+    load: async () => (await import("./commands/status.ts")).runStatus,
+  },
+  {
+    name: "gc",
+    args: "[--keep <container-id>]...",
+    summary:
+      "Tear down cached containers not kept, then send GC to 1.1.0 networks",
+    served: true,
+    load: async () => (await import("./commands/gc.ts")).runGc,
+  },
+  {
+    name: "networks",
+    args: "",
+    summary:
+      "List the networks loaded from the conf dir and the files skipped, with why",
+    served: true,
+    load: async () => (await import("./commands/networks.ts")).runNetworks,
+  },
+  {
+    name: "result",
+    args: "<container-id>",
+    summary: "Print the cached results of a container",
+    served: true,
+    load: async () => (await import("./commands/result.ts")).runResult,
+  },
+  {
+    name: "version",
+    args: "",
+    summary: "Print the shim version and the CNI versions it speaks",
+    served: false,
+    bare: true,
+    load: async () => (await import("./commands/version.ts")).runVersion,
+  },
+  {
+    name: "hook",
+    args: "",
+    summary:
+      "OCI runtime hook: read the container state on stdin; add on createRuntime/prestart, del on poststop",
+    served: true,
+    load: async () => (await import("./commands/hook.ts")).runHook,
+  },
+  {
+    name: "serve",
+    args: "[--socket PATH]",
+    summary:
+      "Keep the conf dir warm and serve add, del, check, status, gc, networks, result, hook as HTTP+JSON on a unix socket until SIGTERM",
+    served: false,
+    load: async () => (await import("./commands/serve.ts")).runServe,
+  },
+];
+
+/** The command called `name`, or `undefined`. */
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
