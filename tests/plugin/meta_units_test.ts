@@ -210,7 +210,8 @@ Deno.test("parseMetaConfig() takes Dockin's keys and defaults, and refuses bad v
     ["a relative confDir", { confDir: "net.d" }, "confDir"],
     ["a backend that is no URL", { backend: "rm:10002" }, "backend"],
     ["an ftp backend", { backend: "ftp://rm/x" }, "backend"],
-    ["an unknown log level", { logLevel: "loud" }, "logLevel"],
+    // An unknown level name falls back to info (as Dockin); not a string is an error.
+    ["a log level that is no string", { logLevel: 5 }, "logLevel"],
     ["a relative log file", { logFile: "x.log" }, "logFile"],
     ["a zero timeout", { backendTimeoutMs: 0 }, "backendTimeoutMs"],
     ["a timeout too long", { pluginTimeoutMs: 3_600_001 }, "pluginTimeoutMs"],
