@@ -24,14 +24,25 @@ export const PACKAGE_PARTS: Parts = {
 };
 
 /**
+ * Go libcni, the reference: its source (1.1.2, a Debian package) and the Go
+ * toolchain that builds it offline in GOPATH mode.
+ */
+export const LIBCNI_PARTS: Parts = {
+  "/usr/bin/go": "golang-go",
+  "/usr/share/gocode/src/github.com/containernetworking/cni/libcni/api.go":
+    "golang-github-appc-cni-dev",
+};
+
+/**
  * What the tests spawn: the demo's parts, runc (OCI hook e2e), flock,
  * mount (the cache fault tests' tmpfs and read-only binds, Debian's `mount`
- * package, absent from a minimal root), lintian (package test) and the
- * package task's parts.
+ * package, absent from a minimal root), lintian (package test), the package
+ * task's parts, and Go libcni (differential tests against the reference).
  */
 export const TEST_PARTS: Parts = {
   ...DEMO_PARTS,
   ...PACKAGE_PARTS,
+  ...LIBCNI_PARTS,
   "/usr/sbin/runc": "runc",
   "/usr/bin/flock": "util-linux",
   "/usr/bin/mount": "mount",
