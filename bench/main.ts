@@ -1,0 +1,127 @@
+// deno-lint-ignore-file no-console -- a script talks to its operator on the console
+/**
+ * `deno task bench`: what a pod pays for cnishim, always next to a floor
+ * measured in the same run (the machine is noisy; compare ratios).
+ *
+ * 1. start-up: `version` and `add` (trivial plugin) vs bare `deno run`
+ * 2. engine overhead: 3 trivial plugins through `add`+`del` vs run directly
+ * 3. real pod: bridge+host-local+portmap+tuning, ADD and DEL, vs direct (root)
+ * 4. multi-network pod: 3 networks, parallel vs --serial vs slowest single (root)
+ * 5. config dir scale: 200 files, time to the default network, cold and changed
+ * 6. concurrency: 50 pods by 50 concurrent invocations, throughput and errors
+ * 7. serve: a request through the socket over the plugins' own time; the
+ *    real pod and the 3-network pod through serve (root)
+ *
+ * Every artifact (source, bundle — built into a temp dir when dist/ has
+ * none — and a compiled binary when dist/ has one) is timed both running
+ * the operation itself and as the `--socket` client of a warm server.
+ * The goals of issue 6 (goals.ts) are checked against floors of the same
+ * run. Each figure is one module returning a typed record; `_harness.ts`
+ * times, `_fixtures.ts` sets up.
+ *
+ * Writes bench/results.json. `BENCH_RUNS` (default 30) sets repetitions.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { BenchBed, ROOT } from "./_fixtures.ts";
+import { measureStartup, type Startup, startupTable } from "./startup.ts";
+import {
+  describeEngineOverhead,
+  type EngineOverhead,
+  measureEngineOverhead,
+} from "./engine_overhead.ts";
+import { describeServe, measureServe, type ServeFigure } from "./serve.ts";
+import { createRealBed } from "./_real_bed.ts";
+import { describeRealPod, measureRealPod, type RealPod } from "./real_pod.ts";
+import {
+  describeMultiNetwork,
+  measureMultiNetwork,
+  type MultiNetwork,
+} from "./multi_network.ts";
+import {
+  type ConfigScale,
+  describeConfigScale,
+  measureConfigScale,
+} from "./config_scale.ts";
+import {
+  type Concurrency,
+  describeConcurrency,
+  measureConcurrency,
+} from "./concurrency.ts";
+import { checkGoals, type Goal } from "./goals.ts";
+
+/** bench/results.json. */
+interface Results {
+  date: string;
+  runs: number;
+  startup?: Record<string, unknown>;
+  engineOverhead?: EngineOverhead;
+  serve?: ServeFigure;
+  realPod?: RealPod;
+  multiNetwork?: MultiNetwork;
+  configScale?: ConfigScale;
+  concurrency?: Concurrency;
+  goals?: Record<string, Goal>;
+}
+
+const runs = Number(Deno.env.get("BENCH_RUNS") ?? 30);
+const results: Results = { date: new Date().toISOString(), runs };
+try {
+  await using bed = await BenchBed.create(runs);
+  const floors = await bed.floors(Math.max(runs, 20));
+
+  // A warm server on the trivial chain, for the --socket rows and 6, 7.
+  const socket = join(bed.tmp, "run", "cnishim.sock");
+  await bed.startServer(socket, bed.trivialFlags("cache-serve"));
+
+  const startup: Startup = await measureStartup(bed, floors, socket);
+  results.startup = { "bare deno run": startup.bare, ...startup.artifacts };
+  console.log(
+    `\n1. start-up (ms; the 3 trivial plugins' own ADD time is ${floors.add.median} ms)`,
+  );
+  console.table(startupTable(startup));
+
+  results.engineOverhead = await measureEngineOverhead(
+    bed,
+    floors,
+    startup.bare.median,
+  );
+  console.log(`\n${describeEngineOverhead(results.engineOverhead)}`);
+
+  const serve = await measureServe(bed, floors, socket);
+  results.serve = serve;
+  console.log(`\n${describeServe(serve)}`);
+
+  if (Deno.uid() === 0) {
+    const real = await createRealBed(bed);
+    results.realPod = await measureRealPod(bed, real);
+    console.log(`\n${describeRealPod(results.realPod)}`);
+    results.multiNetwork = await measureMultiNetwork(bed, real);
+    console.log(`\n${describeMultiNetwork(results.multiNetwork)}`);
+  } else {
+    console.log("\n3./4. skipped: real pods need root");
+  }
+
+  results.configScale = await measureConfigScale(bed);
+  console.log(`\n${describeConfigScale(results.configScale)}`);
+
+  results.concurrency = await measureConcurrency(bed, socket);
+  console.log(`\n${describeConcurrency(results.concurrency)}`);
+
+  results.goals = checkGoals({
+    startup,
+    shipped: bed.shipped.name,
+    serve,
+    multiNetwork: results.multiNetwork,
+  });
+  console.log("\ngoals of issue 6");
+  console.table(results.goals);
+} finally {
+  await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
+  await Deno.writeTextFile(
+    join(ROOT, "bench/results.json"),
+    JSON.stringify(results, null, 2) + "\n",
+  );
+  console.log("\nwrote bench/results.json");
+}
