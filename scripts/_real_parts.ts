@@ -27,8 +27,9 @@ export const PACKAGE_PARTS: Parts = {
 /**
  * What the tests spawn: the demo's parts, runc (OCI hook e2e), flock,
  * mount (the cache fault tests' tmpfs and read-only binds, Debian's `mount`
- * package, absent from a minimal root), lintian (package test) and the
- * package task's parts.
+ * package, absent from a minimal root), lintian (package test), curl (the
+ * raw OCI state posted to serve's hook endpoint) and the package task's
+ * parts.
  */
 export const TEST_PARTS: Parts = {
   ...DEMO_PARTS,
@@ -37,6 +38,20 @@ export const TEST_PARTS: Parts = {
   "/usr/bin/flock": "util-linux",
   "/usr/bin/mount": "mount",
   "/usr/bin/lintian": "lintian",
+  "/usr/bin/curl": "curl",
+};
+
+/**
+ * What `deno task bench` builds its Go peer from: the Go toolchain and
+ * libcni's source (GOPATH mode, offline; bench/_go_peer.ts), and curl, the
+ * thinnest hook client.
+ */
+export const BENCH_PARTS: Parts = {
+  ...DEMO_PARTS,
+  "/usr/bin/go": "golang-go",
+  "/usr/share/gocode/src/github.com/containernetworking/cni/libcni/api.go":
+    "golang-github-appc-cni-dev",
+  "/usr/bin/curl": "curl",
 };
 
 /** The paths of `parts` not present here. */

@@ -18,6 +18,7 @@ import {
   encodeStderr,
   EXIT_CODE_HEADER,
   httpStatus,
+  parseHookRequest,
   parseServeRequest,
   SERVED_OPERATIONS,
   type ServeReply,
@@ -118,7 +119,10 @@ export async function startServer(
     }
     let body: ServeRequest;
     try {
-      body = parseServeRequest(await request.text());
+      const text = await request.text();
+      body = operation === "hook"
+        ? parseHookRequest(text)
+        : parseServeRequest(text);
     } catch (error) {
       if (error instanceof BadRequestError) {
         return respond(operation, usage(error.message));
