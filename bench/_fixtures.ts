@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { sendRequest } from "../src/serve/client.ts";
 import type { ServeRequest } from "../src/serve/protocol.ts";
-import { RUN_FLAGS } from "../scripts/_bundle.ts";
+import { PERMISSIONS, RUN_FLAGS } from "../scripts/_bundle.ts";
 import { sample, type Stats, stats, timeCmd } from "./_harness.ts";
 
 /** The repository root. */
@@ -251,10 +251,17 @@ export class BenchBed implements AsyncDisposable {
         stderr: "piped",
       }).output();
       if (built.success) {
-        // Run as the shipped bundle runs (scripts/_bundle.ts).
+        // Run as the shipped bundle runs (scripts/_bundle.ts), except that
+        // Deno 2.9 lets only --allow-all touch /proc (setup's netns check,
+        // a hook's /proc/<pid>/ns/net), which PERMISSIONS lack.
         this.artifacts.push({
           name: "bundle",
-          argv: [DENO, ...RUN_FLAGS, out],
+          argv: [
+            DENO,
+            ...RUN_FLAGS.filter((f) => !PERMISSIONS.includes(f)),
+            "--allow-all",
+            out,
+          ],
         });
       } else {
         console.log(
