@@ -34,6 +34,18 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   }
 }
 
+/** Options of {@link writeFileAtomic}. */
+export interface AtomicWriteOptions {
+  /**
+   * fdatasync before the rename, so that the file survives a power loss
+   * with its content. Without it the write is still atomic against a
+   * crash of the process (the rename replaces all or nothing); after a
+   * power loss the file may be missing or empty, which a reader must take
+   * as absent. @default {true}
+   */
+  durable?: boolean;
+}
+
 /**
  * Writes `text` to `path` atomically with mode 0600. A symlink at `path`
  * is replaced, never followed.
@@ -43,6 +55,7 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 export async function writeFileAtomic(
   path: string,
   text: string,
+  options: AtomicWriteOptions = {},
 ): Promise<void> {
   const dir = dirName(path);
   await ensurePrivateDir(dir);
@@ -63,7 +76,7 @@ export async function writeFileAtomic(
       while (written < data.length) {
         written += await file.write(data.subarray(written));
       }
-      await file.syncData();
+      if (options.durable ?? true) await file.syncData();
     } finally {
       file.close();
     }
