@@ -472,16 +472,18 @@ Deno.test("cnishim add attaches the annotation's extra network on eth1", async (
     { name: "main", plugins: plugins("a") },
     { name: "storage", plugins: plugins("b") },
   ]);
-  const run = await runCli([
-    "add",
-    "cid-extra",
-    NETNS,
-    "--annotations",
-    JSON.stringify({
-      "network.alpha.kubernetes.io/network": '{"name":"storage"}',
-    }),
-    ...flags,
-  ]);
+  const add = () =>
+    runCli([
+      "add",
+      "cid-extra",
+      NETNS,
+      "--annotations",
+      JSON.stringify({
+        "network.alpha.kubernetes.io/network": '{"name":"storage"}',
+      }),
+      ...flags,
+    ]);
+  const run = await add();
   equal(run.code, 0, explain(run));
   const out = run.json<{ networks: { name: string; interface: string }[] }>();
   deepEqual(out.networks.map((n) => [n.name, n.interface]), [
@@ -511,16 +513,7 @@ Deno.test("cnishim add attaches the annotation's extra network on eth1", async (
   deepEqual(await listFiles(join(fake.cacheDir, "results")), []);
 
   // --serial: one after the other, in reverse setup order.
-  const again = await runCli([
-    "add",
-    "cid-extra",
-    NETNS,
-    "--annotations",
-    JSON.stringify({
-      "network.alpha.kubernetes.io/network": '{"name":"storage"}',
-    }),
-    ...flags,
-  ]);
+  const again = await add();
   equal(again.code, 0, explain(again));
   await fake.clearCalls();
   const serial = await runCli(["del", "cid-extra", "--serial", ...flags]);

@@ -86,6 +86,22 @@ async function bed(fake: FakePlugins) {
   };
 }
 
+/** Fake plugins a, b (b takes port mappings) behind a running server. */
+async function hookBed() {
+  const fake = await FakePlugins.create(["a", "b"]);
+  const { socket, flags } = await bed(fake);
+  const server = await startServe(socket, flags);
+  return {
+    fake,
+    flags,
+    server,
+    async [Symbol.asyncDispose]() {
+      await server[Symbol.asyncDispose]();
+      await fake[Symbol.asyncDispose]();
+    },
+  };
+}
+
 async function cacheFiles(fake: FakePlugins): Promise<string[]> {
   const names: string[] = [];
   try {
@@ -99,9 +115,8 @@ async function cacheFiles(fake: FakePlugins): Promise<string[]> {
 }
 
 Deno.test("curl posting the raw OCI state to /v1/hook adds on creating and deletes on stopped, as `cnishim hook` does", async () => {
-  await using fake = await FakePlugins.create(["a", "b"]);
-  const { socket, flags } = await bed(fake);
-  await using server = await startServe(socket, flags);
+  await using hb = await hookBed();
+  const { fake, flags, server } = hb;
 
   const add = await curlHook(
     server.socket,
@@ -146,9 +161,8 @@ Deno.test("curl posting the raw OCI state to /v1/hook adds on creating and delet
 });
 
 Deno.test("a failing hook through curl is a non-2xx answer: curl exits 22 with the CNI error object, nothing is left", async () => {
-  await using fake = await FakePlugins.create(["a", "b"]);
-  const { socket, flags } = await bed(fake);
-  await using server = await startServe(socket, flags);
+  await using hb = await hookBed();
+  const { fake, server } = hb;
 
   // A state the hook refuses: no plugin runs.
   const running = await curlHook(
@@ -188,9 +202,8 @@ Deno.test("a failing hook through curl is a non-2xx answer: curl exits 22 with t
 });
 
 Deno.test("fetch posting the raw OCI state to /v1/hook: 200 with the result, then a non-2xx status with the CNI error", async () => {
-  await using fake = await FakePlugins.create(["a", "b"]);
-  const { socket, flags } = await bed(fake);
-  await using server = await startServe(socket, flags);
+  await using hb = await hookBed();
+  const { fake, server } = hb;
   const client = Deno.createHttpClient({
     proxy: { transport: "unix", path: server.socket },
   });
