@@ -40,6 +40,21 @@ export interface Floors {
   both: Stats;
 }
 
+/**
+ * How a bundle built into the temp dir runs: as the shipped bundle runs
+ * (scripts/_bundle.ts), except that Deno 2.9 lets only --allow-all touch
+ * /proc (setup's netns check, a hook's /proc/<pid>/ns/net), which
+ * PERMISSIONS lack.
+ */
+export function bundleArgv(bundle: string): Artifact["argv"] {
+  return [
+    DENO,
+    ...RUN_FLAGS.filter((f) => !PERMISSIONS.includes(f)),
+    "--allow-all",
+    bundle,
+  ];
+}
+
 /** The bed of one bench run. */
 export class BenchBed implements AsyncDisposable {
   /** The temp dir. */
@@ -167,14 +182,19 @@ export class BenchBed implements AsyncDisposable {
 
   /**
    * Starts `cnishim serve` from source (the artifact does not matter to a
-   * warm server); it gets SIGTERM when the bed is disposed.
+   * warm server; `main` is another tree's, for a baseline); it gets SIGTERM
+   * when the bed is disposed.
    */
-  async startServer(socket: string, flags: string[]): Promise<void> {
+  async startServer(
+    socket: string,
+    flags: string[],
+    main: string = join(ROOT, "src/main.ts"),
+  ): Promise<void> {
     const child = new Deno.Command(DENO, {
       args: [
         "run",
         "-A",
-        join(ROOT, "src/main.ts"),
+        main,
         "serve",
         "--socket",
         socket,
@@ -251,18 +271,7 @@ export class BenchBed implements AsyncDisposable {
         stderr: "piped",
       }).output();
       if (built.success) {
-        // Run as the shipped bundle runs (scripts/_bundle.ts), except that
-        // Deno 2.9 lets only --allow-all touch /proc (setup's netns check,
-        // a hook's /proc/<pid>/ns/net), which PERMISSIONS lack.
-        this.artifacts.push({
-          name: "bundle",
-          argv: [
-            DENO,
-            ...RUN_FLAGS.filter((f) => !PERMISSIONS.includes(f)),
-            "--allow-all",
-            out,
-          ],
-        });
+        this.artifacts.push({ name: "bundle", argv: bundleArgv(out) });
       } else {
         console.log(
           `bundle skipped: deno bundle failed: ${

@@ -23,7 +23,8 @@
  * run, those of issue 15 (peer_goals.ts) against Go libcni in figure 8. Each figure is one module returning a typed record; `_harness.ts`
  * times, `_fixtures.ts` sets up.
  *
- * Writes bench/results.json. `BENCH_RUNS` (default 30) sets repetitions.
+ * Writes bench/results.json. `BENCH_RUNS` (default 30) sets repetitions;
+ * `BENCH_BASELINE=<git ref>` adds that ref's CLI and serve to figure 8.
  *
  * @module
  */
@@ -55,6 +56,7 @@ import {
 } from "./concurrency.ts";
 import { checkGoals, type Goal } from "./goals.ts";
 import { buildGoPeer } from "./_go_peer.ts";
+import { prepareBaseline } from "./_baseline.ts";
 import {
   describeSideBySide,
   measureSideBySide,
@@ -116,7 +118,9 @@ try {
     if ("skipped" in peer) {
       console.log(`\nGo libcni peer skipped: ${peer.skipped}`);
     }
-    results.sideBySide = await measureSideBySide(bed, real, peer);
+    const ref = Deno.env.get("BENCH_BASELINE");
+    const baseline = ref ? await prepareBaseline(bed, real, ref) : undefined;
+    results.sideBySide = await measureSideBySide(bed, real, peer, baseline);
     console.log(`\n${describeSideBySide(results.sideBySide)}`);
   } else {
     console.log("\n3./4./8. skipped: real pods need root");

@@ -15,6 +15,10 @@
  *   its own, and its DEL, a poststop, runs without a netns as a runtime's
  *   does).
  *
+ * With a baseline (another git ref, `BENCH_BASELINE`), its CLI and its
+ * `serve` are two more sides of the same rounds: a change's before and
+ * after, interleaved.
+ *
  * Then a pod on the three networks through `serve`, against the three
  * chains run concurrently and directly. Ratios are taken per pod (the
  * machine is noisy and shared; a pod's sides ran back to back), then the
@@ -27,6 +31,7 @@ import { round, sh, type Stats, stats, timeCmd } from "./_harness.ts";
 import { type Artifact, type BenchBed, PLUGINS } from "./_fixtures.ts";
 import type { RealBed } from "./_real_bed.ts";
 import type { GoPeer } from "./_go_peer.ts";
+import type { Baseline } from "./_baseline.ts";
 
 /** One side: per-pod medians, and its ratio to Go libcni. */
 export interface Side {
@@ -70,6 +75,8 @@ export interface SideBySide {
   serveOverPluginsMs: { add: number; del: number };
   /** The 3-network pod. */
   threeNetworks: ThreeNetworks;
+  /** The baseline's label, when one was timed. */
+  baseline?: string;
 }
 
 /** The names of the sides the goals judge. */
@@ -80,6 +87,7 @@ export const SIDES = {
   socket: (artifact: string) => `--socket client (${artifact})`,
   serve: "serve, raw HTTP (no client process)",
   hook: "hook through curl (raw OCI state)",
+  baseServe: (label: string) => `serve @ ${label}, raw HTTP`,
 } as const;
 
 const PORT_MAPPINGS = [{ hostPort: 39080, containerPort: 80, protocol: "tcp" }];
@@ -89,11 +97,12 @@ const THREE_NETWORK_PODS = 10;
 type Timed = { add: number; del: number };
 type Runner = (i: number) => Promise<Timed>;
 
-/** Measures figure 8 on the real bed. */
+/** Measures figure 8 on the real bed, with `baseline`'s sides if given. */
 export async function measureSideBySide(
   bed: BenchBed,
   real: RealBed,
   peer: GoPeer,
+  baseline?: Baseline,
 ): Promise<SideBySide> {
   const net = real.nets[0]!;
   const pm = JSON.stringify(PORT_MAPPINGS);
@@ -118,17 +127,18 @@ export async function measureSideBySide(
       del: await go("DEL", i),
     })]);
   }
-  const cliOf = (a: Artifact, key: string): Runner => async (i) => ({
-    add: await bed.time(a, [
-      "add",
-      `${key}${i}`,
-      real.netns(i),
-      "--port-mappings",
-      pm,
-      ...real.flags,
-    ]),
-    del: await bed.time(a, ["del", `${key}${i}`, real.netns(i), ...real.flags]),
-  });
+  const cliOf =
+    (a: Artifact, key: string, flags = real.flags): Runner => async (i) => ({
+      add: await bed.time(a, [
+        "add",
+        `${key}${i}`,
+        real.netns(i),
+        "--port-mappings",
+        pm,
+        ...flags,
+      ]),
+      del: await bed.time(a, ["del", `${key}${i}`, real.netns(i), ...flags]),
+    });
   for (const [k, a] of bed.artifacts.entries()) {
     if (a.name !== "source") {
       runners.push([SIDES.cli(a.name), cliOf(a, `c${k}`)]);
@@ -153,16 +163,27 @@ export async function measureSideBySide(
       real.netns(i),
     ]),
   })]);
-  runners.push([SIDES.serve, async (i) => {
-    const args = [`r${i}`, real.netns(i)];
+  const serveOf = (socket: string, key: string): Runner => async (i) => {
+    const args = [`${key}${i}`, real.netns(i)];
     return {
-      add: await bed.request(real.socket, "add", {
+      add: await bed.request(socket, "add", {
         args,
         flags: { "port-mappings": pm },
       }),
-      del: await bed.request(real.socket, "del", { args, flags: {} }),
+      del: await bed.request(socket, "del", { args, flags: {} }),
     };
-  }]);
+  };
+  runners.push([SIDES.serve, serveOf(real.socket, "r")]);
+  if (baseline) {
+    runners.push([
+      SIDES.cli(baseline.bundle.name),
+      cliOf(baseline.bundle, "bc", baseline.flags),
+    ]);
+    runners.push([
+      SIDES.baseServe(baseline.label),
+      serveOf(baseline.socket, "br"),
+    ]);
+  }
   runners.push([SIDES.hook, (i) => hookThroughCurl(real, i, pm)]);
 
   // One warm-up round, then pod by pod, each side in turn.
@@ -200,6 +221,7 @@ export async function measureSideBySide(
     sides,
     serveOverPluginsMs: { add: over((t) => t.add), del: over((t) => t.del) },
     threeNetworks: await measureThreeNetworks(bed, real),
+    ...(baseline ? { baseline: baseline.label } : {}),
   };
 }
 
