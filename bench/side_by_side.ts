@@ -59,6 +59,10 @@ export interface ThreeNetworks {
   ratio: number;
   /** The same for ADD alone. */
   addRatio: number;
+  /** The baseline's serve, when one was timed. */
+  baselineServe?: { add: Stats; del: Stats; both: Stats };
+  /** Its ratio as {@link ratio}. */
+  baselineRatio?: number;
 }
 
 /** Figure 8. */
@@ -220,16 +224,18 @@ export async function measureSideBySide(
     goMeasured: goSamples !== undefined,
     sides,
     serveOverPluginsMs: { add: over((t) => t.add), del: over((t) => t.del) },
-    threeNetworks: await measureThreeNetworks(bed, real),
+    threeNetworks: await measureThreeNetworks(bed, real, baseline),
     ...(baseline ? { baseline: baseline.label } : {}),
   };
 }
 
-// A pod on bench0 (eth0), bench1 (eth1), bench2 (eth2) through serve,
-// against the three chains run at once, alternating which goes first.
+// A pod on bench0 (eth0), bench1 (eth1), bench2 (eth2) through serve (and
+// the baseline's), against the three chains run at once, rotating which
+// goes first.
 async function measureThreeNetworks(
   bed: BenchBed,
   real: RealBed,
+  baseline?: Baseline,
 ): Promise<ThreeNetworks> {
   const annotations = JSON.stringify({
     "network.alpha.kubernetes.io/network": JSON.stringify([
@@ -237,36 +243,50 @@ async function measureThreeNetworks(
       { name: "bench2", interface: "eth2" },
     ]),
   });
-  const viaServe = async (i: number): Promise<Timed> => {
-    const args = [`t${i}`, real.netns(i)];
-    return {
-      add: await bed.request(real.socket, "add", {
-        args,
-        flags: { annotations },
-      }),
-      del: await bed.request(real.socket, "del", { args, flags: {} }),
+  const viaServe =
+    (socket: string, key: string) => async (i: number): Promise<Timed> => {
+      const args = [`${key}${i}`, real.netns(i)];
+      return {
+        add: await bed.request(socket, "add", {
+          args,
+          flags: { annotations },
+        }),
+        del: await bed.request(socket, "del", { args, flags: {} }),
+      };
     };
-  };
-  const direct: Timed[] = [], served: Timed[] = [];
-  await viaServe(0);
+  const runners: Runner[] = [
+    (i) => real.directPods(real.nets, i),
+    viaServe(real.socket, "t"),
+    ...(baseline ? [viaServe(baseline.socket, "bt")] : []),
+  ];
+  for (const run of runners.slice(1)) await run(0);
+  const xs: Timed[][] = runners.map(() => []);
   for (let i = 0; i < THREE_NETWORK_PODS; i++) {
-    if (i % 2) served.push(await viaServe(i));
-    direct.push(await real.directPods(real.nets, i));
-    if (!(i % 2)) served.push(await viaServe(i));
+    for (let j = 0; j < runners.length; j++) {
+      const k = (i + j) % runners.length;
+      xs[k]!.push(await runners[k]!(i));
+    }
   }
-  const three = (xs: Timed[]) => ({
-    add: stats(xs.map((t) => t.add)),
-    del: stats(xs.map((t) => t.del)),
-    both: stats(xs.map((t) => t.add + t.del)),
+  const three = (ts: Timed[]) => ({
+    add: stats(ts.map((t) => t.add)),
+    del: stats(ts.map((t) => t.del)),
+    both: stats(ts.map((t) => t.add + t.del)),
   });
-  const ratio = (f: (t: Timed) => number) =>
-    round(median(served.map((t, i) => f(t) / f(direct[i]!))));
+  const [direct, served, based] = xs as [Timed[], Timed[], Timed[]?];
+  const ratio = (ts: Timed[], f: (t: Timed) => number) =>
+    round(median(ts.map((t, i) => f(t) / f(direct[i]!))));
   return {
     pods: THREE_NETWORK_PODS,
     concurrentDirect: three(direct),
     serve: three(served),
-    ratio: ratio((t) => t.add + t.del),
-    addRatio: ratio((t) => t.add),
+    ratio: ratio(served, (t) => t.add + t.del),
+    addRatio: ratio(served, (t) => t.add),
+    ...(based
+      ? {
+        baselineServe: three(based),
+        baselineRatio: ratio(based, (t) => t.add + t.del),
+      }
+      : {}),
   };
 }
 
@@ -345,7 +365,11 @@ export function describeSideBySide(f: SideBySide): string {
     `  peer: ${f.peer}`,
     ...rows,
     `  serve over the plugins' own time: ADD +${f.serveOverPluginsMs.add} ms, DEL +${f.serveOverPluginsMs.del} ms`,
-    `  3-network pod (${t.pods} pods): three chains at once directly ADD ${t.concurrentDirect.add.median} DEL ${t.concurrentDirect.del.median}; through serve ADD ${t.serve.add.median} DEL ${t.serve.del.median} (x${t.ratio}, ADD x${t.addRatio})`,
+    `  3-network pod (${t.pods} pods): three chains at once directly ADD ${t.concurrentDirect.add.median} DEL ${t.concurrentDirect.del.median}; through serve ADD ${t.serve.add.median} DEL ${t.serve.del.median} (x${t.ratio}, ADD x${t.addRatio})${
+      t.baselineServe
+        ? `; through serve @ ${f.baseline} ADD ${t.baselineServe.add.median} DEL ${t.baselineServe.del.median} (x${t.baselineRatio})`
+        : ""
+    }`,
   ].join("\n");
 }
 
