@@ -2,14 +2,17 @@
  * The Go peer of figure 8: bench/libcni_driver (our driver of the
  * reference libcni) built at bench time from Debian's `golang-go` and
  * `golang-github-appc-cni-dev` (libcni 1.1.2 under /usr/share/gocode), in
- * GOPATH mode and offline, into the bench's temp dir. The packages are
- * installed when missing and we are root; otherwise the reason is
- * returned for the figure to print.
+ * GOPATH mode and offline, into the bench's temp dir. Without them the
+ * reason is returned for the figure to print.
  *
  * @module
  */
 import { join } from "node:path";
-import { BENCH_PARTS, installParts } from "../scripts/_real_parts.ts";
+import {
+  BENCH_PARTS,
+  missingParts,
+  packagesFor,
+} from "../scripts/_real_parts.ts";
 import { ROOT } from "./_fixtures.ts";
 
 /** The built driver, or why there is none. */
@@ -21,23 +24,22 @@ const GOPATH = "/usr/share/gocode";
 const LIBCNI = `${GOPATH}/src/github.com/containernetworking/cni`;
 const DEC = new TextDecoder();
 
-/** Installs what is missing (root), then builds the driver into `tmp`. */
+/**
+ * Builds the driver into `tmp`, or says why it cannot (the bench installs
+ * BENCH_PARTS first when root).
+ */
 export async function buildGoPeer(tmp: string): Promise<GoPeer> {
   const parts = Object.fromEntries(
     Object.entries(BENCH_PARTS).filter(([, pkg]) =>
       pkg === "golang-go" || pkg === "golang-github-appc-cni-dev"
     ),
   );
-  let missing: string[];
-  try {
-    missing = (await installParts(parts, "bench")).missing;
-  } catch (error) {
-    return { skipped: `cannot install the Go peer's packages: ${error}` };
-  }
+  const missing = await missingParts(parts);
   if (missing.length) {
-    const packages = [...new Set(missing.map((m) => parts[m]))].join(" ");
     return {
-      skipped: `${missing.join(", ")} missing (Debian ${packages}); ${
+      skipped: `${missing.join(", ")} missing (Debian ${
+        packagesFor(parts, missing).join(" ")
+      }); ${
         Deno.uid() === 0
           ? "apt-get did not provide them"
           : "run the bench as root to install them"

@@ -57,6 +57,7 @@ import {
 import { checkGoals, type Goal } from "./goals.ts";
 import { buildGoPeer } from "./_go_peer.ts";
 import { prepareBaseline } from "./_baseline.ts";
+import { BENCH_PARTS, installParts } from "../scripts/_real_parts.ts";
 import {
   describeSideBySide,
   measureSideBySide,
@@ -109,6 +110,11 @@ try {
   console.log(`\n${describeServe(serve)}`);
 
   if (Deno.uid() === 0) {
+    // Quiet when nothing is missing; names what it installs otherwise.
+    const { missing } = await installParts(BENCH_PARTS, "bench");
+    if (missing.length) {
+      console.log(`\nbench: still missing ${missing.join(", ")}`);
+    }
     const real = await createRealBed(bed);
     results.realPod = await measureRealPod(bed, real);
     console.log(`\n${describeRealPod(results.realPod)}`);

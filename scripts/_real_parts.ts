@@ -42,9 +42,10 @@ export const TEST_PARTS: Parts = {
 };
 
 /**
- * What `deno task bench` builds its Go peer from: the Go toolchain and
- * libcni's source (GOPATH mode, offline; bench/_go_peer.ts), and curl, the
- * thinnest hook client.
+ * What `deno task bench` runs for its real pods besides the demo's parts:
+ * the Go toolchain and libcni's source its Go peer is built from (GOPATH
+ * mode, offline; bench/_go_peer.ts), curl (the thinnest hook client) and
+ * nsenter (the hook's container process).
  */
 export const BENCH_PARTS: Parts = {
   ...DEMO_PARTS,
@@ -52,6 +53,7 @@ export const BENCH_PARTS: Parts = {
   "/usr/share/gocode/src/github.com/containernetworking/cni/libcni/api.go":
     "golang-github-appc-cni-dev",
   "/usr/bin/curl": "curl",
+  "/usr/bin/nsenter": "util-linux",
 };
 
 /** The paths of `parts` not present here. */
