@@ -18,8 +18,12 @@ const ENCODER = new TextEncoder();
  */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const info = await Deno.lstat(dir);
+    // It exists on every write but a node's first: one lstat then.
+    const info = await Deno.lstat(dir).catch(async (error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      return await Deno.lstat(dir);
+    });
     if (!info.isDirectory) {
       throw new CniError(
         CNI_ERROR_CODES.ioFailure,
