@@ -8,7 +8,8 @@
  * @module
  */
 import { join } from "node:path";
-import { randomHex, reserveSubnet } from "../tests/_helpers/netns.ts";
+// After issue 13's split of the helpers: tests/_helpers/test_bed.ts.
+import { reserveSubnet } from "../tests/_helpers/netns.ts";
 import { sh, timeCmd } from "./_harness.ts";
 import { type BenchBed, PLUGINS } from "./_fixtures.ts";
 
@@ -86,7 +87,7 @@ function bridgeNetwork(
 
 /** Sets up the real bed. */
 export async function createRealBed(bed: BenchBed): Promise<RealBed> {
-  const tag = randomHex(4);
+  const tag = crypto.randomUUID().slice(0, 4);
   const name = (i: number) => `cnishim-bench-${tag}-${i}`;
   const dataDir = join(bed.tmp, "ipam");
   const bridges = [0, 1, 2].map((i) => `cnb${tag}${i}`);
