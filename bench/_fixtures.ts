@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { RUN_FLAGS } from "../scripts/_bundle.ts";
 import { join } from "node:path";
 import { sendRequest } from "../src/serve/client.ts";
 import type { ServeRequest } from "../src/serve/protocol.ts";
+import { RUN_FLAGS } from "../scripts/_bundle.ts";
 import { sample, type Stats, stats, timeCmd } from "./_harness.ts";
 
 /** The repository root. */
@@ -38,6 +38,11 @@ export interface Floors {
   del: Stats;
   /** ADD then DEL. */
   both: Stats;
+}
+
+/** How a bundle built into the temp dir runs: as the shipped bundle runs (its #! line's flags). */
+export function bundleArgv(bundle: string): Artifact["argv"] {
+  return [DENO, ...RUN_FLAGS, bundle];
 }
 
 /** The bed of one bench run. */
@@ -167,14 +172,19 @@ export class BenchBed implements AsyncDisposable {
 
   /**
    * Starts `cnishim serve` from source (the artifact does not matter to a
-   * warm server); it gets SIGTERM when the bed is disposed.
+   * warm server; `main` is another tree's, for a baseline); it gets SIGTERM
+   * when the bed is disposed.
    */
-  async startServer(socket: string, flags: string[]): Promise<void> {
+  async startServer(
+    socket: string,
+    flags: string[],
+    main: string = join(ROOT, "src/main.ts"),
+  ): Promise<void> {
     const child = new Deno.Command(DENO, {
       args: [
         "run",
         "-A",
-        join(ROOT, "src/main.ts"),
+        main,
         "serve",
         "--socket",
         socket,
@@ -251,11 +261,7 @@ export class BenchBed implements AsyncDisposable {
         stderr: "piped",
       }).output();
       if (built.success) {
-        // Run as the shipped bundle runs (its #! line's flags).
-        this.artifacts.push({
-          name: "bundle",
-          argv: [DENO, ...RUN_FLAGS, out],
-        });
+        this.artifacts.push({ name: "bundle", argv: bundleArgv(out) });
       } else {
         console.log(
           `bundle skipped: deno bundle failed: ${

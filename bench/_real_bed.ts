@@ -1,11 +1,14 @@
 /**
- * The real pods of figures 3 and 4 (root only): 20 namespaces, three
+ * The real pods of figures 3, 4 and 8 (root only): 20 namespaces, three
  * bridge networks (bridge + host-local, portmap, tuning), a warm server on
- * them, and the same plugin chain run directly as the floor.
+ * them, and the same plugin chain run directly as the floor. Names carry a
+ * per-run tag and the subnets are reserved in the test suite's registry,
+ * so a bench runs beside the tests and another bench.
  *
  * @module
  */
 import { join } from "node:path";
+import { reserveSubnet } from "../tests/_helpers/test_bed.ts";
 import { sh, timeCmd } from "./_harness.ts";
 import { type BenchBed, PLUGINS } from "./_fixtures.ts";
 
@@ -25,17 +28,34 @@ export interface RealBed {
   pods: number;
   /** The networks `bench0`, `bench1`, `bench2`. */
   nets: RealNetwork[];
+  /** The conf dir holding them (`bench0` is its default network). */
+  confDir: string;
   /** The CLI's flags for them. */
   flags: string[];
   /** The warm server's socket. */
   socket: string;
   /** The path of namespace `i`. */
   netns(i: number): string;
-  /** The chain of `net` run directly in namespace `i`: ADD and DEL ms. */
+  /** The name `ip netns` knows namespace `i` by. */
+  netnsName(i: number): string;
+  /**
+   * The chain of `net` run directly in namespace `i`: ADD and DEL ms.
+   * `capabilityArgs` reach the plugins that declare them as libcni's
+   * `runtimeConfig` does.
+   */
   directPod(
     net: RealNetwork,
     i: number,
     ifName: string,
+    capabilityArgs?: Record<string, unknown>,
+  ): Promise<{ add: number; del: number }>;
+  /**
+   * The chains of `nets` (interface `eth<k>`) run directly and at once in
+   * namespace `i`: the wall time of all ADDs, then of all DELs.
+   */
+  directPods(
+    nets: RealNetwork[],
+    i: number,
   ): Promise<{ add: number; del: number }>;
 }
 
@@ -66,11 +86,16 @@ function bridgeNetwork(
 
 /** Sets up the real bed. */
 export async function createRealBed(bed: BenchBed): Promise<RealBed> {
-  const name = (i: number) => `cnishim-bench-${i}`;
+  const tag = crypto.randomUUID().slice(0, 4);
+  const name = (i: number) => `cnishim-bench-${tag}-${i}`;
   const dataDir = join(bed.tmp, "ipam");
-  const nets = [0, 1, 2].map((i) =>
-    bridgeNetwork(`bench${i}`, `cnbench${i}`, `10.244.20${i}.0/24`, dataDir)
-  );
+  const bridges = [0, 1, 2].map((i) => `cnb${tag}${i}`);
+  const nets: RealNetwork[] = [];
+  for (const [i, bridge] of bridges.entries()) {
+    const subnet = await reserveSubnet();
+    bed.defer(async () => await subnet[Symbol.asyncDispose]());
+    nets.push(bridgeNetwork(`bench${i}`, bridge, subnet.cidr, dataDir));
+  }
   const confDir = join(bed.tmp, "conf-real");
   await Deno.mkdir(confDir);
   for (const [i, n] of nets.entries()) {
@@ -80,7 +105,7 @@ export async function createRealBed(bed: BenchBed): Promise<RealBed> {
     );
   }
   bed.defer(async () => {
-    for (const b of ["cnbench0", "cnbench1", "cnbench2"]) {
+    for (const b of bridges) {
       await sh("ip", "link", "del", b).catch(() => {});
     }
   });
@@ -113,37 +138,100 @@ export async function createRealBed(bed: BenchBed): Promise<RealBed> {
         PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
       },
     });
-  // The floor: the same plugins, same stdin chain, run directly.
-  const directPod = async (net: RealNetwork, i: number, ifName: string) => {
-    const id = `direct${i}`;
-    const base = { name: net.name, cniVersion: net.cniVersion };
+  // The floor: the same plugins, same stdin chain, run directly. Each
+  // plugin's config as libcni builds it: name, cniVersion, the declared
+  // capabilities' runtimeConfig, prevResult.
+  const stdin = (
+    net: RealNetwork,
+    p: RealNetwork["plugins"][number],
+    capabilityArgs: Record<string, unknown>,
+    prev: unknown,
+  ) => {
+    const caps = (p.capabilities ?? {}) as Record<string, boolean>;
+    const runtimeConfig = Object.fromEntries(
+      Object.entries(capabilityArgs).filter(([k]) => caps[k]),
+    );
+    return {
+      ...p,
+      name: net.name,
+      cniVersion: net.cniVersion,
+      ...(Object.keys(runtimeConfig).length ? { runtimeConfig } : {}),
+      ...(prev ? { prevResult: prev } : {}),
+    };
+  };
+  const directAdd = async (
+    net: RealNetwork,
+    i: number,
+    ifName: string,
+    capabilityArgs: Record<string, unknown> = {},
+  ) => {
     let prev: unknown;
-    let add = 0;
+    let ms = 0;
     for (const p of net.plugins) {
-      const r = await run(p.type, "ADD", id, i, ifName, {
-        ...p,
-        ...base,
-        ...(prev ? { prevResult: prev } : {}),
-      });
-      add += r.ms;
+      const r = await run(
+        p.type,
+        "ADD",
+        `direct${i}`,
+        i,
+        ifName,
+        stdin(net, p, capabilityArgs, prev),
+      );
+      ms += r.ms;
       prev = JSON.parse(r.stdout);
     }
-    let del = 0;
+    return { ms, prev };
+  };
+  const directDel = async (
+    net: RealNetwork,
+    i: number,
+    ifName: string,
+    prev: unknown,
+    capabilityArgs: Record<string, unknown> = {},
+  ) => {
+    let ms = 0;
     for (const p of [...net.plugins].reverse()) {
-      del += (await run(p.type, "DEL", id, i, ifName, {
-        ...p,
-        ...base,
-        prevResult: prev,
-      })).ms;
+      ms += (await run(
+        p.type,
+        "DEL",
+        `direct${i}`,
+        i,
+        ifName,
+        stdin(net, p, capabilityArgs, prev),
+      )).ms;
     }
-    return { add, del };
+    return ms;
+  };
+  const directPod = async (
+    net: RealNetwork,
+    i: number,
+    ifName: string,
+    capabilityArgs: Record<string, unknown> = {},
+  ) => {
+    const added = await directAdd(net, i, ifName, capabilityArgs);
+    const del = await directDel(net, i, ifName, added.prev, capabilityArgs);
+    return { add: added.ms, del };
+  };
+  const directPods = async (all: RealNetwork[], i: number) => {
+    let t0 = performance.now();
+    const added = await Promise.all(
+      all.map((net, k) => directAdd(net, i, `eth${k}`)),
+    );
+    const add = performance.now() - t0;
+    t0 = performance.now();
+    await Promise.all(
+      all.map((net, k) => directDel(net, i, `eth${k}`, added[k]!.prev)),
+    );
+    return { add, del: performance.now() - t0 };
   };
   return {
     pods: PODS,
     nets,
+    confDir,
     flags: bed.shimFlags(PLUGINS, confDir, join(bed.tmp, "cache-real")),
     socket,
     netns,
+    netnsName: name,
     directPod,
+    directPods,
   };
 }

@@ -11,15 +11,20 @@
  * 6. concurrency: 50 pods by 50 concurrent invocations, throughput and errors
  * 7. serve: a request through the socket over the plugins' own time; the
  *    real pod and the 3-network pod through serve (root)
+ * 8. side by side with Go libcni (root): one real pod per round through
+ *    every side in turn — the plugins directly, Go libcni per process, the
+ *    CLI, the --socket client, serve over raw HTTP, the hook through curl —
+ *    and a 3-network pod through serve vs its chains run concurrently
  *
  * Every artifact (source, bundle — built into a temp dir when dist/ has
  * none — and a compiled binary when dist/ has one) is timed both running
  * the operation itself and as the `--socket` client of a warm server.
  * The goals of issue 6 (goals.ts) are checked against floors of the same
- * run. Each figure is one module returning a typed record; `_harness.ts`
+ * run, those of issue 15 (peer_goals.ts) against Go libcni in figure 8. Each figure is one module returning a typed record; `_harness.ts`
  * times, `_fixtures.ts` sets up.
  *
- * Writes bench/results.json. `BENCH_RUNS` (default 30) sets repetitions.
+ * Writes bench/results.json. `BENCH_RUNS` (default 30) sets repetitions;
+ * `BENCH_BASELINE=<git ref>` adds that ref's CLI and serve to figure 8.
  *
  * @module
  */
@@ -50,6 +55,16 @@ import {
   measureConcurrency,
 } from "./concurrency.ts";
 import { checkGoals, type Goal } from "./goals.ts";
+import { buildGoPeer } from "./_go_peer.ts";
+import { prepareBaseline } from "./_baseline.ts";
+import { installParts } from "../scripts/_real_parts.ts";
+import { BENCH_PARTS } from "../scripts/real_parts.ts";
+import {
+  describeSideBySide,
+  measureSideBySide,
+  type SideBySide,
+} from "./side_by_side.ts";
+import { checkPeerGoals } from "./peer_goals.ts";
 
 /** bench/results.json. */
 interface Results {
@@ -62,7 +77,9 @@ interface Results {
   multiNetwork?: MultiNetwork;
   configScale?: ConfigScale;
   concurrency?: Concurrency;
+  sideBySide?: SideBySide;
   goals?: Record<string, Goal>;
+  peerGoals?: Record<string, Goal>;
 }
 
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 30);
@@ -94,13 +111,26 @@ try {
   console.log(`\n${describeServe(serve)}`);
 
   if (Deno.uid() === 0) {
+    // Quiet when nothing is missing; names what it installs otherwise.
+    const { missing } = await installParts(BENCH_PARTS, "bench");
+    if (missing.length) {
+      console.log(`\nbench: still missing ${missing.join(", ")}`);
+    }
     const real = await createRealBed(bed);
     results.realPod = await measureRealPod(bed, real);
     console.log(`\n${describeRealPod(results.realPod)}`);
     results.multiNetwork = await measureMultiNetwork(bed, real);
     console.log(`\n${describeMultiNetwork(results.multiNetwork)}`);
+    const peer = await buildGoPeer(bed.tmp);
+    if ("skipped" in peer) {
+      console.log(`\nGo libcni peer skipped: ${peer.skipped}`);
+    }
+    const ref = Deno.env.get("BENCH_BASELINE");
+    const baseline = ref ? await prepareBaseline(bed, real, ref) : undefined;
+    results.sideBySide = await measureSideBySide(bed, real, peer, baseline);
+    console.log(`\n${describeSideBySide(results.sideBySide)}`);
   } else {
-    console.log("\n3./4. skipped: real pods need root");
+    console.log("\n3./4./8. skipped: real pods need root");
   }
 
   results.configScale = await measureConfigScale(bed);
@@ -117,6 +147,18 @@ try {
   });
   console.log("\ngoals of issue 6");
   console.table(results.goals);
+
+  results.peerGoals = checkPeerGoals({
+    sideBySide: results.sideBySide,
+    shipped: bed.shipped.name,
+    builtArtifacts: bed.artifacts.map((a) => a.name).filter((n) =>
+      n !== "source"
+    ),
+    socketClientOverBareMs: startup.artifacts[bed.shipped.name]
+      ?.socketClientOverBareMs,
+  });
+  console.log("\ngoals of issue 15 (ratios to Go libcni, per pod, figure 8)");
+  console.table(results.peerGoals);
 } finally {
   await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
   await Deno.writeTextFile(

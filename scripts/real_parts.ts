@@ -36,8 +36,9 @@ export const LIBCNI_PARTS: Parts = {
 /**
  * What the tests spawn: the demo's parts, runc (OCI hook e2e), flock,
  * mount (the cache fault tests' tmpfs and read-only binds, Debian's `mount`
- * package, absent from a minimal root), lintian (package test), the package
- * task's parts, and Go libcni (differential tests against the reference).
+ * package, absent from a minimal root), lintian (package test), curl (the
+ * raw OCI state posted to serve's hook endpoint), the package task's parts,
+ * and Go libcni (differential tests against the reference).
  */
 export const TEST_PARTS: Parts = {
   ...DEMO_PARTS,
@@ -47,6 +48,20 @@ export const TEST_PARTS: Parts = {
   "/usr/bin/flock": "util-linux",
   "/usr/bin/mount": "mount",
   "/usr/bin/lintian": "lintian",
+  "/usr/bin/curl": "curl",
+};
+
+/**
+ * What `deno task bench` runs for its real pods besides the demo's parts:
+ * Go libcni, its peer (built in GOPATH mode, offline; bench/_go_peer.ts),
+ * curl (the thinnest hook client) and nsenter (the hook's container
+ * process).
+ */
+export const BENCH_PARTS: Parts = {
+  ...DEMO_PARTS,
+  ...LIBCNI_PARTS,
+  "/usr/bin/curl": "curl",
+  "/usr/bin/nsenter": "util-linux",
 };
 
 /** The paths of `parts` not present here. */

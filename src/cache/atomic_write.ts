@@ -18,8 +18,12 @@ const ENCODER = new TextEncoder();
  */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const info = await Deno.lstat(dir);
+    // It exists on every write but a node's first: one lstat then.
+    const info = await Deno.lstat(dir).catch(async (error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      return await Deno.lstat(dir);
+    });
     if (!info.isDirectory) {
       throw new CniError(
         CNI_ERROR_CODES.ioFailure,
@@ -34,6 +38,18 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   }
 }
 
+/** Options of {@link writeFileAtomic}. */
+export interface AtomicWriteOptions {
+  /**
+   * fdatasync before the rename, so that the file survives a power loss
+   * with its content. Without it the write is still atomic against a
+   * crash of the process (the rename replaces all or nothing); after a
+   * power loss the file may be missing or empty, which a reader must take
+   * as absent. @default {true}
+   */
+  durable?: boolean;
+}
+
 /**
  * Writes `text` to `path` atomically with mode 0600. A symlink at `path`
  * is replaced, never followed.
@@ -43,6 +59,7 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 export async function writeFileAtomic(
   path: string,
   text: string,
+  options: AtomicWriteOptions = {},
 ): Promise<void> {
   const dir = dirName(path);
   await ensurePrivateDir(dir);
@@ -63,7 +80,7 @@ export async function writeFileAtomic(
       while (written < data.length) {
         written += await file.write(data.subarray(written));
       }
-      await file.syncData();
+      if (options.durable ?? true) await file.syncData();
     } finally {
       file.close();
     }

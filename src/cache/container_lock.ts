@@ -55,8 +55,10 @@ async function lockFile(
     await file.lock(exclusive);
     // The holder before us may have unlinked the file we waited on: a lock
     // on an unlinked inode excludes nobody, so take the one at the path.
-    const held = await file.stat();
-    const now = await Deno.lstat(path).catch(() => undefined);
+    const [held, now] = await Promise.all([
+      file.stat(),
+      Deno.lstat(path).catch(() => undefined),
+    ]);
     if (!now || now.ino !== held.ino || now.dev !== held.dev) {
       file.close();
       continue;

@@ -51,7 +51,8 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: "serial",
     kind: "boolean",
-    help: "Attach networks one after the other instead of in parallel",
+    help:
+      "Attach and detach networks one after the other instead of in parallel",
   },
   {
     name: "timeout",

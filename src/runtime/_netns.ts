@@ -32,38 +32,45 @@ export async function validateNetns(path: string): Promise<void> {
     );
   };
   if (!path.startsWith("/")) refuse("not an absolute path");
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(path);
-  } catch (error) {
-    return refuse((error as Error).message);
-  }
-  const nsfs = await Deno.stat(SELF_NETNS);
-  if (!info.isFile || info.dev !== nsfs.dev) {
+  // The three reads at once: this runs before every pod's first plugin.
+  const [stat, nsfsDev, link] = await Promise.all([
+    Deno.stat(path).then((info) => ({ info }), (error: Error) => ({ error })),
+    nsfsDevice(),
+    Deno.readLink(path).catch(() => undefined),
+  ]);
+  if ("error" in stat) return refuse(stat.error.message);
+  const info = stat.info;
+  if (!info.isFile || info.dev !== nsfsDev) {
     refuse(
       `it is a ${
         info.isDirectory ? "directory" : "file"
       }, not a namespace (expected an nsfs mount such as /var/run/netns/<name>, or /proc/<pid>/ns/net)`,
     );
   }
-  const type = await namespaceType(path, info.ino ?? 0);
+  const type = await namespaceType(link, info.ino ?? 0);
   if (type !== undefined && type !== "net") {
     refuse(`it is a ${type} namespace, not a network namespace`);
   }
 }
 
-// /proc/<pid>/ns/<type> is a link to "<type>:[<inode>]"; a bind mount shows
-// the same text as its root in mountinfo.
+// The nsfs mount's device, read once per process (it never changes; serve
+// checks a netns per request).
+let nsfsDev: Promise<number> | undefined;
+function nsfsDevice(): Promise<number> {
+  nsfsDev ??= Deno.stat(SELF_NETNS).then((info) => info.dev);
+  nsfsDev.catch(() => nsfsDev = undefined);
+  return nsfsDev;
+}
+
+// /proc/<pid>/ns/<type> is a link (`link`, its target) to
+// "<type>:[<inode>]"; a bind mount shows the same text as its root in
+// mountinfo.
 async function namespaceType(
-  path: string,
+  link: string | undefined,
   ino: number,
 ): Promise<string | undefined> {
-  try {
-    const link = NS_LINK.exec(await Deno.readLink(path));
-    if (link) return link[1];
-  } catch {
-    // Not a link: a bind mount.
-  }
+  const target = NS_LINK.exec(link ?? "");
+  if (target) return target[1];
   let mounts = "";
   try {
     mounts = await Deno.readTextFile("/proc/self/mountinfo");

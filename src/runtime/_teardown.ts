@@ -36,8 +36,8 @@ export interface Teardown {
 
 /**
  * The unlocked teardown shared by `remove`, a failed setup and GC: every
- * attachment cached for the container, in reverse setup order, continuing
- * past failures.
+ * attachment cached for the container, all at once (in reverse setup order
+ * when `serial`), continuing past failures.
  */
 export async function teardown(
   containerId: string,
@@ -81,18 +81,18 @@ export async function teardown(
     entries.push(recordedEntry(key, record));
   }
   const ordered = teardownOrder(entries, record?.attachments ?? []);
-  let current: Map<string, NetworkConfigList> | undefined;
-  for (const entry of ordered) {
+  let current: Promise<Map<string, NetworkConfigList>> | undefined;
+  const tearOne = async (entry: CacheEntry): Promise<Torn> => {
     const isLoopback = entry.networkName === LOOPBACK_NETWORK;
+    const warnings: string[] = [];
     try {
       const list = await cachedList(entry).catch(async () => {
         // The cached config is unreadable: fall back to today's of that name.
         if (isLoopback) return await loopbackNetwork(engine);
-        current ??= new Map(
-          (await confNetworks(options)).networks
-            .map((n) => [n.name, n]),
+        current ??= confNetworks(options).then(({ networks }) =>
+          new Map(networks.map((n) => [n.name, n]))
         );
-        return current.get(entry.networkName);
+        return (await current).get(entry.networkName);
       });
       if (!list) {
         throw new CniError(
@@ -112,32 +112,54 @@ export async function teardown(
       if (del.quarantined) {
         const warning =
           `The cache entry of network "${entry.networkName}" (${entry.ifName}) was corrupt: torn down without it, and kept in quarantine as ${del.quarantined}`;
-        report.warnings.push(warning);
+        warnings.push(warning);
         log.warn(warning, { containerId });
       }
-      report.removed.push({
-        network: entry.networkName,
-        interface: entry.ifName,
-      });
+      return { removed: true, warnings };
     } catch (error) {
       const e = toCniError(error);
       if (isLoopback) {
-        report.warnings.push(e.message);
         log.warn("loopback teardown failed", { containerId, error: e.message });
-      } else {
-        failures.push(e);
-        log.error("network teardown failed", {
-          containerId,
-          network: entry.networkName,
-          error: e.message,
-        });
+        return { removed: false, warnings: [e.message] };
       }
+      log.error("network teardown failed", {
+        containerId,
+        network: entry.networkName,
+        error: e.message,
+      });
+      return { removed: false, warnings, failure: e };
     }
+  };
+  // As setup attaches: the networks at once unless serial (the networks of
+  // a pod are independent; one DEL failing does not stop the others
+  // either way), in reverse setup order when serial.
+  const torn: Torn[] = [];
+  if (options.serial) {
+    for (const entry of ordered) torn.push(await tearOne(entry));
+  } else {
+    torn.push(...await Promise.all(ordered.map(tearOne)));
   }
+  torn.forEach((t, i) => {
+    report.warnings.push(...t.warnings);
+    if (t.failure) failures.push(t.failure);
+    if (t.removed) {
+      report.removed.push({
+        network: ordered[i]!.networkName,
+        interface: ordered[i]!.ifName,
+      });
+    }
+  });
   if (failures.length === 0) {
     await removePodRecord(engine.cacheDir, containerId);
   }
   return report;
+}
+
+// What tearing one attachment down came to.
+interface Torn {
+  removed: boolean;
+  warnings: string[];
+  failure?: CniError;
 }
 
 // An attachment known only by its file name: no usable config (today's of

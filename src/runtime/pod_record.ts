@@ -43,7 +43,13 @@ function recordPath(cacheDir: string, containerId: string): string {
   return joinPath(cacheDir, "cnishim", "pods", `${containerId}.json`);
 }
 
-/** Writes the record atomically. */
+/**
+ * Writes the record atomically, without an fsync of its own: the one
+ * durable write-ahead record of an attachment is its cache entry, fsync'd
+ * by the engine before the network's first plugin runs, and teardown works
+ * from the entries alone. A record a power loss left missing or empty
+ * reads as absent, which is what a crash before the write leaves too.
+ */
 export async function writePodRecord(
   cacheDir: string,
   record: PodRecord,
@@ -51,6 +57,7 @@ export async function writePodRecord(
   await writeFileAtomic(
     recordPath(cacheDir, record.containerId),
     JSON.stringify(record),
+    { durable: false },
   );
 }
 

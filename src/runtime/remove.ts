@@ -25,8 +25,8 @@ export interface RemoveReport {
 }
 
 /**
- * Tears down every attachment cached for `containerId`, in reverse setup
- * order, continuing past failures. `netns` may be "" or a path that no
+ * Tears down every attachment cached for `containerId`, all at once (in
+ * reverse setup order when `serial`), continuing past failures. `netns` may be "" or a path that no
  * longer exists: plugins then get an empty `CNI_NETNS`. With nothing
  * cached it succeeds (idempotent). An attachment whose cache entry is
  * corrupt is torn down with today's config of its network and the runtime

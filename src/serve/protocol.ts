@@ -109,6 +109,29 @@ export function parseServeRequest(text: string): ServeRequest {
 }
 
 /**
+ * Decodes the body of `POST /v1/hook`, which is either a request like any
+ * other's or the raw OCI state itself: a JSON object with none of the
+ * request's fields (`args`, `flags`, `stdin`). The raw state is what a
+ * runtime writes on a hook's stdin, so a hook program can be
+ * `curl --unix-socket … --fail-with-body --data-binary @- http://cnishim/v1/hook`,
+ * with no Deno process started per call; it becomes the hook's stdin and
+ * is checked as the CLI checks it.
+ *
+ * @throws {UsageError} as {@link parseServeRequest}
+ */
+export function parseHookRequest(text: string): ServeRequest {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return parseServeRequest(text); // names the decoding error
+  }
+  const raw = isJsonObject(data) &&
+    !["args", "flags", "stdin"].some((key) => Object.hasOwn(data, key));
+  return raw ? { args: [], flags: {}, stdin: text } : parseServeRequest(text);
+}
+
+/**
  * The HTTP status of a reply: 200 for exit 0, 400 for a usage error, 503
  * for "try again later" (code 11, as when the server is stopping) and for
  * a failure without an error (`status`: not ready), 500 for any other CNI

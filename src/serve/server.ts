@@ -17,6 +17,7 @@ import {
   encodeStderr,
   EXIT_CODE_HEADER,
   httpStatus,
+  parseHookRequest,
   parseServeRequest,
   responseBody,
   type ServeReply,
@@ -123,7 +124,10 @@ export async function startServer(
     }
     let body: ServeRequest;
     try {
-      body = parseServeRequest(await request.text());
+      const text = await request.text();
+      body = operation === "hook"
+        ? parseHookRequest(text)
+        : parseServeRequest(text);
     } catch (error) {
       if (error instanceof UsageError) return failed(error);
       throw error;

@@ -472,16 +472,18 @@ Deno.test("cnishim add attaches the annotation's extra network on eth1", async (
     { name: "main", plugins: plugins("a") },
     { name: "storage", plugins: plugins("b") },
   ]);
-  const run = await runCli([
-    "add",
-    "cid-extra",
-    NETNS,
-    "--annotations",
-    JSON.stringify({
-      "network.alpha.kubernetes.io/network": '{"name":"storage"}',
-    }),
-    ...flags,
-  ]);
+  const add = () =>
+    runCli([
+      "add",
+      "cid-extra",
+      NETNS,
+      "--annotations",
+      JSON.stringify({
+        "network.alpha.kubernetes.io/network": '{"name":"storage"}',
+      }),
+      ...flags,
+    ]);
+  const run = await add();
   equal(run.code, 0, explain(run));
   const out = run.json<{ networks: { name: string; interface: string }[] }>();
   deepEqual(out.networks.map((n) => [n.name, n.interface]), [
@@ -498,9 +500,24 @@ Deno.test("cnishim add attaches the annotation's extra network on eth1", async (
     [["main", "eth0"], ["storage", "eth1"]],
   );
 
+  // DEL of the networks at once, as ADD: each gets its DEL, reported in
+  // reverse setup order.
   await fake.clearCalls();
   const del = await runCli(["del", "cid-extra", ...flags]);
   equal(del.code, 0, explain(del));
+  deepEqual(trace(await fake.calls()).sort(), ["a DEL eth0", "b DEL eth1"]);
+  deepEqual(del.json<{ removed: unknown[] }>().removed, [
+    { network: "storage", interface: "eth1" },
+    { network: "main", interface: "eth0" },
+  ]);
+  deepEqual(await listFiles(join(fake.cacheDir, "results")), []);
+
+  // --serial: one after the other, in reverse setup order.
+  const again = await add();
+  equal(again.code, 0, explain(again));
+  await fake.clearCalls();
+  const serial = await runCli(["del", "cid-extra", "--serial", ...flags]);
+  equal(serial.code, 0, explain(serial));
   deepEqual(trace(await fake.calls()), ["b DEL eth1", "a DEL eth0"]);
   deepEqual(await listFiles(join(fake.cacheDir, "results")), []);
 });

@@ -76,6 +76,34 @@ Deno.test("remove() tears down an attachment whose cache entry is corrupt with t
   equal(await exists(join(fake.cacheDir, "locks", "c1.lock")), false);
 });
 
+Deno.test("remove() with the pod record left empty (a power loss after its unsynced write) tears down from the fsync'd cache entries alone", async () => {
+  await using fake = await FakePlugins.create(["a", "b"]);
+  const { options } = await podBed(fake);
+  await setup("c9", NETNS, {
+    ...options,
+    args: [["K8S_POD_NAME", "p9"]],
+    capabilityArgs: { portMappings: PORTS },
+  });
+  const record = join(fake.cacheDir, "cnishim", "pods", "c9.json");
+  await Deno.writeTextFile(record, "");
+  await fake.clearCalls();
+
+  const report = await remove("c9", NETNS, options);
+  deepEqual(report.removed, [{ network: "n", interface: "eth0" }]);
+  deepEqual(report.warnings, []);
+  const calls = await fake.calls();
+  deepEqual(calls.map((c) => `${c.type} ${c.command}`), ["b DEL", "a DEL"]);
+  // The entry alone carries what DEL needs: mappings, args, prevResult.
+  deepEqual(
+    (calls[0]!.stdin.runtimeConfig as { portMappings: unknown })?.portMappings,
+    PORTS,
+  );
+  equal(calls[0]!.env.CNI_ARGS, "K8S_POD_NAME=p9");
+  ok(calls[0]!.stdin.prevResult);
+  equal(await exists(join(fake.cacheDir, "results", "n-c9-eth0")), false);
+  equal(await exists(record), false);
+});
+
 Deno.test("remove() with a corrupt entry and its network gone from the conf dir fails naming both, and keeps what a retry needs", async () => {
   await using fake = await FakePlugins.create(["a", "b"]);
   const { file, options } = await podBed(fake);
