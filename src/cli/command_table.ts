@@ -71,7 +71,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: "gc",
-    args: "[--keep <container-id>]...",
+    args: "--keep <container-id>... | --all",
     summary:
       "Tear down cached containers not kept, then send GC to 1.1.0 networks",
     served: true,

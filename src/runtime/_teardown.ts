@@ -125,8 +125,9 @@ export async function teardown(
         report.warnings.push(e.message);
         log.warn("loopback teardown failed", { containerId, error: e.message });
       } else {
+        // Thrown with the others at the end: reported once, by the caller.
         failures.push(e);
-        log.error("network teardown failed", {
+        log.info("network teardown failed", {
           containerId,
           network: entry.networkName,
           error: e.message,

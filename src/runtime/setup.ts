@@ -170,7 +170,8 @@ export async function setup(
   const failure = settled.find((s) => s.status === "rejected");
   if (failure) {
     const error = toCniError((failure as PromiseRejectedResult).reason);
-    log.error("setup failed, tearing down", {
+    // The error itself is the caller's to report (the CLI prints it once).
+    log.info("setup failed, tearing down", {
       containerId,
       error: error.message,
     });

@@ -178,6 +178,9 @@ export class WarmNetworks implements AsyncDisposable {
         );
       }
       this.stats.keptLastGood = true;
+      // The networks are kept; the skipped files are today's, so that a
+      // file removed since is no longer reported.
+      this.#current = { ...this.#current, skipped: loaded.skipped };
       return;
     }
     this.stats.keptLastGood = false;

@@ -74,6 +74,8 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
           parsed: parsedFromRequest(operation, request),
           args: request.args,
           io,
+          // The server's log is its own, not the client's stderr.
+          logIsCallersStderr: false,
           runtime,
         }));
       return { ...outcome, stdout, stderr };
