@@ -26,8 +26,10 @@ export const PACKAGE_PARTS: Parts = {
 /**
  * What the tests spawn: the demo's parts, runc (OCI hook e2e), flock,
  * mount (the cache fault tests' tmpfs and read-only binds, Debian's `mount`
- * package, absent from a minimal root), lintian (package test) and the
- * package task's parts.
+ * package, absent from a minimal root), lintian (package test), the
+ * package task's parts, systemd's socket activation and unit verifier (the
+ * service tests; Debian's `systemd` package, not booted) and podman (the
+ * hooks.d test).
  */
 export const TEST_PARTS: Parts = {
   ...DEMO_PARTS,
@@ -36,6 +38,9 @@ export const TEST_PARTS: Parts = {
   "/usr/bin/flock": "util-linux",
   "/usr/bin/mount": "mount",
   "/usr/bin/lintian": "lintian",
+  "/usr/bin/systemd-socket-activate": "systemd",
+  "/usr/bin/systemd-analyze": "systemd",
+  "/usr/bin/podman": "podman",
 };
 
 /** The paths of `parts` not present here. */

@@ -189,7 +189,12 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "string",
     value: "PATH",
     help:
-      "serve: listen here (mode 0660) [default: /run/cnishim/cnishim.sock]; other commands: send the operation to that server instead of running it",
+      "serve: listen here (mode 0660; a socket passed by systemd wins) [default: /run/cnishim/cnishim.sock]; metrics: read that server's; other commands: send the operation to that server instead of running it",
+  },
+  {
+    name: "no-metrics",
+    kind: "boolean",
+    help: "serve: do not keep metrics (GET /metrics is then unknown)",
   },
   { name: "help", kind: "boolean", help: "Show this help" },
   {

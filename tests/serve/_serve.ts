@@ -6,7 +6,9 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { baseEnv, cliCommand } from "../_helpers/run_cli.ts";
+import type { FakePlugins } from "../_helpers/fake_plugins.ts";
 
 /** How a server child ended. */
 export interface ServeExit {
@@ -85,4 +87,39 @@ export async function startServe(
       if (!done) await stop("SIGKILL");
     },
   };
+}
+
+/** A conf dir with `networks` (file order = list order) and an empty shim config. */
+export async function bedFor(
+  fake: FakePlugins,
+  networks: { name: string; types: string[] }[],
+): Promise<{ conf: string; flags: string[]; socket: string }> {
+  const conf = join(fake.root, "net.d");
+  await Deno.mkdir(conf, { recursive: true });
+  for (const [i, net] of networks.entries()) {
+    await writeNetwork(conf, `${10 + i}-${net.name}.conflist`, net);
+  }
+  const config = join(fake.root, "config.json");
+  await Deno.writeTextFile(config, "{}");
+  return {
+    conf,
+    socket: join(fake.root, "run", "cnishim.sock"),
+    flags: fake.cliFlags(conf, config),
+  };
+}
+
+/** Writes one conflist of fake plugin types. */
+export async function writeNetwork(
+  conf: string,
+  file: string,
+  net: { name: string; types: string[] },
+): Promise<void> {
+  await Deno.writeTextFile(
+    join(conf, file),
+    JSON.stringify({
+      cniVersion: "1.0.0",
+      name: net.name,
+      plugins: net.types.map((type) => ({ type })),
+    }),
+  );
 }
