@@ -171,7 +171,7 @@ export function translatePodInputs(
     );
   }
   const extraNetworks = assignInterfaces(
-    extraNetworksFromAnnotations(ann),
+    extraNetworksFromAnnotations(ann, ifName),
     ifName,
   );
   return { args, capabilityArgs: caps, extraNetworks };
