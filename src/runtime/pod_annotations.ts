@@ -31,8 +31,10 @@ export const MULTUS_NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks";
  * the pod's networks as `entry[,entry]...`, `entry` = `network[@ifname]`.
  * The first entry is the pod's primary network, on the default interface
  * unless it names another; `default` there stands for the conf dir's
- * default network. The others get their `@ifname` or the next free
- * `ethN`. An empty value, or `default`, asks for the default network only.
+ * default network, and `none` for no network on the default interface
+ * (where the runtime networks it itself, as CRI-O does). The others get
+ * their `@ifname` or the next free `ethN`. An empty value, or `default`,
+ * asks for the default network only.
  */
 export const CNISHIM_NETWORK_ANNOTATION = "cnishim.io/network";
 
@@ -130,14 +132,16 @@ export function extraNetworksFromAnnotations(
           `${JSON.stringify(item)} is not network[@ifname]`,
         );
       }
-      if (name === "default") {
+      if (name === "default" || name === "none") {
         if (i !== 0 || ifName !== undefined) {
           throw invalid(
             `${where}[${i}]`,
-            `"default" (the conf dir's default network) can only be the first entry, without @ifname`,
+            `"${name}" (${
+              name === "none" ? "no network" : "the conf dir's default network"
+            } on the default interface) can only be the first entry, without @ifname`,
           );
         }
-        return; // the default network, attached on the default interface
+        return; // the default interface: see wantsDefaultNetwork
       }
       out.push(
         request(
@@ -232,6 +236,29 @@ export function assignInterfaces(
     }
     return { name, ifName };
   });
+}
+
+/**
+ * Whether the pod gets the conf dir's default network on its default
+ * interface: not when the first entry of {@link CNISHIM_NETWORK_ANNOTATION}
+ * is `none`. (An extra network asking for that interface replaces it too;
+ * `setup` decides that.)
+ *
+ * @example Usage
+ * ```ts
+ * import { wantsDefaultNetwork } from "./pod_annotations.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(wantsDefaultNetwork({ "cnishim.io/network": "none,storage@net1" }), false);
+ * equal(wantsDefaultNetwork({}), true);
+ * ```
+ */
+export function wantsDefaultNetwork(
+  annotations: Readonly<Record<string, string>>,
+): boolean {
+  const own = Object.hasOwn(annotations, CNISHIM_NETWORK_ANNOTATION)
+    ? annotations[CNISHIM_NETWORK_ANNOTATION]!
+    : "";
+  return own.split(",")[0]!.trim() !== "none";
 }
 
 function fromObject(

@@ -107,6 +107,7 @@ export async function setup(
   const log = options.logger ?? SILENT_LOGGER;
   const plan = await planNetworks(
     ifName,
+    inputs.defaultNetwork,
     inputs.extraNetworks,
     options,
     engine,
@@ -234,6 +235,7 @@ async function refuseIfSetUp(
 
 async function planNetworks(
   ifName: string,
+  attachDefault: boolean,
   extras: readonly ExtraNetwork[],
   options: SetupOptions,
   engine: ResolvedEngineOptions,
@@ -259,7 +261,7 @@ async function planNetworks(
     }
   }
   // An extra network on the default interface replaces the default (iSulad).
-  if (!extras.some((e) => e.ifName === ifName)) {
+  if (attachDefault && !extras.some((e) => e.ifName === ifName)) {
     const def = loaded.defaultNetwork;
     if (!def) throw noValidNetwork(options, loaded.skipped);
     plan.push({ list: def, ifName, isLoopback: false });

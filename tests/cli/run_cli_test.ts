@@ -912,3 +912,50 @@ Deno.test("cnishim --help shows the defaults in effect, with where each comes fr
     /--cni-conf-dir DIR +Network config directory \[default: \/etc\/cni\/net\.d\]/,
   );
 });
+
+Deno.test("cnishim add honours cnishim.io/network: the primary network named, the default, none, and extras", async (t) => {
+  await using fake = await FakePlugins.create(["a", "b"]);
+  const { flags } = await confFor(fake, [
+    { name: "n1", plugins: plugins("a") },
+    { name: "n2", plugins: plugins("b") },
+  ]);
+  const cases: [string, string, string[]][] = [
+    ["n2", "c1", ["b ADD eth0"]],
+    ["default,n2", "c2", ["a ADD eth0", "b ADD eth1"]],
+    ["none,n2@net1", "c3", ["b ADD net1"]],
+    ["default", "c4", ["a ADD eth0"]],
+  ];
+  for (const [value, id, want] of cases) {
+    await t.step(value, async () => {
+      const before = (await fake.calls()).length;
+      const run = await runCli([
+        "add",
+        id,
+        NETNS,
+        "--serial",
+        "--annotations",
+        JSON.stringify({ "cnishim.io/network": value }),
+        ...flags,
+      ]);
+      equal(run.code, 0, explain(run));
+      deepEqual(trace((await fake.calls()).slice(before)), want);
+    });
+  }
+  await t.step(
+    "an unknown network is refused before any plugin runs",
+    async () => {
+      const before = (await fake.calls()).length;
+      const run = await runCli([
+        "add",
+        "c5",
+        NETNS,
+        "--annotations",
+        '{"cnishim.io/network":"nope"}',
+        ...flags,
+      ]);
+      equal(run.code, 1, explain(run));
+      match(run.stderr, /Cannot attach network "nope"/);
+      equal((await fake.calls()).length, before);
+    },
+  );
+});

@@ -4,6 +4,7 @@ import {
   extraNetworksFromAnnotations,
   type NetworkRequest,
   parseAnnotations,
+  wantsDefaultNetwork,
 } from "../../src/runtime/pod_annotations.ts";
 import { assertCniError } from "../_helpers/assert_cni_error.ts";
 
@@ -288,6 +289,10 @@ Deno.test("cnishim.io/network: the first entry is the primary network on the def
       ["a primary on another interface keeps the default", "a@eth3", "eth0", [
         { name: "a", ifName: "eth3" },
       ]],
+      ["none, then extras", "none,a,b@net1", "eth0", [
+        { name: "a", ifName: "eth1" },
+        { name: "b", ifName: "net1" },
+      ]],
     ];
   for (const [name, value, ifName, want] of cases) {
     await t.step(name, () =>
@@ -316,6 +321,7 @@ Deno.test("cnishim.io/network: bad entries are refused naming the annotation and
     ["two @", "a@b@c", `annotation "cnishim.io/network"[0]`],
     ["default not first", "a,default", `"default" (the conf dir's default`],
     ["default with an ifname", "default@eth1", `only be the first entry`],
+    ["none not first", "a,none", `"none" (no network on the default`],
     ["a bad name", "../x", `annotation "cnishim.io/network"[0].name`],
     ["a bad ifname", "a@x/y", `annotation "cnishim.io/network"[0].interface`],
   ];
@@ -327,4 +333,14 @@ Deno.test("cnishim.io/network: bad entries are refused naming the annotation and
         mention,
       ));
   }
+});
+
+Deno.test("wantsDefaultNetwork(): only a first entry `none` of cnishim.io/network turns the default network off", () => {
+  deepEqual(
+    ["", "default", "a", "none", " none ,a", "a,b", "nonesuch"].map((v) =>
+      wantsDefaultNetwork({ [OWN]: v })
+    ),
+    [true, true, true, false, false, true, true],
+  );
+  deepEqual(wantsDefaultNetwork({ [MULTUS]: "none" }), true);
 });
