@@ -18,6 +18,7 @@ import {
 } from "../_helpers/prerequisites.ts";
 import { mustSh, randomHex } from "../_helpers/shell.ts";
 import { TestBed } from "../_helpers/test_bed.ts";
+import { containerIpv4 } from "../_helpers/netns.ts";
 import { baseEnv, cliCommand, REPO_ROOT } from "../_helpers/run_cli.ts";
 
 const SHIPPED_HOOK = `${REPO_ROOT}/packaging/hooks.d/cnishim.json`;
@@ -199,20 +200,12 @@ Deno.test({
 
       const ips: string[] = [];
       for (const name of names) {
-        const out = await podman.must([
-          "exec",
-          name,
-          "/bin/ip",
-          "-4",
-          "-o",
-          "addr",
-          "show",
-          "dev",
-          "eth0",
-        ]);
-        const m = out.match(/inet (\d+\.\d+\.\d+\.\d+)\/24/);
-        ok(m, `no IPv4 address on eth0 of ${name}: ${out}`);
-        ips.push(m[1]!);
+        ips.push(
+          await containerIpv4(
+            (argv) => podman.must(["exec", name, ...argv]),
+            ["/bin/ip"],
+          ),
+        );
       }
       // From the annotation's network, not the default one.
       deepEqual(ips, [`${named.subnet.base}.2`, `${named.subnet.base}.3`]);

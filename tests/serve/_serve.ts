@@ -30,25 +30,44 @@ export interface ServeChild extends AsyncDisposable {
   exited: Promise<ServeExit>;
 }
 
-/** Starts `cnishim serve --socket <socket> <flags>` and waits until it listens. */
-export async function startServe(
-  socket: string,
-  flags: string[],
-): Promise<ServeChild> {
-  const [cmd, ...lead] = cliCommand();
-  const child = new Deno.Command(cmd, {
-    args: [...lead, "serve", "--socket", socket, ...flags],
+/**
+ * Spawns `argv` (a `cnishim serve` command line, or one that execs it) from
+ * the tests' base environment, its stderr collected from the start so that
+ * a chatty child never blocks on a full pipe.
+ */
+export function spawnServe(
+  argv: string[],
+): { child: Deno.ChildProcess; exited: Promise<ServeExit> } {
+  const [cmd, ...args] = argv;
+  const child = new Deno.Command(cmd!, {
+    args,
     clearEnv: true,
     env: baseEnv(),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  // Collected from the start, so a chatty child never blocks on a full pipe.
   const exited = child.output().then((out) => ({
     code: out.code,
     stderr: new TextDecoder().decode(out.stderr),
   }));
+  return { child, exited };
+}
+
+/** Starts `cnishim serve --socket <socket> <flags>` and waits until it listens. */
+export async function startServe(
+  socket: string,
+  flags: string[],
+): Promise<ServeChild> {
+  const [cmd, ...lead] = cliCommand();
+  const { child, exited } = spawnServe([
+    cmd,
+    ...lead,
+    "serve",
+    "--socket",
+    socket,
+    ...flags,
+  ]);
   let done: ServeExit | undefined;
   void exited.then((e) => done = e);
   const deadline = Date.now() + 15_000;

@@ -12,7 +12,7 @@ import { FakePlugins } from "../_helpers/fake_plugins.ts";
 import { baseEnv, cliCommand, explain, runCli } from "../_helpers/run_cli.ts";
 import { ignoreWithout, requirePart } from "../_helpers/prerequisites.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
-import { bedFor } from "./_serve.ts";
+import { bedFor, spawnServe } from "./_serve.ts";
 import { listenFds } from "../../src/serve/activation.ts";
 
 const ACTIVATE = "/usr/bin/systemd-socket-activate";
@@ -21,28 +21,17 @@ const NETNS = "/proc/self/ns/net";
 /** `cnishim serve <flags>` behind `systemd-socket-activate -l <socket>`. */
 function activate(socket: string, flags: string[]) {
   const [cmd, ...lead] = cliCommand();
-  const env = baseEnv();
-  const child = new Deno.Command(ACTIVATE, {
-    args: [
-      "-l",
-      socket,
-      ...Object.keys(env).flatMap((k) => ["-E", k]),
-      cmd,
-      ...lead,
-      "serve",
-      ...flags,
-    ],
-    clearEnv: true,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const exited = child.output().then((out) => ({
-    code: out.code,
-    stderr: new TextDecoder().decode(out.stderr),
-  }));
-  return { child, exited };
+  return spawnServe([
+    ACTIVATE,
+    "-l",
+    socket,
+    // Passed on to the server: it starts from the tests' base environment.
+    ...Object.keys(baseEnv()).flatMap((k) => ["-E", k]),
+    cmd,
+    ...lead,
+    "serve",
+    ...flags,
+  ]);
 }
 
 Deno.test("sd_listen_fds: the fds from 3 when LISTEN_PID is ours, none otherwise, a bad count refused", () => {
