@@ -16,7 +16,7 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { mustSh, randomHex } from "../_helpers/shell.ts";
+import { mustSh, type Output, randomHex, sh } from "../_helpers/shell.ts";
 import { TestBed } from "../_helpers/test_bed.ts";
 import { containerIpv4 } from "../_helpers/netns.ts";
 import { baseEnv, cliCommand, REPO_ROOT } from "../_helpers/run_cli.ts";
@@ -79,24 +79,12 @@ class Podman {
     ];
   }
 
-  async run(
-    args: string[],
-  ): Promise<{ code: number; stdout: string; stderr: string }> {
-    const out = await new Deno.Command("podman", {
-      args: [...this.globals, ...args],
-      // The sandbox lacks CAP_SYS_RESOURCE: podman's default rlimits are
-      // lowered in the test's containers.conf.
-      env: { CONTAINERS_CONF: `${this.dir}/containers.conf` },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: dec.decode(out.stdout),
-      stderr: dec.decode(out.stderr),
-    };
+  run(args: string[]): Promise<Output> {
+    // The sandbox lacks CAP_SYS_RESOURCE: podman's default rlimits are
+    // lowered in the test's containers.conf.
+    return sh(["podman", ...this.globals, ...args], {
+      CONTAINERS_CONF: `${this.dir}/containers.conf`,
+    });
   }
 
   async must(args: string[]): Promise<string> {
