@@ -107,9 +107,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (LEVELS[level] < min) return;
     const time = new Date().toISOString();
     if (options.format === "json") {
-      // Time, level and message first and never overwritten by a field.
+      // Time, level and message first, and never overwritten by a field.
+      const line: Record<string, unknown> = { time, level, msg: message };
       const safe = fields ? redact(fields) as Record<string, unknown> : {};
-      write(JSON.stringify({ ...safe, time, level, msg: message }));
+      for (const [k, v] of Object.entries(safe)) {
+        if (!Object.hasOwn(line, k)) line[k] = v;
+      }
+      write(JSON.stringify(line));
       return;
     }
     const extra = fields ? " " + JSON.stringify(redact(fields)) : "";

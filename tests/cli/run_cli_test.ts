@@ -803,6 +803,8 @@ Deno.test("a failing command prints the one promised line on stderr; the timesta
       equal(typeof o.msg, "string");
     }
     const failed = objects.find((o) => o.msg === "add failed");
+    // The fixed keys first, for shippers that read lines as they come.
+    deepEqual(Object.keys(failed).slice(0, 3), ["time", "level", "msg"]);
     deepEqual({ ...failed, time: "" }, {
       time: "",
       level: "debug",
