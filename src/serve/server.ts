@@ -135,7 +135,8 @@ export async function startServer(
       // Drain the body so the client sees the answer, not a reset.
       await request.body?.cancel().catch(() => {});
       return [
-        operation,
+        // A label of the metrics: only known names, whatever the path.
+        operations.includes(operation) ? operation : "unknown",
         failed(
           new CniError(
             CNI_ERROR_CODES.tryAgainLater,
