@@ -53,7 +53,7 @@
  * {@link MAX_IFNAME_BYTES}; defaults {@link DEFAULT_BIN_DIR},
  * {@link DEFAULT_CONF_DIR}, {@link DEFAULT_CACHE_DIR}; logging
  * {@link createLogger} ({@link Logger}, {@link LoggerOptions},
- * {@link LogLevel}).
+ * {@link LogLevel}, {@link LogFormat}).
  *
  * Every failure is a {@link CniError} carrying the spec's error code
  * ({@link CNI_ERROR_CODES}, {@link CniErrorCode}, {@link CniErrorObject},
@@ -203,7 +203,12 @@ export {
 } from "./src/engine/build_plugin_config.ts";
 export type { PluginConfigInputs } from "./src/engine/build_plugin_config.ts";
 export { createLogger } from "./src/log/logger.ts";
-export type { Logger, LoggerOptions, LogLevel } from "./src/log/logger.ts";
+export type {
+  LogFormat,
+  Logger,
+  LoggerOptions,
+  LogLevel,
+} from "./src/log/logger.ts";
 export { LOOPBACK_NETWORK } from "./src/runtime/runtime_options.ts";
 export type { RuntimeOptions } from "./src/runtime/runtime_options.ts";
 export { setup } from "./src/runtime/setup.ts";

@@ -9,8 +9,9 @@
  * 4. multi-network pod: 3 networks, parallel vs --serial vs slowest single (root)
  * 5. config dir scale: 200 files, time to the default network, cold and changed
  * 6. concurrency: 50 pods by 50 concurrent invocations, throughput and errors
- * 7. serve: a request through the socket over the plugins' own time; the
- *    real pod and the 3-network pod through serve (root)
+ * 7. serve: a request through the socket over the plugins' own time, with
+ *    metrics and without (`--no-metrics`); the real pod and the 3-network
+ *    pod through serve (root)
  * 8. side by side with Go libcni (root): one real pod per round through
  *    every side in turn — the plugins directly, Go libcni per process, the
  *    CLI, the --socket client, serve over raw HTTP, the hook through curl —
@@ -91,6 +92,12 @@ try {
   // A warm server on the trivial chain, for the --socket rows and 6, 7.
   const socket = join(bed.tmp, "run", "cnishim.sock");
   await bed.startServer(socket, bed.trivialFlags("cache-serve"));
+  // Its twin without metrics, for what metrics cost a request (figure 7).
+  const socketNoMetrics = join(bed.tmp, "run", "no-metrics.sock");
+  await bed.startServer(socketNoMetrics, [
+    ...bed.trivialFlags("cache-serve-no-metrics"),
+    "--no-metrics",
+  ]);
 
   const startup: Startup = await measureStartup(bed, floors, socket);
   results.startup = { "bare deno run": startup.bare, ...startup.artifacts };
@@ -106,7 +113,7 @@ try {
   );
   console.log(`\n${describeEngineOverhead(results.engineOverhead)}`);
 
-  const serve = await measureServe(bed, floors, socket);
+  const serve = await measureServe(bed, floors, socket, socketNoMetrics);
   results.serve = serve;
   console.log(`\n${describeServe(serve)}`);
 

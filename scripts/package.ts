@@ -14,7 +14,11 @@
  * `/etc/cni/net.d`: installing must not change a node's default network);
  * the man page `cnishim.1`, rendered from the same tables as `--help`;
  * plugin-mode names in `/usr/lib/cni` (Debian's plugin dir) as links to
- * `/usr/bin/cnishim`.
+ * `/usr/bin/cnishim`; from `packaging/`, the systemd units
+ * `cnishim.socket` and `cnishim.service` (not enabled: the operator turns
+ * the warm mode on) and the OCI hook `cnishim.json` for the hooks.d of
+ * podman and CRI-O (it acts only on containers annotated
+ * `cnishim.io/network`).
  *
  * @module
  */
@@ -274,6 +278,16 @@ try {
   await Deno.mkdir(join(stage, "usr/lib/cni"), { recursive: true });
   for (const name of PLUGIN_NAMES) {
     await Deno.symlink("../../bin/cnishim", join(stage, "usr/lib/cni", name));
+  }
+  // Shipped as written in the repository (each has its own test).
+  for (
+    const [from, to] of [
+      ["systemd/cnishim.socket", "usr/lib/systemd/system/cnishim.socket"],
+      ["systemd/cnishim.service", "usr/lib/systemd/system/cnishim.service"],
+      ["hooks.d/cnishim.json", "usr/share/containers/oci/hooks.d/cnishim.json"],
+    ]
+  ) {
+    await put(to!, await Deno.readTextFile(join(root, "packaging", from!)));
   }
   await put(
     "etc/cnishim/config.json",

@@ -38,7 +38,9 @@ export const LIBCNI_PARTS: Parts = {
  * mount (the cache fault tests' tmpfs and read-only binds, Debian's `mount`
  * package, absent from a minimal root), lintian (package test), curl (the
  * raw OCI state posted to serve's hook endpoint), the package task's parts,
- * and Go libcni (differential tests against the reference).
+ * Go libcni (differential tests against the reference), systemd's socket
+ * activation and unit verifier (the service tests; Debian's `systemd`
+ * package, not booted) and podman (the hooks.d test).
  */
 export const TEST_PARTS: Parts = {
   ...DEMO_PARTS,
@@ -49,6 +51,9 @@ export const TEST_PARTS: Parts = {
   "/usr/bin/mount": "mount",
   "/usr/bin/lintian": "lintian",
   "/usr/bin/curl": "curl",
+  "/usr/bin/systemd-socket-activate": "systemd",
+  "/usr/bin/systemd-analyze": "systemd",
+  "/usr/bin/podman": "podman",
 };
 
 /**

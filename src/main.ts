@@ -4,7 +4,12 @@
  *
  * @module
  */
+import { LISTEN_VARIABLES } from "./serve/activation.ts";
+
 const env = Deno.env.toObject();
+// sd_listen_fds: read (from the snapshot, by `serve`), then unset, so that
+// no plugin or child takes systemd's sockets for its own.
+for (const name of LISTEN_VARIABLES) Deno.env.delete(name);
 const encoder = new TextEncoder();
 const writeAll = (file: typeof Deno.stdout, text: string) => {
   const data = encoder.encode(text);

@@ -71,7 +71,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: "gc",
-    args: "[--keep <container-id>]...",
+    args: "--keep <container-id>... | --all",
     summary:
       "Tear down cached containers not kept, then send GC to 1.1.0 networks",
     served: true,
@@ -110,11 +110,19 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: "serve",
-    args: "[--socket PATH]",
+    args: "[--socket PATH] [--no-metrics]",
     summary:
       "Keep the conf dir warm and serve add, del, check, status, gc, networks, result, hook as HTTP+JSON on a unix socket until SIGTERM",
     served: false,
     load: async () => (await import("./commands/serve.ts")).runServe,
+  },
+  {
+    name: "metrics",
+    args: "[--socket PATH]",
+    summary:
+      "Print the metrics of the server on --socket (Prometheus text format, as its GET /metrics)",
+    served: false,
+    load: async () => (await import("./commands/metrics.ts")).runMetrics,
   },
 ];
 

@@ -23,6 +23,12 @@ export interface CommandContext {
   io: ProcessIo;
   /** The logger. */
   logger: Logger;
+  /**
+   * True when the log is the stderr the caller reads (the command line
+   * without `--log-file`): a failure, already one line there, is logged
+   * only at debug, not twice.
+   */
+  logIsCallersStderr: boolean;
   /** Runtime options derived from the settings. */
   runtime: RuntimeOptions;
 }

@@ -77,7 +77,14 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "log-level",
     kind: "string",
     value: "LEVEL",
-    help: "debug, info, warn or error [default: warn]",
+    help: "debug, info, notice, warn or error [default: notice]",
+  },
+  {
+    name: "log-format",
+    kind: "string",
+    value: "FORMAT",
+    help:
+      "'text' (time, level, message, fields) or 'json' (one object per line) [default: text]",
   },
   {
     name: "ifname",
@@ -173,17 +180,49 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "gc: container IDs still in use, repeatable",
   },
   {
+    name: "all",
+    kind: "boolean",
+    help:
+      "gc: tear down every cached container (gc without --keep refuses without it)",
+  },
+  {
     name: "socket",
     kind: "string",
     value: "PATH",
     help:
-      "serve: listen here (mode 0660) [default: /run/cnishim/cnishim.sock]; other commands: send the operation to that server instead of running it",
+      "serve: listen here (mode 0660; a socket passed by systemd wins) [default: /run/cnishim/cnishim.sock]; metrics: read that server's; other commands: send the operation to that server instead of running it",
+  },
+  {
+    name: "no-metrics",
+    kind: "boolean",
+    help: "serve: do not keep metrics (GET /metrics is then unknown)",
   },
   { name: "help", kind: "boolean", help: "Show this help" },
+  {
+    name: "version",
+    kind: "boolean",
+    help: "Same as the version command",
+  },
 ];
 
-/** The `--help` text. */
-export function renderHelp(): string {
+/** A setting's value when its flag is not given, and where it comes from. */
+export interface EffectiveDefault {
+  /** The value (a list is shown `:`-joined). */
+  value: unknown;
+  /** `CNISHIM_…` or `"key" in FILE`. */
+  from: string;
+}
+
+/**
+ * The `--help` text. `effective` holds the settings whose default here is
+ * not the built-in one (from the environment or the config file): they are
+ * shown with their source. `note` is one line shown under the flags (why
+ * the config file could not be read).
+ */
+export function renderHelp(
+  effective: Readonly<Record<string, EffectiveDefault>> = {},
+  note?: string,
+): string {
   const width = Math.max(...FLAGS.map((f) => flagLabel(f).length));
   return [
     "cnishim — the CNI front end a container runtime runs per pod sandbox",
@@ -196,13 +235,32 @@ export function renderHelp(): string {
     ),
     "",
     "Flags (before or after the command; flag > CNISHIM_<FLAG> env > config file > default):",
-    ...FLAGS.map((f) => `  ${flagLabel(f).padEnd(width)}  ${f.help}`),
+    ...FLAGS.map((f) =>
+      `  ${flagLabel(f).padEnd(width)}  ${flagHelp(f, effective[f.name])}`
+    ),
+    ...(note ? ["", note] : []),
     "",
     "Output: JSON on stdout (a CNI error object on failure), messages on stderr.",
     "Exit status: 0 success, 1 CNI error (code in the error object), 2 usage error.",
     "Plugin mode: with CNI_COMMAND set, cnishim acts as a CNI plugin instead.",
     "",
   ].join("\n");
+}
+
+function flagHelp(f: FlagSpec, effective?: EffectiveDefault): string {
+  if (!effective) return f.help;
+  const v = effective.value;
+  const shown = Array.isArray(v)
+    ? v.join(":")
+    : typeof v === "string"
+    ? v
+    : JSON.stringify(v);
+  const text = `[default: ${
+    shown === "" ? '""' : shown
+  }, from ${effective.from}]`;
+  return /\[default: [^\]]*\]/.test(f.help)
+    ? f.help.replace(/\[default: [^\]]*\]/, () => text)
+    : `${f.help} ${text}`;
 }
 
 function flagLabel(f: FlagSpec): string {

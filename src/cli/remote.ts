@@ -16,7 +16,13 @@ import { FLAGS } from "./help.ts";
 import { KEYS } from "./settings.ts";
 import { UsageError } from "../spec/errors.ts";
 
-const SERVER_ONLY = new Set<string>([...KEYS, "config", "socket", "help"]);
+const SERVER_ONLY = new Set<string>([
+  ...KEYS,
+  "config",
+  "socket",
+  "help",
+  "no-metrics",
+]);
 
 /**
  * Sends `command` (a served one) to the server on `socket` and writes its stdout and

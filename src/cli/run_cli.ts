@@ -10,7 +10,7 @@ import type { ProcessIo } from "../spec/types.ts";
 import { createLogger } from "../log/logger.ts";
 import { type ParsedArgs, parseFlags } from "./flags.ts";
 import { FLAGS, renderHelp } from "./help.ts";
-import { resolveSettings } from "./settings.ts";
+import { effectiveDefaults, resolveSettings } from "./settings.ts";
 import type { CommandContext } from "./context.ts";
 import { COMMANDS, findCommand } from "./command_table.ts";
 import { fail, runCommand } from "./run_command.ts";
@@ -22,10 +22,17 @@ export async function runCli(
 ): Promise<number> {
   try {
     const parsed = parseFlags(argv, FLAGS);
-    const [name, ...args] = parsed.positionals;
+    const version = parsed.flags.get("version") === true;
+    const [name = version ? "version" : undefined, ...args] =
+      parsed.positionals;
     if (parsed.flags.get("help") === true || name === "help" || !name) {
-      io.stdout(renderHelp());
+      io.stdout(await helpText(parsed, io));
       return name || parsed.flags.get("help") ? 0 : 2;
+    }
+    if (version && name !== "version") {
+      throw new UsageError(
+        `Flag "--version" is the version command: give it without "${name}"`,
+      );
     }
     const command = findCommand(name);
     if (!command) {
@@ -53,6 +60,16 @@ export async function runCli(
   }
 }
 
+// Help shows the defaults in effect here; a config file that cannot be
+// read does not hide the help, it is named under the flags.
+async function helpText(parsed: ParsedArgs, io: ProcessIo): Promise<string> {
+  try {
+    return renderHelp(await effectiveDefaults(parsed, io.env));
+  } catch (error) {
+    return renderHelp({}, `Config file not used: ${(error as Error).message}`);
+  }
+}
+
 async function prepare(
   parsed: ParsedArgs,
   args: string[],
@@ -62,6 +79,7 @@ async function prepare(
   const logger = createLogger({
     level: settings.logLevel,
     file: settings.logFile,
+    format: settings.logFormat,
   });
   return {
     parsed,
@@ -69,6 +87,7 @@ async function prepare(
     settings,
     io,
     logger,
+    logIsCallersStderr: settings.logFile === undefined,
     runtime: {
       binDirs: settings.binDirs,
       cacheDir: settings.cacheDir,

@@ -36,7 +36,8 @@ export async function runCommand(
       return emit(io, await run(ctx));
     } catch (error) {
       if (error instanceof CniError) {
-        ctx.logger.error(`${command.name} failed`, {
+        const level = ctx.logIsCallersStderr ? "debug" : "error";
+        ctx.logger.log(level, `${command.name} failed`, {
           code: error.code,
           error: error.message,
         });

@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { isLogLevel, type LogLevel } from "../log/logger.ts";
+import {
+  isLogLevel,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "../log/logger.ts";
 import {
   DEFAULT_BIN_DIR,
   DEFAULT_CACHE_DIR,
@@ -59,6 +64,8 @@ export interface Settings {
   logFile: string | undefined;
   /** Log level. */
   logLevel: LogLevel;
+  /** Log line format. */
+  logFormat: LogFormat;
   /** The environment plugins get. */
   pluginEnv: Record<string, string>;
 }
@@ -75,6 +82,7 @@ export const KEYS = [
   "del-timeout",
   "log-file",
   "log-level",
+  "log-format",
 ] as const;
 
 type Key = typeof KEYS[number];
@@ -103,18 +111,7 @@ export async function resolveSettings(
   env: Readonly<Record<string, string>>,
 ): Promise<Settings> {
   const file = await readConfigFile(parsed, env);
-  const pick = (key: Key): { value: unknown; from: string } | undefined => {
-    const flag = parsed.flags.get(key);
-    if (flag !== undefined) return { value: flag, from: `--${key}` };
-    const e = env[envName(key)];
-    if (e !== undefined) return { value: e, from: envName(key) };
-    if (file && Object.hasOwn(file.data, key)) {
-      // iSulad's daemon.json: "" for a path means its default.
-      if (file.data[key] === "" && PATH_KEYS.includes(key)) return undefined;
-      return { value: file.data[key], from: `"${key}" in ${file.path}` };
-    }
-    return undefined;
-  };
+  const pick = (key: Key) => lookup(key, parsed, env, file);
   const str = (key: Key, fallback: string): string => {
     const p = pick(key);
     if (!p) return fallback;
@@ -163,12 +160,20 @@ export async function resolveSettings(
       `Invalid ${from}: network plugin "${networkPlugin}" not found (use "cni" or "")`,
     );
   }
-  const logLevel = str("log-level", "warn");
+  const logLevel = str("log-level", "notice");
   if (!isLogLevel(logLevel)) {
     throw new UsageError(
+      `Invalid ${pick("log-level")!.from}: "${logLevel}" is not one of ${
+        LOG_LEVELS.join(", ")
+      }`,
+    );
+  }
+  const logFormat = str("log-format", "text");
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new UsageError(
       `Invalid ${
-        pick("log-level")!.from
-      }: "${logLevel}" is not one of debug, info, warn, error`,
+        pick("log-format")!.from
+      }: "${logFormat}" is not one of text, json`,
     );
   }
   const absolute = (key: Key, fallback: string) => {
@@ -202,8 +207,66 @@ export async function resolveSettings(
     ),
     logFile: logFile || undefined,
     logLevel,
+    logFormat,
     pluginEnv,
   };
+}
+
+interface ConfigFile {
+  path: string;
+  data: Record<string, unknown>;
+}
+
+/** Where a setting's value comes from, when not from its built-in default. */
+export interface SettingSource {
+  /** The value as given (a string, boolean or list). */
+  value: unknown;
+  /** `--flag`, `CNISHIM_FLAG` or `"key" in FILE`. */
+  from: string;
+}
+
+// flag > environment > config file; undefined means the built-in default.
+function lookup(
+  key: Key,
+  parsed: ParsedArgs,
+  env: Readonly<Record<string, string>>,
+  file: ConfigFile | undefined,
+): SettingSource | undefined {
+  const flag = parsed.flags.get(key);
+  if (flag !== undefined) return { value: flag, from: `--${key}` };
+  const e = env[envName(key)];
+  if (e !== undefined) return { value: e, from: envName(key) };
+  if (file && Object.hasOwn(file.data, key)) {
+    // iSulad's daemon.json: "" for a path means its default.
+    if (file.data[key] === "" && PATH_KEYS.includes(key)) return undefined;
+    return { value: file.data[key], from: `"${key}" in ${file.path}` };
+  }
+  return undefined;
+}
+
+/**
+ * What each setting is when its flag is not given, for `--help`: the
+ * environment's or the config file's value with where it comes from
+ * (settings left to their built-in default are absent). The config file
+ * itself is listed under `config` when `CNISHIM_CONFIG` names it.
+ *
+ * @throws {UsageError} when the config file cannot be read or is invalid
+ */
+export async function effectiveDefaults(
+  parsed: ParsedArgs,
+  env: Readonly<Record<string, string>>,
+): Promise<Record<string, SettingSource>> {
+  const file = await readConfigFile(parsed, env);
+  const flagless: ParsedArgs = { flags: new Map(), positionals: [] };
+  const out: Record<string, SettingSource> = {};
+  if (env.CNISHIM_CONFIG !== undefined) {
+    out.config = { value: env.CNISHIM_CONFIG, from: "CNISHIM_CONFIG" };
+  }
+  for (const key of KEYS) {
+    const source = lookup(key, flagless, env, file);
+    if (source) out[key] = source;
+  }
+  return out;
 }
 
 /** `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds → milliseconds. */
@@ -221,7 +284,7 @@ export function duration(text: string, from: string): number {
 async function readConfigFile(
   parsed: ParsedArgs,
   env: Readonly<Record<string, string>>,
-): Promise<{ path: string; data: Record<string, unknown> } | undefined> {
+): Promise<ConfigFile | undefined> {
   const explicit = (parsed.flags.get("config") as string | undefined) ??
     env.CNISHIM_CONFIG;
   const path = explicit ?? DEFAULT_CONFIG_FILE;

@@ -6,14 +6,22 @@
  * @module
  */
 
-/** Log levels, most verbose first. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+/**
+ * Log levels, most verbose first (syslog's order). `notice` is the default:
+ * the few lines an operator wants without asking (serve's start-up line),
+ * then warnings and errors.
+ */
+export type LogLevel = "debug" | "info" | "notice" | "warn" | "error";
+
+/** How lines are written: `text` for people, `json` for log shippers. */
+export type LogFormat = "text" | "json";
 
 const LEVELS: Record<LogLevel, number> = {
   debug: 0,
   info: 1,
-  warn: 2,
-  error: 3,
+  notice: 2,
+  warn: 3,
+  error: 4,
 };
 const SECRET_KEY =
   /pass(word)?|secret|token|key|credential|kubeconfig|auth|cert/i;
@@ -28,6 +36,8 @@ export interface Logger {
   /** Shorthands. */
   info(message: string, fields?: Record<string, unknown>): void;
   /** Shorthands. */
+  notice(message: string, fields?: Record<string, unknown>): void;
+  /** Shorthands. */
   warn(message: string, fields?: Record<string, unknown>): void;
   /** Shorthands. */
   error(message: string, fields?: Record<string, unknown>): void;
@@ -39,12 +49,23 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Append to this file (created 0600) instead of stderr. */
   file?: string | undefined;
+  /**
+   * `text`: `<ISO time> <level> <message> <fields as JSON>`; `json`: one
+   * object per line, `{time, level, msg, ...fields}`.
+   * @default {"text"}
+   */
+  format?: LogFormat;
 }
 
 /** True when `level` is a known level name. */
 export function isLogLevel(level: string): level is LogLevel {
   return Object.hasOwn(LEVELS, level);
 }
+
+/** The level names, most verbose first. */
+export const LOG_LEVELS: readonly LogLevel[] = Object.keys(
+  LEVELS,
+) as LogLevel[];
 
 /** Replaces the values of secret-looking keys, at any depth. */
 export function redact(value: unknown, depth = 0): unknown {
@@ -84,13 +105,25 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     fields?: Record<string, unknown>,
   ) => {
     if (LEVELS[level] < min) return;
+    const time = new Date().toISOString();
+    if (options.format === "json") {
+      // Time, level and message first, and never overwritten by a field.
+      const line: Record<string, unknown> = { time, level, msg: message };
+      const safe = fields ? redact(fields) as Record<string, unknown> : {};
+      for (const [k, v] of Object.entries(safe)) {
+        if (!Object.hasOwn(line, k)) line[k] = v;
+      }
+      write(JSON.stringify(line));
+      return;
+    }
     const extra = fields ? " " + JSON.stringify(redact(fields)) : "";
-    write(`${new Date().toISOString()} ${level} ${message}${extra}`);
+    write(`${time} ${level} ${message}${extra}`);
   };
   return {
     log,
     debug: (m, f) => log("debug", m, f),
     info: (m, f) => log("info", m, f),
+    notice: (m, f) => log("notice", m, f),
     warn: (m, f) => log("warn", m, f),
     error: (m, f) => log("error", m, f),
   };
@@ -101,6 +134,7 @@ export const SILENT_LOGGER: Logger = {
   log() {},
   debug() {},
   info() {},
+  notice() {},
   warn() {},
   error() {},
 };

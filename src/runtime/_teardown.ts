@@ -122,7 +122,8 @@ export async function teardown(
         log.warn("loopback teardown failed", { containerId, error: e.message });
         return { removed: false, warnings: [e.message] };
       }
-      log.error("network teardown failed", {
+      // Returned with the others: reported once, by the caller.
+      log.info("network teardown failed", {
         containerId,
         network: entry.networkName,
         error: e.message,

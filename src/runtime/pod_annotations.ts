@@ -26,6 +26,17 @@ export interface NetworkRequest {
 export const ISULAD_NETWORKS_ANNOTATION = "network.alpha.kubernetes.io/network";
 /** Multus' annotation: `"a,b@net2,ns/c"` or a JSON list of selections. */
 export const MULTUS_NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks";
+/**
+ * cnishim's annotation, the one its hooks.d file selects containers by:
+ * the pod's networks as `entry[,entry]...`, `entry` = `network[@ifname]`.
+ * The first entry is the pod's primary network, on the default interface
+ * unless it names another; `default` there stands for the conf dir's
+ * default network, and `none` for no network on the default interface
+ * (where the runtime networks it itself, as CRI-O does). The others get
+ * their `@ifname` or the next free `ethN`. An empty value, or `default`,
+ * asks for the default network only.
+ */
+export const CNISHIM_NETWORK_ANNOTATION = "cnishim.io/network";
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
 // deno-lint-ignore no-control-regex
@@ -76,13 +87,15 @@ export function parseAnnotations(
 }
 
 /**
- * The extra networks the annotations ask for: iSulad's entries first, then
- * Multus'. Unlike iSulad, an entry without a name is an error rather than
+ * The extra networks the annotations ask for: cnishim's first (see
+ * {@link CNISHIM_NETWORK_ANNOTATION}), then iSulad's, then Multus'. Unlike iSulad, an entry without a name is an error rather than
  * skipped, and so is an unknown key. In Multus' string form a `namespace/`
  * prefix is accepted and dropped (networks are not namespaced here), as is
  * `"namespace"` in its JSON form. An empty annotation asks for nothing.
  *
  * @param annotations The pod annotations.
+ * @param defaultIfName The default network's interface, which the first
+ * entry of cnishim's annotation takes unless it names another.
  * @returns The requests, in annotation order.
  * @throws {CniError} code 6 when an annotation is not JSON, 7 for a bad
  * entry (the message names the annotation, the index and the field).
@@ -102,10 +115,43 @@ export function parseAnnotations(
  */
 export function extraNetworksFromAnnotations(
   annotations: Readonly<Record<string, string>>,
+  defaultIfName = "eth0",
 ): NetworkRequest[] {
   const get = (key: string): string =>
     Object.hasOwn(annotations, key) ? annotations[key]!.trim() : "";
   const out: NetworkRequest[] = [];
+  const own = get(CNISHIM_NETWORK_ANNOTATION);
+  if (own) {
+    const where = `annotation ${JSON.stringify(CNISHIM_NETWORK_ANNOTATION)}`;
+    own.split(",").forEach((raw, i) => {
+      const item = raw.trim();
+      const [name = "", ifName, ...moreAt] = item.split("@");
+      if (moreAt.length || item === "") {
+        throw invalid(
+          `${where}[${i}]`,
+          `${JSON.stringify(item)} is not network[@ifname]`,
+        );
+      }
+      if (name === "default" || name === "none") {
+        if (i !== 0 || ifName !== undefined) {
+          throw invalid(
+            `${where}[${i}]`,
+            `"${name}" (${
+              name === "none" ? "no network" : "the conf dir's default network"
+            } on the default interface) can only be the first entry, without @ifname`,
+          );
+        }
+        return; // the default interface: see wantsDefaultNetwork
+      }
+      out.push(
+        request(
+          name,
+          ifName ?? (i === 0 ? defaultIfName : undefined),
+          `${where}[${i}]`,
+        ),
+      );
+    });
+  }
   const isulad = get(ISULAD_NETWORKS_ANNOTATION);
   if (isulad) {
     const where = `annotation ${JSON.stringify(ISULAD_NETWORKS_ANNOTATION)}`;
@@ -190,6 +236,29 @@ export function assignInterfaces(
     }
     return { name, ifName };
   });
+}
+
+/**
+ * Whether the pod gets the conf dir's default network on its default
+ * interface: not when the first entry of {@link CNISHIM_NETWORK_ANNOTATION}
+ * is `none`. (An extra network asking for that interface replaces it too;
+ * `setup` decides that.)
+ *
+ * @example Usage
+ * ```ts
+ * import { wantsDefaultNetwork } from "./pod_annotations.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(wantsDefaultNetwork({ "cnishim.io/network": "none,storage@net1" }), false);
+ * equal(wantsDefaultNetwork({}), true);
+ * ```
+ */
+export function wantsDefaultNetwork(
+  annotations: Readonly<Record<string, string>>,
+): boolean {
+  const own = Object.hasOwn(annotations, CNISHIM_NETWORK_ANNOTATION)
+    ? annotations[CNISHIM_NETWORK_ANNOTATION]!
+    : "";
+  return own.split(",")[0]!.trim() !== "none";
 }
 
 function fromObject(

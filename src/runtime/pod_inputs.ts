@@ -26,6 +26,7 @@ import {
   assignInterfaces,
   extraNetworksFromAnnotations,
   parseAnnotations,
+  wantsDefaultNetwork,
 } from "./pod_annotations.ts";
 import { decoded, invalid } from "./_input.ts";
 
@@ -105,6 +106,8 @@ export interface TranslatedPodInputs {
   capabilityArgs: JsonObject;
   /** Extra networks, interfaces assigned. */
   extraNetworks: ExtraNetwork[];
+  /** False when the annotations ask for no default network (`none`). */
+  defaultNetwork: boolean;
 }
 
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
@@ -171,10 +174,15 @@ export function translatePodInputs(
     );
   }
   const extraNetworks = assignInterfaces(
-    extraNetworksFromAnnotations(ann),
+    extraNetworksFromAnnotations(ann, ifName),
     ifName,
   );
-  return { args, capabilityArgs: caps, extraNetworks };
+  return {
+    args,
+    capabilityArgs: caps,
+    extraNetworks,
+    defaultNetwork: wantsDefaultNetwork(ann),
+  };
 }
 
 /**

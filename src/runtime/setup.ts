@@ -107,6 +107,7 @@ export async function setup(
   const log = options.logger ?? SILENT_LOGGER;
   const plan = await planNetworks(
     ifName,
+    inputs.defaultNetwork,
     inputs.extraNetworks,
     options,
     engine,
@@ -170,7 +171,8 @@ export async function setup(
   const failure = settled.find((s) => s.status === "rejected");
   if (failure) {
     const error = toCniError((failure as PromiseRejectedResult).reason);
-    log.error("setup failed, tearing down", {
+    // The error itself is the caller's to report (the CLI prints it once).
+    log.info("setup failed, tearing down", {
       containerId,
       error: error.message,
     });
@@ -233,6 +235,7 @@ async function refuseIfSetUp(
 
 async function planNetworks(
   ifName: string,
+  attachDefault: boolean,
   extras: readonly ExtraNetwork[],
   options: SetupOptions,
   engine: ResolvedEngineOptions,
@@ -258,7 +261,7 @@ async function planNetworks(
     }
   }
   // An extra network on the default interface replaces the default (iSulad).
-  if (!extras.some((e) => e.ifName === ifName)) {
+  if (attachDefault && !extras.some((e) => e.ifName === ifName)) {
     const def = loaded.defaultNetwork;
     if (!def) throw noValidNetwork(options, loaded.skipped);
     plan.push({ list: def, ifName, isLoopback: false });

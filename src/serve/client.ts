@@ -34,6 +34,44 @@ export async function sendRequest(
   operation: string,
   request: ServeRequest,
 ): Promise<ServeReply> {
+  const res = await exchange(
+    socket,
+    "POST",
+    `${API_PREFIX}${operation}`,
+    operation,
+    ENCODER.encode(JSON.stringify(request)),
+  );
+  return parseResponse(socket, res);
+}
+
+/**
+ * The metrics of the server on `socket` (`GET /metrics`), as it wrote them.
+ *
+ * @throws {CniError} code 11 when no server accepts on `socket`, code 5
+ * when it answers no metrics (not a cnishim server, or `--no-metrics`)
+ */
+export async function fetchMetrics(socket: string): Promise<string> {
+  const res = await exchange(socket, "GET", "/metrics", "metrics");
+  if (res.status !== 200) {
+    const why = res.headers.has(EXIT_CODE_HEADER)
+      ? "it serves no metrics (started with --no-metrics?)"
+      : `HTTP ${res.status}`;
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot read the metrics of the server at "${socket}": ${why}`,
+    );
+  }
+  return DECODER.decode(res.body);
+}
+
+// One request on a fresh connection, the whole response back.
+async function exchange(
+  socket: string,
+  method: "GET" | "POST",
+  path: string,
+  what: string,
+  body?: Uint8Array,
+): Promise<RawResponse> {
   let conn: Deno.UnixConn;
   try {
     conn = await Deno.connect({ transport: "unix", path: socket });
@@ -45,24 +83,25 @@ export async function sendRequest(
     );
   }
   try {
-    const body = ENCODER.encode(JSON.stringify(request));
     const head = ENCODER.encode(
-      `POST ${API_PREFIX}${operation} HTTP/1.1\r\nhost: cnishim\r\n` +
-        `content-type: application/json\r\ncontent-length: ${body.length}\r\n` +
+      `${method} ${path} HTTP/1.1\r\nhost: cnishim\r\n` +
+        (body
+          ? `content-type: application/json\r\ncontent-length: ${body.length}\r\n`
+          : "") +
         `connection: close\r\n\r\n`,
     );
-    const out = new Uint8Array(head.length + body.length);
+    const out = new Uint8Array(head.length + (body?.length ?? 0));
     out.set(head);
-    out.set(body, head.length);
+    if (body) out.set(body, head.length);
     for (let off = 0; off < out.length;) {
       off += await conn.write(out.subarray(off));
     }
-    return parseResponse(socket, await readResponse(conn));
+    return await readResponse(conn);
   } catch (error) {
     if (error instanceof CniError) throw error;
     throw new CniError(
       CNI_ERROR_CODES.ioFailure,
-      `Lost cnishim serve at "${socket}" during ${operation}: ${
+      `Lost cnishim serve at "${socket}" during ${what}: ${
         (error as Error).message
       }`,
       { cause: error },

@@ -8,7 +8,14 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError, UsageError } from "../spec/errors.ts";
+import {
+  CNI_ERROR_CODES,
+  CniError,
+  type CniErrorObject,
+  UsageError,
+} from "../spec/errors.ts";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { METRICS_CONTENT_TYPE } from "./metrics.ts";
 import { renderFailure } from "../spec/render_failure.ts";
 import { dirName } from "../spec/posix_path.ts";
 import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
@@ -31,10 +38,31 @@ export type ServeHandler = (
   request: ServeRequest,
 ) => Promise<ServeReply>;
 
+/** What the server reports about each request, for metrics. */
+export interface RequestObserver {
+  /** A request for `operation` (`"unknown"` when not one) ended. */
+  finished(
+    operation: string,
+    status: number,
+    error: CniErrorObject | undefined,
+    seconds: number,
+  ): void;
+}
+
 /** Options of {@link startServer}. */
 export interface ServerOptions {
-  /** The socket path (absolute). */
+  /** The socket path (absolute); with `listenFd`, only reported. */
   socket: string;
+  /**
+   * An inherited listening socket (systemd socket activation): served
+   * instead of binding `socket`, and left in place at the stop (its
+   * owner, systemd, removes it).
+   */
+  listenFd?: number;
+  /** `GET /metrics` answers this text; without it, `/metrics` is unknown. */
+  metrics?: () => string;
+  /** Told about every request. */
+  observer?: RequestObserver;
   /** The operations it serves; any other is a usage error. */
   operations: readonly string[];
   /** Runs the operations. */
@@ -71,10 +99,13 @@ export interface CnishimServer {
 export async function startServer(
   options: ServerOptions,
 ): Promise<CnishimServer> {
-  const { socket, handle, operations } = options;
+  const { socket, handle, operations, observer } = options;
   const log = options.logger ?? SILENT_LOGGER;
-  await prepareParent(dirName(socket));
-  await refuseLiveOrForeign(socket);
+  const inherited = options.listenFd !== undefined;
+  if (!inherited) {
+    await prepareParent(dirName(socket));
+    await refuseLiveOrForeign(socket);
+  }
 
   let inFlight = 0;
   let stopping: Promise<void> | undefined;
@@ -91,36 +122,49 @@ export async function startServer(
       headers,
     });
   };
-  const failed = (error: unknown): Response => respond(renderFailure(error));
+  const failed = (error: unknown): ServeReply => renderFailure(error);
 
-  const serveOne = async (request: Request): Promise<Response> => {
-    const path = new URL(request.url).pathname;
+  // The operation named by the path and its reply.
+  const serveOne = async (
+    request: Request,
+    path: string,
+  ): Promise<[string, ServeReply]> => {
     const operation = path.startsWith(API_PREFIX)
       ? path.slice(API_PREFIX.length)
       : "";
     if (stopping) {
       // Drain the body so the client sees the answer, not a reset.
       await request.body?.cancel().catch(() => {});
-      return failed(
-        new CniError(
-          CNI_ERROR_CODES.tryAgainLater,
-          "cnishim serve is stopping; try again later",
+      return [
+        // A label of the metrics: only known names, whatever the path.
+        operations.includes(operation) ? operation : "unknown",
+        failed(
+          new CniError(
+            CNI_ERROR_CODES.tryAgainLater,
+            "cnishim serve is stopping; try again later",
+          ),
         ),
-      );
+      ];
     }
     if (!operations.includes(operation)) {
-      return failed(
-        new UsageError(
-          `Unknown operation "${path}": use ${API_PREFIX}<${
-            operations.join("|")
-          }>`,
+      return [
+        "unknown",
+        failed(
+          new UsageError(
+            `Unknown operation "${path}": use ${API_PREFIX}<${
+              operations.join("|")
+            }>${options.metrics ? " or GET /metrics" : ""}`,
+          ),
         ),
-      );
+      ];
     }
     if (request.method !== "POST" && request.method !== "GET") {
-      return failed(
-        new UsageError(`Method ${request.method} is not allowed: use POST`),
-      );
+      return [
+        operation,
+        failed(
+          new UsageError(`Method ${request.method} is not allowed: use POST`),
+        ),
+      ];
     }
     let body: ServeRequest;
     try {
@@ -129,51 +173,46 @@ export async function startServer(
         ? parseHookRequest(text)
         : parseServeRequest(text);
     } catch (error) {
-      if (error instanceof UsageError) return failed(error);
+      if (error instanceof UsageError) return [operation, failed(error)];
       throw error;
     }
-    return respond(await handle(operation, body));
+    return [operation, await handle(operation, body)];
   };
 
-  const bindAt = await bindPath(socket);
-  const serveOptions: Deno.ServeUnixOptions = {
-    path: bindAt,
-    onListen: () => {},
-    onError: (error) => {
-      log.error("serve: request failed", { error: String(error) });
-      return failed(error);
-    },
-  };
   const serveHandler = async (request: Request): Promise<Response> => {
+    const path = new URL(request.url).pathname;
+    if (path === "/metrics" && options.metrics && request.method === "GET") {
+      return new Response(options.metrics(), {
+        headers: { "content-type": METRICS_CONTENT_TYPE },
+      });
+    }
     // Counted from the first byte: a request whose body is still arriving
     // when the stop begins is finished, not cut.
     inFlight++;
+    const started = performance.now();
     try {
-      return await serveOne(request);
+      const [operation, reply] = await serveOne(request, path);
+      const response = respond(reply);
+      observer?.finished(
+        operation,
+        response.status,
+        reply.error,
+        (performance.now() - started) / 1000,
+      );
+      return response;
     } finally {
       inFlight--;
       if (inFlight === 0) drained?.();
     }
   };
-  let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
-  let ino: number | null;
-  try {
-    server = Deno.serve(serveOptions, serveHandler);
-    await Deno.chmod(bindAt, 0o660);
-    await Deno.rename(bindAt, socket);
-    ino = (await Deno.lstat(socket)).ino;
-  } catch (error) {
-    await server?.shutdown();
-    throw new CniError(
-      CNI_ERROR_CODES.ioFailure,
-      `Cannot listen on "${socket}": ${(error as Error).message}`,
-      { cause: error },
-    );
-  } finally {
-    await Deno.remove(dirName(bindAt), { recursive: true }).catch(() => {});
-  }
-  const http = server;
-  log.info("serving", { socket });
+  const onError = (error: unknown): Response => {
+    log.error("serve: request failed", { error: String(error) });
+    return respond(failed(error));
+  };
+
+  const listener = inherited
+    ? await listenOnFd(options.listenFd!, serveHandler, onError, socket)
+    : await listenOnPath(socket, serveHandler, onError);
 
   let finish: () => void;
   const finished = new Promise<void>((resolve) => finish = resolve);
@@ -183,10 +222,7 @@ export async function startServer(
       if (inFlight > 0) {
         await new Promise<void>((resolve) => drained = resolve);
       }
-      await http.shutdown();
-      // Only our own socket: another server may have taken the path since.
-      const now = await Deno.lstat(socket).catch(() => undefined);
-      if (now && now.ino === ino) await Deno.remove(socket).catch(() => {});
+      await listener.close();
       log.info("stopped", { socket });
       finish();
     })();
@@ -203,6 +239,166 @@ export async function startServer(
     stop,
     finished,
   };
+}
+
+interface Listener {
+  /** Stops accepting and removes what it created. */
+  close(): Promise<void>;
+}
+
+type FetchHandler = (request: Request) => Promise<Response>;
+
+// Deno.serve on a socket bound beside the path, made 0660, then renamed in.
+async function listenOnPath(
+  socket: string,
+  handler: FetchHandler,
+  onError: (error: unknown) => Response,
+): Promise<Listener> {
+  const bindAt = await bindPath(socket);
+  let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
+  let ino: number | null;
+  try {
+    server = Deno.serve({ path: bindAt, onListen: () => {}, onError }, handler);
+    await Deno.chmod(bindAt, 0o660);
+    await Deno.rename(bindAt, socket);
+    ino = (await Deno.lstat(socket)).ino;
+  } catch (error) {
+    await server?.shutdown();
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot listen on "${socket}": ${(error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    await Deno.remove(dirName(bindAt), { recursive: true }).catch(() => {});
+  }
+  const http = server;
+  return {
+    async close() {
+      await http.shutdown();
+      // Only our own socket: another server may have taken the path since.
+      const now = await Deno.lstat(socket).catch(() => undefined);
+      if (now && now.ino === ino) await Deno.remove(socket).catch(() => {});
+    },
+  };
+}
+
+// Deno.serve cannot take a file descriptor; node:http can. Each request is
+// bridged to the same fetch-style handler, so both paths answer alike.
+async function listenOnFd(
+  fd: number,
+  handler: FetchHandler,
+  onError: (error: unknown) => Response,
+  socket: string,
+): Promise<Listener> {
+  // Requests whose answer is not written yet: the handler's in-flight count
+  // drops before the bridge writes, and the stop must not cut that write.
+  let writing = 0;
+  let written: (() => void) | undefined;
+  const server: Server = createServer((req, res) => {
+    writing++;
+    void (async () => {
+      try {
+        let response: Response;
+        try {
+          response = await handler(await toRequest(req));
+        } catch (error) {
+          response = onError(error);
+        }
+        const body = new Uint8Array(await response.arrayBuffer());
+        const headers: Record<string, string> = {};
+        response.headers.forEach((v, k) => headers[k] = v);
+        headers["content-length"] = String(body.length);
+        res.writeHead(response.status, headers);
+        await new Promise<void>((resolve) => res.end(body, resolve));
+      } finally {
+        if (--writing === 0) written?.();
+      }
+    })();
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ fd }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot serve the inherited socket (fd ${fd}, ${socket}): ${
+        (error as Error).message
+      }`,
+      { cause: error },
+    );
+  }
+  return {
+    async close() {
+      if (writing > 0) await new Promise<void>((r) => written = r);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Every answer is written: keep-alive connections would only hold
+        // close() open.
+        server.closeAllConnections?.();
+      });
+    },
+  };
+}
+
+async function toRequest(req: IncomingMessage): Promise<Request> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of req) chunks.push(chunk as Uint8Array);
+  const headers = new Headers();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  }
+  const method = req.method ?? "GET";
+  const length = chunks.reduce((n, c) => n + c.length, 0);
+  const body = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.length;
+  }
+  return new Request(`http://cnishim${req.url ?? "/"}`, {
+    method,
+    headers,
+    ...(method === "GET" || method === "HEAD" ? {} : { body }),
+  });
+}
+
+/**
+ * The path of the unix socket behind an inherited descriptor, from
+ * `/proc/self/fd` and `/proc/net/unix`; `fd <n>` when it has none.
+ *
+ * @throws {CniError} code 5 when the descriptor is not a socket
+ */
+export async function inheritedSocketPath(fd: number): Promise<string> {
+  let link: string;
+  try {
+    link = await Deno.readLink(`/proc/self/fd/${fd}`);
+  } catch (error) {
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Socket activation passed fd ${fd}, which is not open: ${
+        (error as Error).message
+      }`,
+    );
+  }
+  const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+  if (!inode) {
+    throw new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Socket activation passed fd ${fd}, which is not a socket (${link})`,
+    );
+  }
+  const table = await Deno.readTextFile("/proc/net/unix").catch(() => "");
+  for (const line of table.split("\n").slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[6] === inode && cols[7]) return cols[7];
+  }
+  return `fd ${fd}`;
 }
 
 // The socket's dir: created 0750 when missing (the socket's group must be

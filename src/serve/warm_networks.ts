@@ -40,6 +40,14 @@ export interface WarmNetworksStats {
   reads: number;
   /** True when the last rescan found nothing valid and the last good set was kept. */
   keptLastGood: boolean;
+  /** When the last rescan ended (ms since the epoch), if one did. */
+  lastScanAt?: number;
+  /** How it ended: a new set, the last good set kept, or an error. */
+  lastScanOutcome?: "loaded" | "kept-last-good" | "failed";
+  /** Networks loaded now. */
+  loaded: number;
+  /** Files skipped now. */
+  skipped: number;
 }
 
 interface CachedFile {
@@ -61,6 +69,8 @@ export class WarmNetworks implements AsyncDisposable {
     scans: 0,
     reads: 0,
     keptLastGood: false,
+    loaded: 0,
+    skipped: 0,
   };
   #options: WarmNetworksOptions;
   #log: Logger;
@@ -134,20 +144,24 @@ export class WarmNetworks implements AsyncDisposable {
       while (this.#dirty && !this.#closed) {
         this.#dirty = false;
         try {
-          await this.#scanOnce();
+          this.stats.lastScanOutcome = await this.#scanOnce();
         } catch (error) {
+          this.stats.lastScanOutcome = "failed";
           this.#log.error("rescan of the conf dir failed; keeping the set", {
             confDir: this.dir,
             error: (error as Error).message,
           });
         }
+        this.stats.lastScanAt = Date.now();
+        this.stats.loaded = this.#current.networks.length;
+        this.stats.skipped = this.#current.skipped.length;
       }
     } finally {
       this.#scanning = undefined;
     }
   }
 
-  async #scanOnce(): Promise<void> {
+  async #scanOnce(): Promise<"loaded" | "kept-last-good"> {
     const now = Date.now();
     const seen = new Set<string>();
     const loaded = await loadNetworks(this.dir, {
@@ -178,7 +192,10 @@ export class WarmNetworks implements AsyncDisposable {
         );
       }
       this.stats.keptLastGood = true;
-      return;
+      // The networks are kept; the skipped files are today's, so that a
+      // file removed since is no longer reported.
+      this.#current = { ...this.#current, skipped: loaded.skipped };
+      return "kept-last-good";
     }
     this.stats.keptLastGood = false;
     if (describe(loaded) !== describe(this.#current)) {
@@ -189,6 +206,7 @@ export class WarmNetworks implements AsyncDisposable {
       });
     }
     this.#current = loaded;
+    return "loaded";
   }
 
   async #load(

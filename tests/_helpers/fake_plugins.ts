@@ -112,7 +112,11 @@ export class FakePlugins implements AsyncDisposable {
     ];
   }
 
-  /** Every call so far, in order. */
+  /**
+   * Every call so far, in order. A call still being recorded (the plugin
+   * logs it before it writes what it received) ends the list: it shows up
+   * once it is complete.
+   */
   async calls(): Promise<FakeCall[]> {
     const dir = join(this.binDir, "calls");
     let log: string;
@@ -124,10 +128,14 @@ export class FakePlugins implements AsyncDisposable {
     const calls: FakeCall[] = [];
     for (const line of log.trim().split("\n").filter(Boolean)) {
       const [seq, type, command] = line.split(" ") as [string, string, string];
-      const stdinText = await Deno.readTextFile(join(dir, `${seq}.stdin`));
-      const envText = await Deno.readTextFile(join(dir, `${seq}.env`)).catch(
-        () => "",
-      );
+      let stdin: unknown, envText: string;
+      try {
+        const text = await Deno.readTextFile(join(dir, `${seq}.stdin`));
+        stdin = text.trim() ? JSON.parse(text) : {};
+        envText = await Deno.readTextFile(join(dir, `${seq}.env`));
+      } catch {
+        break; // not (completely) written yet
+      }
       const env: Record<string, string> = {};
       for (const l of envText.split("\n").filter(Boolean)) {
         const i = l.indexOf("=");
@@ -137,7 +145,7 @@ export class FakePlugins implements AsyncDisposable {
         seq: Number(seq),
         type,
         command,
-        stdin: stdinText.trim() ? JSON.parse(stdinText) : {},
+        stdin: stdin as FakeCall["stdin"],
         env,
       });
     }

@@ -63,6 +63,21 @@ export async function addressesIn(ns: Netns, link: string): Promise<string[]> {
   }[]).flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`));
 }
 
+/**
+ * The IPv4 address on a container's `eth0`, read with busybox's `ip` run
+ * by `exec` inside the container (`runc exec`, `podman exec`, …) as
+ * `<ip> -4 -o addr show dev eth0`; `ip` is the path of the applet.
+ */
+export async function containerIpv4(
+  exec: (argv: string[]) => Promise<string>,
+  ip: string[],
+): Promise<string> {
+  const out = await exec([...ip, "-4", "-o", "addr", "show", "dev", "eth0"]);
+  const m = out.match(/inet (\d+\.\d+\.\d+\.\d+)\/\d+/);
+  if (!m) throw new Error(`no IPv4 address on eth0: ${out}`);
+  return m[1]!;
+}
+
 /** Deletes a host link; a link already gone is fine. */
 export async function deleteLink(name: string): Promise<void> {
   if (await linkExists(name)) await sh(["ip", "link", "del", "dev", name]);

@@ -48,3 +48,30 @@ export async function requireRealParts(): Promise<void> {
     );
   }
 }
+
+/**
+ * `true` when a test of the real program at `path` must be ignored: it is
+ * not installed and this is not CI (in CI the test runs and fails, naming
+ * the package, through {@link requirePart}).
+ */
+export function ignoreWithout(path: string): boolean {
+  if (IN_CI) return false;
+  try {
+    Deno.statSync(path);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Fails the calling test when the real program at `path` is missing. */
+export async function requirePart(path: string): Promise<void> {
+  const missing = await missingParts({ [path]: REAL_PARTS[path] ?? "?" });
+  if (missing.length) {
+    throw new Error(
+      `Cannot run the test: ${path} is missing (install ${
+        REAL_PARTS[path] ?? "the package that provides it"
+      })`,
+    );
+  }
+}

@@ -14,11 +14,18 @@ export interface Output {
   stderr: string;
 }
 
-/** Runs a host command and collects its output (never throws on exit status). */
-export async function sh(cmd: readonly string[]): Promise<Output> {
+/**
+ * Runs a host command and collects its output (never throws on exit
+ * status); `env` is added to the test's environment.
+ */
+export async function sh(
+  cmd: readonly string[],
+  env?: Record<string, string>,
+): Promise<Output> {
   const [bin, ...args] = cmd;
   const out = await new Deno.Command(bin!, {
     args,
+    ...(env ? { env } : {}),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -750,3 +750,231 @@ Deno.test("cnishim add, status and networks say that a missing conf dir is missi
     match(run.json<{ msg: string }>().msg, said);
   });
 });
+
+Deno.test("a failing command prints the one promised line on stderr; the timestamped log line goes to the log file, or to stderr only at debug", async (t) => {
+  await using fake = await FakePlugins.create(["a"]);
+  const { flags } = await confFor(fake, [{
+    name: "n1",
+    plugins: plugins("a"),
+  }]);
+  await fake.answer("a", "ADD", {
+    stdout: { cniVersion: "1.0.0", code: 11, msg: "no more leases" },
+    exit: 1,
+  });
+  const line =
+    'cnishim: Plugin "a" failed (ADD): no more leases (CNI error code 11)\n';
+  await t.step("default level: that line alone", async () => {
+    const run = await runCli(["add", "c1", NETNS, ...flags]);
+    equal(run.code, 1, explain(run));
+    equal(run.stderr, line);
+  });
+  await t.step(
+    "--log-file: the line on stderr, the log line in the file",
+    async () => {
+      const log = join(fake.root, "cnishim.log");
+      const run = await runCli([
+        "add",
+        "c1",
+        NETNS,
+        ...flags,
+        "--log-file",
+        log,
+      ]);
+      equal(run.code, 1, explain(run));
+      equal(run.stderr, line);
+      match(
+        await Deno.readTextFile(log),
+        /^\d{4}-\d\d-\d\dT\S+Z error add failed \{"code":11,"error":"Plugin \\"a\\" failed \(ADD\): no more leases"\}$/m,
+      );
+    },
+  );
+  await t.step("--log-level debug: the log line too, on stderr", async () => {
+    const run = await runCli([
+      "add",
+      "c1",
+      NETNS,
+      ...flags,
+      "--log-level",
+      "debug",
+    ]);
+    equal(run.code, 1, explain(run));
+    ok(run.stderr.endsWith(line), run.stderr);
+    match(run.stderr, /^\S+Z debug add failed \{"code":11/m);
+  });
+  await t.step("--log-format json: one JSON object per log line", async () => {
+    const run = await runCli([
+      "add",
+      "c1",
+      NETNS,
+      ...flags,
+      "--log-level=debug",
+      "--log-format=json",
+    ]);
+    equal(run.code, 1, explain(run));
+    const logLines = run.stderr.split("\n").filter((l) => l.startsWith("{"));
+    ok(logLines.length > 0, run.stderr);
+    const objects = logLines.map((l) => JSON.parse(l));
+    for (const o of objects) {
+      match(o.time, /^\d{4}-\d\d-\d\dT.*Z$/);
+      ok(["debug", "info", "notice", "warn", "error"].includes(o.level));
+      equal(typeof o.msg, "string");
+    }
+    const failed = objects.find((o) => o.msg === "add failed");
+    // The fixed keys first, for shippers that read lines as they come.
+    deepEqual(Object.keys(failed).slice(0, 3), ["time", "level", "msg"]);
+    deepEqual({ ...failed, time: "" }, {
+      time: "",
+      level: "debug",
+      msg: "add failed",
+      code: 11,
+      error: 'Plugin "a" failed (ADD): no more leases',
+    });
+    // Everything else on stderr is the promised line.
+    equal(
+      run.stderr.split("\n").filter((l) => l && !l.startsWith("{")).join("\n"),
+      line.trim(),
+    );
+  });
+  await t.step(
+    "--log-format anything else is a usage error naming it",
+    async () => {
+      const run = await runCli(["status", ...flags, "--log-format", "xml"]);
+      equal(run.code, 2, explain(run));
+      match(run.stderr, /Invalid --log-format: "xml" is not one of text, json/);
+    },
+  );
+});
+
+Deno.test("cnishim gc refuses to tear down everything unless --all is given", async () => {
+  await using fake = await FakePlugins.create(["a"]);
+  const { flags } = await confFor(fake, [{
+    name: "n1",
+    plugins: plugins("a"),
+  }]);
+  for (const id of ["c1", "c2"]) {
+    const add = await runCli(["add", id, NETNS, ...flags]);
+    equal(add.code, 0, explain(add));
+  }
+  const refused = await runCli(["gc", ...flags]);
+  equal(refused.code, 2, explain(refused));
+  equal(refused.stdout, "");
+  match(
+    refused.stderr,
+    /gc without --keep would tear down every cached container: .*--all/,
+  );
+  const both = await runCli(["gc", "--all", "--keep", "c1", ...flags]);
+  equal(both.code, 2, explain(both));
+  match(both.stderr, /"--all" and "--keep" exclude each other/);
+  // Nothing was torn down by the refusals.
+  deepEqual(trace(await fake.calls()), ["a ADD eth0", "a ADD eth0"]);
+
+  const keep = await runCli(["gc", "--keep", "c1", ...flags]);
+  equal(keep.code, 0, explain(keep));
+  const all = await runCli(["gc", "--all", ...flags]);
+  equal(all.code, 0, explain(all));
+  deepEqual(
+    (await fake.calls()).filter((c) => c.command === "DEL").map((c) =>
+      c.env.CNI_CONTAINERID
+    ),
+    ["c2", "c1"],
+  );
+  deepEqual(await listFiles(join(fake.cacheDir, "results")), []);
+});
+
+Deno.test("cnishim --version prints what cnishim version prints", async () => {
+  const want = await runCli(["version"]);
+  const run = await runCli(["--version"]);
+  equal(run.code, 0, explain(run));
+  equal(run.stdout, want.stdout);
+  equal(run.stderr, "");
+  const mixed = await runCli(["--version", "add"]);
+  equal(mixed.code, 2, explain(mixed));
+});
+
+Deno.test("cnishim --help shows the defaults in effect, with where each comes from", async () => {
+  await using fake = await FakePlugins.create([]);
+  const config = join(fake.root, "config.json");
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      "cni-conf-dir": "/srv/cni/net.d",
+      timeout: "5s",
+      "cni-bin-dir": ["/opt/a", "/opt/b"],
+    }),
+  );
+  const run = await runCli(["--help", "--config", config], {
+    env: { CNISHIM_LOG_LEVEL: "debug" },
+  });
+  equal(run.code, 0, explain(run));
+  const flagLine = (name: string) =>
+    run.stdout.split("\n").find((l) => l.startsWith(`  --${name} `)) ?? "";
+  match(
+    flagLine("cni-conf-dir"),
+    new RegExp(
+      `\\[default: /srv/cni/net\\.d, from "cni-conf-dir" in ${config}\\]`,
+    ),
+  );
+  match(flagLine("timeout"), /\[default: 5s, from "timeout" in /);
+  match(flagLine("cni-bin-dir"), /\[default: \/opt\/a:\/opt\/b, from /);
+  match(flagLine("log-level"), /\[default: debug, from CNISHIM_LOG_LEVEL\]/);
+  // Untouched settings show the built-in default.
+  match(flagLine("cni-cache-dir"), /\[default: \/var\/lib\/cni\]/);
+
+  // A config file that cannot be used does not hide the help.
+  const broken = join(fake.root, "broken.json");
+  await Deno.writeTextFile(broken, "{");
+  const still = await runCli(["--help", "--config", broken]);
+  equal(still.code, 0, explain(still));
+  match(still.stdout, /Config file not used: Cannot parse config file/);
+  match(
+    still.stdout,
+    /--cni-conf-dir DIR +Network config directory \[default: \/etc\/cni\/net\.d\]/,
+  );
+});
+
+Deno.test("cnishim add honours cnishim.io/network: the primary network named, the default, none, and extras", async (t) => {
+  await using fake = await FakePlugins.create(["a", "b"]);
+  const { flags } = await confFor(fake, [
+    { name: "n1", plugins: plugins("a") },
+    { name: "n2", plugins: plugins("b") },
+  ]);
+  const cases: [string, string, string[]][] = [
+    ["n2", "c1", ["b ADD eth0"]],
+    ["default,n2", "c2", ["a ADD eth0", "b ADD eth1"]],
+    ["none,n2@net1", "c3", ["b ADD net1"]],
+    ["default", "c4", ["a ADD eth0"]],
+  ];
+  for (const [value, id, want] of cases) {
+    await t.step(value, async () => {
+      const before = (await fake.calls()).length;
+      const run = await runCli([
+        "add",
+        id,
+        NETNS,
+        "--serial",
+        "--annotations",
+        JSON.stringify({ "cnishim.io/network": value }),
+        ...flags,
+      ]);
+      equal(run.code, 0, explain(run));
+      deepEqual(trace((await fake.calls()).slice(before)), want);
+    });
+  }
+  await t.step(
+    "an unknown network is refused before any plugin runs",
+    async () => {
+      const before = (await fake.calls()).length;
+      const run = await runCli([
+        "add",
+        "c5",
+        NETNS,
+        "--annotations",
+        '{"cnishim.io/network":"nope"}',
+        ...flags,
+      ]);
+      equal(run.code, 1, explain(run));
+      match(run.stderr, /Cannot attach network "nope"/);
+      equal((await fake.calls()).length, before);
+    },
+  );
+});

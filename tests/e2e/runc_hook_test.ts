@@ -12,6 +12,7 @@ import {
 } from "../_helpers/prerequisites.ts";
 import { mustSh, randomHex } from "../_helpers/shell.ts";
 import { TestBed } from "../_helpers/test_bed.ts";
+import { containerIpv4 } from "../_helpers/netns.ts";
 import { baseEnv, cliCommand } from "../_helpers/run_cli.ts";
 
 interface Container {
@@ -87,22 +88,11 @@ async function mustRunc(bed: TestBed, args: string[]): Promise<string> {
   return run.stdout;
 }
 
-async function containerIp(bed: TestBed, id: string): Promise<string> {
-  const out = await mustRunc(bed, [
-    "exec",
-    id,
-    "/bin/busybox",
-    "ip",
-    "-4",
-    "-o",
-    "addr",
-    "show",
-    "dev",
-    "eth0",
-  ]);
-  const m = out.match(/inet (\d+\.\d+\.\d+\.\d+)\/24/);
-  ok(m, `no IPv4 address on eth0: ${out}`);
-  return m[1]!;
+function containerIp(bed: TestBed, id: string): Promise<string> {
+  return containerIpv4(
+    (argv) => mustRunc(bed, ["exec", id, ...argv]),
+    ["/bin/busybox", "ip"],
+  );
 }
 
 Deno.test({

@@ -175,6 +175,26 @@ Deno.test({
         ),
       );
       await Deno.stat("/usr/share/man/man1/cnishim.1.gz");
+      // The systemd units and the hooks.d file, as written in packaging/.
+      for (
+        const [installed, source] of [
+          ["/usr/lib/systemd/system/cnishim.socket", "systemd/cnishim.socket"],
+          [
+            "/usr/lib/systemd/system/cnishim.service",
+            "systemd/cnishim.service",
+          ],
+          [
+            "/usr/share/containers/oci/hooks.d/cnishim.json",
+            "hooks.d/cnishim.json",
+          ],
+        ]
+      ) {
+        equal(
+          await Deno.readTextFile(installed!),
+          await Deno.readTextFile(join(ROOT, "packaging", source!)),
+          installed,
+        );
+      }
       // The plugin-mode names answer VERSION as CNI plugins.
       for (const name of PLUGIN_NAMES) {
         const answer = JSON.parse(

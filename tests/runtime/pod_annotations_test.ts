@@ -4,6 +4,7 @@ import {
   extraNetworksFromAnnotations,
   type NetworkRequest,
   parseAnnotations,
+  wantsDefaultNetwork,
 } from "../../src/runtime/pod_annotations.ts";
 import { assertCniError } from "../_helpers/assert_cni_error.ts";
 
@@ -263,4 +264,83 @@ Deno.test("assignInterfaces() keeps an explicit default interface, which replace
     assignInterfaces([{ name: "a", interface: "eth0" }, { name: "b" }]),
     [{ name: "a", ifName: "eth0" }, { name: "b", ifName: "eth1" }],
   );
+});
+
+const OWN = "cnishim.io/network";
+
+Deno.test("cnishim.io/network: the first entry is the primary network on the default interface, `default` the conf dir's default, the others extras", async (t) => {
+  const cases: [string, string, string, { name: string; ifName: string }[]][] =
+    [
+      ["default only", "default", "eth0", []],
+      ["empty", " ", "eth0", []],
+      ["another network as primary", "storage", "eth0", [{
+        name: "storage",
+        ifName: "eth0",
+      }]],
+      ["the primary on the hook's ifname", "storage", "net0", [{
+        name: "storage",
+        ifName: "net0",
+      }]],
+      ["default plus extras", "default, a ,b@net9,c", "eth0", [
+        { name: "a", ifName: "eth1" },
+        { name: "b", ifName: "net9" },
+        { name: "c", ifName: "eth2" },
+      ]],
+      ["a primary on another interface keeps the default", "a@eth3", "eth0", [
+        { name: "a", ifName: "eth3" },
+      ]],
+      ["none, then extras", "none,a,b@net1", "eth0", [
+        { name: "a", ifName: "eth1" },
+        { name: "b", ifName: "net1" },
+      ]],
+    ];
+  for (const [name, value, ifName, want] of cases) {
+    await t.step(name, () =>
+      deepEqual(
+        assignInterfaces(
+          extraNetworksFromAnnotations({ [OWN]: value }, ifName),
+          ifName,
+        ),
+        want,
+      ));
+  }
+  await t.step("comes before iSulad's and Multus' entries", () =>
+    deepEqual(
+      extraNetworksFromAnnotations({
+        [MULTUS]: "m",
+        [ISULAD]: '{"name":"i"}',
+        [OWN]: "default,o",
+      }).map((r) => r.name),
+      ["o", "i", "m"],
+    ));
+});
+
+Deno.test("cnishim.io/network: bad entries are refused naming the annotation and the entry", async (t) => {
+  const bad: [string, string, string][] = [
+    ["an empty entry", "a,,b", `annotation "cnishim.io/network"[1]`],
+    ["two @", "a@b@c", `annotation "cnishim.io/network"[0]`],
+    ["default not first", "a,default", `"default" (the conf dir's default`],
+    ["default with an ifname", "default@eth1", `only be the first entry`],
+    ["none not first", "a,none", `"none" (no network on the default`],
+    ["a bad name", "../x", `annotation "cnishim.io/network"[0].name`],
+    ["a bad ifname", "a@x/y", `annotation "cnishim.io/network"[0].interface`],
+  ];
+  for (const [name, value, mention] of bad) {
+    await t.step(name, () =>
+      assertCniError(
+        () => extraNetworksFromAnnotations({ [OWN]: value }),
+        7,
+        mention,
+      ));
+  }
+});
+
+Deno.test("wantsDefaultNetwork(): only a first entry `none` of cnishim.io/network turns the default network off", () => {
+  deepEqual(
+    ["", "default", "a", "none", " none ,a", "a,b", "nonesuch"].map((v) =>
+      wantsDefaultNetwork({ [OWN]: v })
+    ),
+    [true, true, true, false, false, true, true],
+  );
+  deepEqual(wantsDefaultNetwork({ [MULTUS]: "none" }), true);
 });

@@ -6,7 +6,9 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { baseEnv, cliCommand } from "../_helpers/run_cli.ts";
+import type { FakePlugins } from "../_helpers/fake_plugins.ts";
 
 /** How a server child ended. */
 export interface ServeExit {
@@ -28,25 +30,44 @@ export interface ServeChild extends AsyncDisposable {
   exited: Promise<ServeExit>;
 }
 
-/** Starts `cnishim serve --socket <socket> <flags>` and waits until it listens. */
-export async function startServe(
-  socket: string,
-  flags: string[],
-): Promise<ServeChild> {
-  const [cmd, ...lead] = cliCommand();
-  const child = new Deno.Command(cmd, {
-    args: [...lead, "serve", "--socket", socket, ...flags],
+/**
+ * Spawns `argv` (a `cnishim serve` command line, or one that execs it) from
+ * the tests' base environment, its stderr collected from the start so that
+ * a chatty child never blocks on a full pipe.
+ */
+export function spawnServe(
+  argv: string[],
+): { child: Deno.ChildProcess; exited: Promise<ServeExit> } {
+  const [cmd, ...args] = argv;
+  const child = new Deno.Command(cmd!, {
+    args,
     clearEnv: true,
     env: baseEnv(),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  // Collected from the start, so a chatty child never blocks on a full pipe.
   const exited = child.output().then((out) => ({
     code: out.code,
     stderr: new TextDecoder().decode(out.stderr),
   }));
+  return { child, exited };
+}
+
+/** Starts `cnishim serve --socket <socket> <flags>` and waits until it listens. */
+export async function startServe(
+  socket: string,
+  flags: string[],
+): Promise<ServeChild> {
+  const [cmd, ...lead] = cliCommand();
+  const { child, exited } = spawnServe([
+    cmd,
+    ...lead,
+    "serve",
+    "--socket",
+    socket,
+    ...flags,
+  ]);
   let done: ServeExit | undefined;
   void exited.then((e) => done = e);
   const deadline = Date.now() + 15_000;
@@ -85,4 +106,39 @@ export async function startServe(
       if (!done) await stop("SIGKILL");
     },
   };
+}
+
+/** A conf dir with `networks` (file order = list order) and an empty shim config. */
+export async function bedFor(
+  fake: FakePlugins,
+  networks: { name: string; types: string[] }[],
+): Promise<{ conf: string; flags: string[]; socket: string }> {
+  const conf = join(fake.root, "net.d");
+  await Deno.mkdir(conf, { recursive: true });
+  for (const [i, net] of networks.entries()) {
+    await writeNetwork(conf, `${10 + i}-${net.name}.conflist`, net);
+  }
+  const config = join(fake.root, "config.json");
+  await Deno.writeTextFile(config, "{}");
+  return {
+    conf,
+    socket: join(fake.root, "run", "cnishim.sock"),
+    flags: fake.cliFlags(conf, config),
+  };
+}
+
+/** Writes one conflist of fake plugin types. */
+export async function writeNetwork(
+  conf: string,
+  file: string,
+  net: { name: string; types: string[] },
+): Promise<void> {
+  await Deno.writeTextFile(
+    join(conf, file),
+    JSON.stringify({
+      cniVersion: "1.0.0",
+      name: net.name,
+      plugins: net.types.map((type) => ({ type })),
+    }),
+  );
 }

@@ -108,7 +108,7 @@ Deno.test("WarmNetworks keeps the last good set when a rescan finds nothing vali
   await Deno.writeTextFile(join(dir, "20-b.conflist"), "{ broken");
   await warm.rescan();
   equal(warm.stats.keptLastGood, true);
-  equal(await warm.get(), good);
+  equal((await warm.get()).networks, good.networks);
   equal((await loadNetworks(dir)).networks.length, 0, "a cold scan differs");
 
   await Deno.writeTextFile(join(dir, "30-c.conflist"), conflistText("c"));
@@ -118,6 +118,33 @@ Deno.test("WarmNetworks keeps the last good set when a rescan finds nothing vali
   deepEqual((await warm.get()).skipped.map((s) => s.file), [
     join(dir, "20-b.conflist"),
   ]);
+});
+
+Deno.test("WarmNetworks, keeping the last good set, reports the files skipped now, not those removed since", async () => {
+  await using tmp = await confDir();
+  const dir = tmp.path;
+  await Deno.writeTextFile(join(dir, "10-a.conflist"), conflistText("a"));
+  await Deno.writeTextFile(join(dir, "20-gone.conflist"), "{ broken");
+  await using warm = new WarmNetworks(dir, { rescanMs: 600_000 });
+  await warm.start();
+  deepEqual((await warm.get()).skipped.map((s) => s.file), [
+    join(dir, "20-gone.conflist"),
+  ]);
+
+  await Deno.remove(join(dir, "20-gone.conflist"));
+  await Deno.remove(join(dir, "10-a.conflist"));
+  await Deno.writeTextFile(join(dir, "30-bad.conflist"), "[]");
+  await warm.rescan();
+  equal(warm.stats.keptLastGood, true);
+  deepEqual(networkNames(await warm.get()), ["a"]);
+  deepEqual((await warm.get()).skipped.map((s) => s.file), [
+    join(dir, "30-bad.conflist"),
+  ]);
+
+  await Deno.remove(join(dir, "30-bad.conflist"));
+  await warm.rescan();
+  deepEqual(networkNames(await warm.get()), ["a"]);
+  deepEqual((await warm.get()).skipped, []);
 });
 
 Deno.test("WarmNetworks.close() stops the watch and the timer (the test would hang otherwise)", async () => {

@@ -1,15 +1,20 @@
 /**
- * `cnishim serve [--socket PATH]`: the warm mode a runtime keeps running.
- * Every request runs the CLI's own command with the server's settings and
- * the conf dir kept warm, so its answer is what `cnishim <command>` would
- * print. SIGTERM/SIGINT stop it gracefully (signals are handled here, at
- * the command line's level, never in the library).
+ * `cnishim serve [--socket PATH] [--no-metrics]`: the warm mode a runtime
+ * keeps running. Every request runs the CLI's own command with the
+ * server's settings and the conf dir kept warm, so its answer is what
+ * `cnishim <command>` would print. Started by systemd's socket activation
+ * (`LISTEN_FDS`/`LISTEN_PID`), it serves the passed socket instead of
+ * binding `--socket`. SIGTERM/SIGINT stop it gracefully (signals are
+ * handled here, at the command line's level, never in the library).
  *
  * @module
  */
 import { UsageError } from "../../spec/errors.ts";
 import { WarmNetworks } from "../../serve/warm_networks.ts";
-import { startServer } from "../../serve/server.ts";
+import { inheritedSocketPath, startServer } from "../../serve/server.ts";
+import { listenFds } from "../../serve/activation.ts";
+import { createServeMetrics } from "../../serve/serve_metrics.ts";
+import { processExec } from "../../invoke/exec_plugin.ts";
 import {
   DEFAULT_SOCKET,
   type ServeReply,
@@ -30,9 +35,18 @@ const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
 
 /** Serves until SIGTERM or SIGINT; exits 0 after a clean stop. */
 export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
-  expectArgs(ctx, 0, 0, "serve [--socket PATH]");
-  const socket = stringFlag(ctx, "socket") ?? DEFAULT_SOCKET;
-  if (!socket.startsWith("/")) {
+  expectArgs(ctx, 0, 0, "serve [--socket PATH] [--no-metrics]");
+  const fds = listenFds(ctx.io.env, Deno.pid);
+  if (fds.length > 1) {
+    throw new UsageError(
+      `Socket activation passed ${fds.length} sockets: cnishim serve listens on one (one ListenStream= in cnishim.socket)`,
+    );
+  }
+  const listenFd = fds[0];
+  const socket = listenFd !== undefined
+    ? await inheritedSocketPath(listenFd)
+    : stringFlag(ctx, "socket") ?? DEFAULT_SOCKET;
+  if (listenFd === undefined && !socket.startsWith("/")) {
     throw new UsageError(
       `Invalid --socket: "${socket}" is not an absolute path`,
     );
@@ -52,7 +66,19 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
       logger: ctx.logger,
     });
     await warm.start();
-    const runtime = { ...ctx.runtime, networks: () => warm.get() };
+    const metrics = ctx.parsed.flags.get("no-metrics") === true
+      ? undefined
+      : createServeMetrics({
+        inFlight: () => server?.inFlight ?? 0,
+        conf: () => warm.stats,
+      });
+    const runtime = {
+      ...ctx.runtime,
+      networks: () => warm.get(),
+      ...(metrics
+        ? { exec: metrics.timedExec(ctx.runtime.exec ?? processExec) }
+        : {}),
+    };
 
     const handle = async (
       operation: string,
@@ -74,6 +100,8 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
           parsed: parsedFromRequest(operation, request),
           args: request.args,
           io,
+          // The server's log is its own, not the client's stderr.
+          logIsCallersStderr: false,
           runtime,
         }));
       return { ...outcome, stdout, stderr };
@@ -81,10 +109,18 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
 
     server = await startServer({
       socket,
+      ...(listenFd !== undefined ? { listenFd } : {}),
       operations: COMMANDS.filter((c) => c.served).map((c) => c.name),
       handle,
       logger: ctx.logger,
+      ...(metrics
+        ? { metrics: () => metrics.render(), observer: metrics.observer }
+        : {}),
     });
+    const loaded = await warm.get();
+    ctx.logger.notice(
+      `listening on ${socket}, ${loaded.networks.length} networks from ${ctx.settings.confDir}`,
+    );
     if (stopAsked) void server.stop();
     await server.finished;
   } finally {
