@@ -70,10 +70,11 @@ async function lockFile(
     let deadHolder: number | undefined;
     if (recordHolder) {
       const buf = new Uint8Array(32);
-      const n = await file.read(buf).catch(() => null);
+      const n = await file.read(buf).catch(() => undefined);
       const text = n ? DECODER.decode(buf.subarray(0, n)).trim() : "";
       if (/^[1-9]\d*$/.test(text)) deadHolder = Number(text);
-      else await writeHolder(file, String(Deno.pid));
+      // EOF at once: the file is empty (the usual case) and at offset 0.
+      else await writeHolder(file, String(Deno.pid), n === null);
     }
     let released = false;
     let remove = false;
@@ -106,11 +107,18 @@ async function lockFile(
 }
 
 // Best effort: the marker only decides whether to look for orphans.
-async function writeHolder(file: Deno.FsFile, text: string): Promise<void> {
+// `empty`: the file is known empty and read to offset 0, so the text is
+// written as it is.
+async function writeHolder(
+  file: Deno.FsFile,
+  text: string,
+  empty = false,
+): Promise<void> {
   try {
-    await file.truncate(0);
-    await file.seek(0, Deno.SeekMode.Start);
-    if (text) await file.write(ENCODER.encode(text));
+    if (!empty) await file.truncate(0);
+    if (!text) return;
+    if (!empty) await file.seek(0, Deno.SeekMode.Start);
+    await file.write(ENCODER.encode(text));
   } catch {
     // A read-only or full disk: nothing to record.
   }
