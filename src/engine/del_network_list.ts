@@ -16,6 +16,7 @@ import {
   quarantineCacheEntry,
 } from "../cache/result_cache.ts";
 import { delPlugins } from "./_del_plugins.ts";
+import { prefetchPlugins } from "./_run_plugin.ts";
 import { getCachedResult } from "./get_cached_result.ts";
 import { validateAttachment } from "./validate_attachment.ts";
 import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
@@ -49,6 +50,8 @@ export async function delNetworkList(
     containerId: rt.containerId,
     ifName: rt.ifName,
   };
+  // The plugins are looked up while the cached result is read.
+  prefetchPlugins(list, resolved);
   const report: DelReport = {};
   let prevResult: CniResult | undefined;
   if (supportsPrevResultOnDel(list.cniVersion)) {

@@ -48,11 +48,11 @@ export async function teardown(
   const report: Teardown = { removed: [], warnings: [], failures: [] };
   const failures = report.failures;
   const log = options.logger ?? SILENT_LOGGER;
-  const { entries, unreadable, legacy } = await scanCacheEntries(
-    engine.cacheDir,
-    containerId,
-  );
-  const record = await readPodRecord(engine.cacheDir, containerId);
+  // Independent reads, at once: this runs before every pod's first DEL.
+  const [{ entries, unreadable, legacy }, record] = await Promise.all([
+    scanCacheEntries(engine.cacheDir, containerId),
+    readPodRecord(engine.cacheDir, containerId),
+  ]);
   // Corrupt entries name their attachment only in the file name; with a
   // record, only the attachments it lists are believed.
   const recorded = (k: { networkName: string; ifName: string }) =>
