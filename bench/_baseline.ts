@@ -49,8 +49,18 @@ export async function prepareBaseline(
   await sh("git", "-C", ROOT, "archive", "--output", tar, commit);
   await sh("tar", "-xf", tar, "-C", dir);
   const out = join(bed.tmp, "baseline.js");
+  // Bundled as that ref ships it: its own flags, the plain ones before it
+  // had any.
+  const shipped = await import(join(dir, "scripts/_bundle.ts"))
+    .then((m) => m.BUNDLE_FLAGS as string[] | undefined, () => undefined);
   const built = await new Deno.Command(DENO, {
-    args: ["bundle", "--platform", "deno", "-o", out, "src/main.ts"],
+    args: [
+      "bundle",
+      ...shipped ?? ["--platform", "deno"],
+      "-o",
+      out,
+      "src/main.ts",
+    ],
     cwd: dir,
     stdout: "null",
     stderr: "piped",

@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { sendRequest } from "../src/serve/client.ts";
 import type { ServeRequest } from "../src/serve/protocol.ts";
-import { RUN_FLAGS } from "../scripts/_bundle.ts";
+import { BUNDLE_FLAGS, RUN_FLAGS } from "../scripts/_bundle.ts";
 import { sample, type Stats, stats, timeCmd } from "./_harness.ts";
 
 /** The repository root. */
@@ -255,7 +255,7 @@ export class BenchBed implements AsyncDisposable {
     } catch {
       const out = join(this.tmp, "cnishim.js");
       const built = await new Deno.Command(DENO, {
-        args: ["bundle", "--platform", "deno", "-o", out, "src/main.ts"],
+        args: ["bundle", ...BUNDLE_FLAGS, "-o", out, "src/main.ts"],
         cwd: ROOT,
         stdout: "null",
         stderr: "piped",

@@ -20,6 +20,19 @@ export const DENO_VERSION = "2.9.6";
 export const PERMISSIONS: readonly string[] = ["--allow-all"];
 
 /**
+ * `deno bundle`'s flags for the one-file CLI, shared by `compile` and
+ * `bench`. Minified, it starts about 2 ms sooner (a runtime pays the
+ * start-up twice per pod, and the `--socket` client pays little else);
+ * names are kept so that an internal error's stack still names functions.
+ */
+export const BUNDLE_FLAGS: readonly string[] = [
+  "--platform",
+  "deno",
+  "--minify",
+  "--keep-names",
+];
+
+/**
  * `deno run` of the bundle, after the runtime's path: `--no-config` and
  * `--no-lock` keep a deno.json or deno.lock of the caller's working
  * directory out of a program that runtimes start from anywhere.

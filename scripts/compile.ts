@@ -26,7 +26,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { buildVersion } from "./_version.ts";
-import { PERMISSIONS, shebang } from "./_bundle.ts";
+import { BUNDLE_FLAGS, PERMISSIONS, shebang } from "./_bundle.ts";
 
 const TARGETS = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
 const root = new URL("..", import.meta.url).pathname;
@@ -91,8 +91,7 @@ async function bundleWithVersion(out: string, version: string): Promise<void> {
     const bundled = await run(
       [
         "bundle",
-        "--platform",
-        "deno",
+        ...BUNDLE_FLAGS,
         "--import-map",
         map,
         "-o",
