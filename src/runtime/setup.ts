@@ -33,7 +33,6 @@ import { validateNetns } from "./_netns.ts";
 import {
   type ExtraNetwork,
   type PodInputs,
-  type TranslatedPodInputs,
   translatePodInputs,
 } from "./pod_inputs.ts";
 import type { RuntimeOptions } from "./runtime_options.ts";
@@ -102,16 +101,28 @@ export async function setup(
       "Cannot set up a pod without a network namespace path",
     );
   }
-  // The netns check (reads only) runs beside the plan; its error still
-  // comes first, as when it ran before it.
-  const [netnsChecked, prepared] = await Promise.allSettled([
-    validateNetns(netns),
-    preparePlan(containerId, netns, ifName, options),
-  ]);
-  if (netnsChecked.status === "rejected") throw netnsChecked.reason;
-  if (prepared.status === "rejected") throw prepared.reason;
-  const { inputs, engine, plan } = prepared.value;
+  await validateNetns(netns);
+  const inputs = translatePodInputs(containerId, ifName, options);
+  const engine = resolveEngineOptions(options);
   const log = options.logger ?? SILENT_LOGGER;
+  const plan = await planNetworks(
+    ifName,
+    inputs.defaultNetwork,
+    inputs.extraNetworks,
+    options,
+    engine,
+  );
+  // Every attachment's names are checked before the first one runs.
+  for (const p of plan) {
+    validateAttachment(p.list.name, { containerId, netns, ifName: p.ifName });
+  }
+  // A missing binary fails the pod before anything runs or is written, not
+  // after loopback and the networks before it were attached (and undone).
+  for (const p of plan) {
+    for (const plugin of p.list.plugins) {
+      await engine.findPlugin(plugin.type);
+    }
+  }
 
   await using lock = await lockContainer(engine.cacheDir, containerId);
   await settleDeadHolder(lock, containerId, log);
@@ -199,42 +210,6 @@ export async function setup(
     ...(primary ? { primaryIP: primary } : {}),
     loopback: plan.some((p) => p.isLoopback),
   };
-}
-
-// The pod's inputs and networks, every name checked and every plugin
-// found before anything runs or is written.
-async function preparePlan(
-  containerId: string,
-  netns: string,
-  ifName: string,
-  options: SetupOptions,
-): Promise<{
-  inputs: TranslatedPodInputs;
-  engine: ResolvedEngineOptions;
-  plan: Planned[];
-}> {
-  const inputs = translatePodInputs(containerId, ifName, options);
-  const engine = resolveEngineOptions(options);
-  const plan = await planNetworks(
-    ifName,
-    inputs.defaultNetwork,
-    inputs.extraNetworks,
-    options,
-    engine,
-  );
-  // Every attachment's names are checked before the first one runs.
-  for (const p of plan) {
-    validateAttachment(p.list.name, { containerId, netns, ifName: p.ifName });
-  }
-  // A missing binary fails the pod before anything runs or is written, not
-  // after loopback and the networks before it were attached (and undone).
-  // Looked up at once, the first missing in plan order reported.
-  const found = plan.flatMap((p) =>
-    p.list.plugins.map((plugin) => engine.findPlugin(plugin.type))
-  );
-  for (const f of found) f.catch(() => {});
-  for (const f of found) await f;
-  return { inputs, engine, plan };
 }
 
 // The spec forbids a second ADD of an attachment without a DEL between;
