@@ -61,6 +61,19 @@ export class FakePlugins implements AsyncDisposable {
     return fake;
   }
 
+  /**
+   * Writes network config files (file name → content, as JSON) into the
+   * conf dir `<root>/net.d`, made when missing, and returns that dir.
+   */
+  async writeConfDir(files: Record<string, unknown>): Promise<string> {
+    const dir = join(this.root, "net.d");
+    await Deno.mkdir(dir, { recursive: true });
+    for (const [name, content] of Object.entries(files)) {
+      await Deno.writeTextFile(join(dir, name), JSON.stringify(content));
+    }
+    return dir;
+  }
+
   /** Adds one more fake plugin. */
   async add(type: string): Promise<void> {
     const path = join(this.binDir, type);

@@ -21,14 +21,14 @@ const ROWS: Row[] = JSON.parse(
 Deno.test("the command line refuses bad input with a coded error naming it, writing nothing", async (t) => {
   ok(ROWS.length >= 90, `${ROWS.length} rows`);
   await using fake = await FakePlugins.create(["a", "loopback"]);
-  const conf = join(fake.root, "net.d");
-  await Deno.mkdir(conf);
-  for (const name of ["n1", "n2"]) {
-    await Deno.writeTextFile(
-      join(conf, `10-${name}.conflist`),
-      JSON.stringify({ cniVersion: "1.0.0", name, plugins: [{ type: "a" }] }),
-    );
-  }
+  const conf = await fake.writeConfDir(
+    Object.fromEntries(
+      ["n1", "n2"].map((name) => [
+        `10-${name}.conflist`,
+        { cniVersion: "1.0.0", name, plugins: [{ type: "a" }] },
+      ]),
+    ),
+  );
   const config = join(fake.root, "config.json");
   await Deno.writeTextFile(config, "{}");
   const common = fake.cliFlags(conf, config);

@@ -24,14 +24,14 @@ async function confFor(
   fake: FakePlugins,
   networks: NetSpec[],
 ): Promise<{ conf: string; config: string; flags: string[] }> {
-  const conf = join(fake.root, "net.d");
-  await Deno.mkdir(conf, { recursive: true });
-  for (const [i, net] of networks.entries()) {
-    await Deno.writeTextFile(
-      join(conf, `${10 + i}-${net.name}.conflist`),
-      JSON.stringify({ cniVersion: "1.0.0", ...net }),
-    );
-  }
+  const conf = await fake.writeConfDir(
+    Object.fromEntries(
+      networks.map((net, i) => [
+        `${10 + i}-${net.name}.conflist`,
+        { cniVersion: "1.0.0", ...net },
+      ]),
+    ),
+  );
   const config = join(fake.root, "config.json");
   await Deno.writeTextFile(config, "{}");
   return {

@@ -19,11 +19,8 @@ async function cli(argv: string[], env: Record<string, string>) {
 
 Deno.test("plugins get an environment built explicitly, and secrets stay out of the logs", async () => {
   await using fake = await FakePlugins.create(["a", "b"]);
-  const conf = join(fake.root, "net.d");
-  await Deno.mkdir(conf);
-  await Deno.writeTextFile(
-    join(conf, "10-s.conflist"),
-    JSON.stringify({
+  const conf = await fake.writeConfDir({
+    "10-s.conflist": {
       cniVersion: "1.0.0",
       name: "s",
       plugins: [{
@@ -31,8 +28,8 @@ Deno.test("plugins get an environment built explicitly, and secrets stay out of 
         password: "hunter2",
         auth: { token: "s3cr3t-token" },
       }, { type: "b" }],
-    }),
-  );
+    },
+  });
   await fake.answer("b", "ADD", {
     stdout: { code: 7, msg: "refusing" },
     exit: 1,

@@ -8,16 +8,13 @@ const NETNS = "/proc/self/ns/net";
 
 Deno.test("load() binds the conf dir as it is now: setup and remove use that set after the files changed, and getConfig() shows it", async () => {
   await using fake = await FakePlugins.create(["a", "b", "loopback"]);
-  const confDir = join(fake.root, "net.d");
-  await Deno.mkdir(confDir);
-  await Deno.writeTextFile(
-    join(confDir, "10-first.conflist"),
-    JSON.stringify({
+  const confDir = await fake.writeConfDir({
+    "10-first.conflist": {
       cniVersion: "1.0.0",
       name: "first",
       plugins: [{ type: "a" }],
-    }),
-  );
+    },
+  });
   await Deno.writeTextFile(join(confDir, "20-bad.conf"), "{");
   const options = {
     binDirs: [fake.binDir],

@@ -11,20 +11,17 @@ const NETNS = "/proc/self/ns/net";
 const PORTS = [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }];
 
 async function podBed(fake: FakePlugins) {
-  const confDir = join(fake.root, "net.d");
-  await Deno.mkdir(confDir);
-  const file = join(confDir, "10-n.conflist");
-  await Deno.writeTextFile(
-    file,
-    JSON.stringify({
+  const confDir = await fake.writeConfDir({
+    "10-n.conflist": {
       cniVersion: "1.0.0",
       name: "n",
       plugins: [{ type: "a" }, {
         type: "b",
         capabilities: { portMappings: true },
       }],
-    }),
-  );
+    },
+  });
+  const file = join(confDir, "10-n.conflist");
   return {
     file,
     options: {

@@ -8,16 +8,13 @@ import { SKIP_REAL_PARTS } from "../_helpers/prerequisites.ts";
 
 /** A conf dir whose one network "n" chains `types`, and setup options for it. */
 async function podBed(fake: FakePlugins, types: string[]) {
-  const confDir = join(fake.root, "net.d");
-  await Deno.mkdir(confDir);
-  await Deno.writeTextFile(
-    join(confDir, "10-n.conflist"),
-    JSON.stringify({
+  const confDir = await fake.writeConfDir({
+    "10-n.conflist": {
       cniVersion: "1.0.0",
       name: "n",
       plugins: types.map((type) => ({ type })),
-    }),
-  );
+    },
+  });
   return {
     binDirs: [fake.binDir],
     cacheDir: fake.cacheDir,
@@ -134,12 +131,9 @@ Deno.test("setup() refuses a netns path that is not a network namespace before a
 Deno.test("setup() attaches a network with a 200-character name, and refuses one whose cache file name would pass 255 bytes before anything runs", async () => {
   await using fake = await FakePlugins.create(["a"]);
   const name = "n".repeat(200);
-  const confDir = join(fake.root, "net.d");
-  await Deno.mkdir(confDir);
-  await Deno.writeTextFile(
-    join(confDir, "10-long.conf"),
-    JSON.stringify({ cniVersion: "1.0.0", name, type: "a" }),
-  );
+  const confDir = await fake.writeConfDir({
+    "10-long.conf": { cniVersion: "1.0.0", name, type: "a" },
+  });
   const options = {
     binDirs: [fake.binDir],
     cacheDir: fake.cacheDir,

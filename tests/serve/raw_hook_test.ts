@@ -65,19 +65,16 @@ async function curlHook(
 }
 
 async function bed(fake: FakePlugins) {
-  const conf = join(fake.root, "net.d");
-  await Deno.mkdir(conf);
-  await Deno.writeTextFile(
-    join(conf, "10-n1.conflist"),
-    JSON.stringify({
+  const conf = await fake.writeConfDir({
+    "10-n1.conflist": {
       cniVersion: "1.0.0",
       name: "n1",
       plugins: [
         { type: "a" },
         { type: "b", capabilities: { portMappings: true } },
       ],
-    }),
-  );
+    },
+  });
   const config = join(fake.root, "config.json");
   await Deno.writeTextFile(config, "{}");
   return {
