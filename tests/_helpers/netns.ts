@@ -78,6 +78,21 @@ export async function containerIpv4(
   return m[1]!;
 }
 
+/**
+ * Pings `ip` twice from inside a container with busybox's ping, run by
+ * `exec` as `containerIpv4` does (which throws when the command fails), and
+ * checks that both answers came.
+ */
+export async function containerPing(
+  exec: (argv: string[]) => Promise<string>,
+  ip: string,
+): Promise<void> {
+  const out = await exec(["/bin/busybox", "ping", "-c", "2", "-W", "2", ip]);
+  if (!/2 packets received/.test(out)) {
+    throw new Error(`ping ${ip} from the container lost packets: ${out}`);
+  }
+}
+
 /** Deletes a host link; a link already gone is fine. */
 export async function deleteLink(name: string): Promise<void> {
   if (await linkExists(name)) await sh(["ip", "link", "del", "dev", name]);

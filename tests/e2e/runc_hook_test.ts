@@ -12,7 +12,7 @@ import {
 } from "../_helpers/prerequisites.ts";
 import { mustSh, randomHex } from "../_helpers/shell.ts";
 import { TestBed } from "../_helpers/test_bed.ts";
-import { containerIpv4 } from "../_helpers/netns.ts";
+import { containerIpv4, containerPing } from "../_helpers/netns.ts";
 import { baseEnv, cliCommand } from "../_helpers/run_cli.ts";
 
 interface Container {
@@ -134,19 +134,10 @@ Deno.test({
         ["K8S_POD_INFRA_CONTAINER_ID", ids[0]],
       ]);
 
-      const ping = await runc(bed, [
-        "exec",
-        ids[1]!,
-        "/bin/busybox",
-        "ping",
-        "-c",
-        "2",
-        "-W",
-        "2",
+      await containerPing(
+        (argv) => mustRunc(bed, ["exec", ids[1]!, ...argv]),
         ips[0]!,
-      ]);
-      equal(ping.code, 0, `${ping.stdout}${ping.stderr}`);
-      match(ping.stdout, /2 packets received/);
+      );
 
       for (const id of ids) {
         await mustRunc(bed, ["kill", id, "KILL"]);
