@@ -8,6 +8,7 @@
  * @module
  */
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { dirname } from "node:path";
 import {
   requireRealParts,
   SKIP_REAL_PARTS,
@@ -680,14 +681,19 @@ Deno.test({
 });
 
 // The cache dir a config without cnishim's `cacheDir` uses; removed after
-// the test when it did not exist before.
+// the test, with the directories above it the test created (/var/lib/cni
+// on a node without one), when it did not exist before.
 async function withDefaultCacheDir(id: string): Promise<AsyncDisposable> {
   const dir = DEFAULT_META_CACHE_DIR;
-  const existed = await Deno.stat(dir).then(() => true, () => false);
+  const exists = (path: string) =>
+    Deno.stat(path).then(() => true, () => false);
+  const existed = await exists(dir);
+  let created = dir;
+  while (!(await exists(dirname(created)))) created = dirname(created);
   return {
     async [Symbol.asyncDispose]() {
       if (!existed) {
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        await Deno.remove(created, { recursive: true }).catch(() => {});
         return;
       }
       const results = await listFiles(`${dir}/results`);
