@@ -14,8 +14,9 @@
  *    pod through serve (root)
  * 8. side by side with Go libcni (root): one real pod per round through
  *    every side in turn — the plugins directly, Go libcni per process, the
- *    CLI, the --socket client, serve over raw HTTP, the hook through curl —
- *    and a 3-network pod through serve vs its chains run concurrently
+ *    Deno floor (the least a Deno program per call does), the CLI, the
+ *    --socket client, serve over raw HTTP, the hook through curl — and a
+ *    3-network pod through serve vs its chains run concurrently
  *
  * Every artifact (source, bundle — built into a temp dir when dist/ has
  * none — and a compiled binary when dist/ has one) is timed both running

@@ -7,6 +7,10 @@
  *
  * - the plugins run directly (the floor),
  * - Go libcni (bench/libcni_driver),
+ * - the Deno floor (bench/deno_driver.ts): the least a Deno program run
+ *   once per call does for the same work, so that the CLI's distance to
+ *   Go splits into Deno's share (start-up, its process and stream
+ *   machinery) and cnishim's own,
  * - the cnishim CLI, each built artifact (bundle, compiled binary),
  * - the `--socket` client of the shipped artifact to `serve`,
  * - `serve` reached by a raw HTTP request from this process,
@@ -28,7 +32,13 @@
  */
 import { join } from "node:path";
 import { round, sh, type Stats, stats, timeCmd } from "./_harness.ts";
-import { type Artifact, type BenchBed, PLUGINS } from "./_fixtures.ts";
+import {
+  type Artifact,
+  type BenchBed,
+  bundleArgv,
+  PLUGINS,
+  ROOT,
+} from "./_fixtures.ts";
 import type { RealBed } from "./_real_bed.ts";
 import type { GoPeer } from "./_go_peer.ts";
 import type { Baseline } from "./_baseline.ts";
@@ -77,6 +87,15 @@ export interface SideBySide {
   sides: Record<string, Side>;
   /** Median over pods of serve (raw HTTP) minus the floor, per verb, ms. */
   serveOverPluginsMs: { add: number; del: number };
+  /**
+   * Where the CLI's time goes, per verb (medians over pods, ms): the Deno
+   * floor over Go libcni (Deno's share), and the shipped CLI over the Deno
+   * floor (cnishim's own); null without Go.
+   */
+  cliSplitMs: {
+    denoOverGo: { add: number; del: number } | null;
+    cliOverDeno: { add: number; del: number };
+  };
   /** The 3-network pod. */
   threeNetworks: ThreeNetworks;
   /** The baseline's label, when one was timed. */
@@ -87,6 +106,7 @@ export interface SideBySide {
 export const SIDES = {
   floor: "plugins directly (floor)",
   go: "Go libcni, one process per call",
+  deno: "Deno floor, one process per call",
   cli: (artifact: string) => `cnishim CLI (${artifact})`,
   socket: (artifact: string) => `--socket client (${artifact})`,
   serve: "serve, raw HTTP (no client process)",
@@ -131,6 +151,24 @@ export async function measureSideBySide(
       del: await go("DEL", i),
     })]);
   }
+  const denoCache = join(bed.tmp, "cache-deno-floor");
+  const [denoExe, ...denoLead] = bundleArgv(join(ROOT, "bench/deno_driver.ts"));
+  const denoFloor = async (command: string, i: number) =>
+    (await timeCmd(denoExe, [
+      ...denoLead,
+      command,
+      real.confDir,
+      PLUGINS,
+      denoCache,
+      `df${i}`,
+      real.netns(i),
+      "eth0",
+      JSON.stringify(CAPABILITY_ARGS),
+    ])).ms;
+  runners.push([SIDES.deno, async (i) => ({
+    add: await denoFloor("ADD", i),
+    del: await denoFloor("DEL", i),
+  })]);
   const cliOf =
     (a: Artifact, key: string, flags = real.flags): Runner => async (i) => ({
       add: await bed.time(a, [
@@ -216,14 +254,24 @@ export async function measureSideBySide(
     };
   }
   const floor = samples.get(SIDES.floor)!, served = samples.get(SIDES.serve)!;
-  const over = (f: (t: Timed) => number) =>
-    round(median(served.map((t, i) => f(t) - f(floor[i]!))));
+  // Per pod, then the median: a pod's sides ran back to back.
+  const minus = (xs: Timed[], base: Timed[]) => ({
+    add: round(median(xs.map((t, i) => t.add - base[i]!.add))),
+    del: round(median(xs.map((t, i) => t.del - base[i]!.del))),
+  });
+  const denoSamples = samples.get(SIDES.deno)!;
+  // The bench always has a bundle: the shipped artifact is never the source.
+  const shippedCli = samples.get(SIDES.cli(shipped.name))!;
   return {
     pods: real.pods,
     peer: "driver" in peer ? `${peer.goVersion}, ${peer.libcni}` : peer.skipped,
     goMeasured: goSamples !== undefined,
     sides,
-    serveOverPluginsMs: { add: over((t) => t.add), del: over((t) => t.del) },
+    serveOverPluginsMs: minus(served, floor),
+    cliSplitMs: {
+      denoOverGo: goSamples ? minus(denoSamples, goSamples) : null,
+      cliOverDeno: minus(shippedCli, denoSamples),
+    },
     threeNetworks: await measureThreeNetworks(bed, real, baseline),
     ...(baseline ? { baseline: baseline.label } : {}),
   };
@@ -365,6 +413,11 @@ export function describeSideBySide(f: SideBySide): string {
     `  peer: ${f.peer}`,
     ...rows,
     `  serve over the plugins' own time: ADD +${f.serveOverPluginsMs.add} ms, DEL +${f.serveOverPluginsMs.del} ms`,
+    `  where the CLI's time goes, per verb: Deno's share (Deno floor over Go) ${
+      f.cliSplitMs.denoOverGo
+        ? `ADD +${f.cliSplitMs.denoOverGo.add} ms, DEL +${f.cliSplitMs.denoOverGo.del} ms`
+        : "- (no Go)"
+    }; cnishim's own (CLI over the Deno floor) ADD +${f.cliSplitMs.cliOverDeno.add} ms, DEL +${f.cliSplitMs.cliOverDeno.del} ms`,
     `  3-network pod (${t.pods} pods): three chains at once directly ADD ${t.concurrentDirect.add.median} DEL ${t.concurrentDirect.del.median}; through serve ADD ${t.serve.add.median} DEL ${t.serve.del.median} (x${t.ratio}, ADD x${t.addRatio})${
       t.baselineServe
         ? `; through serve @ ${f.baseline} ADD ${t.baselineServe.add.median} DEL ${t.baselineServe.del.median} (x${t.baselineRatio})`
