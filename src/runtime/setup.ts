@@ -127,22 +127,19 @@ export async function setup(
   await using lock = await lockContainer(engine.cacheDir, containerId);
   await settleDeadHolder(lock, containerId, log);
   await refuseIfSetUp(containerId, engine.cacheDir);
-  try {
-    await writePodRecord(engine.cacheDir, {
-      containerId,
-      netns,
-      attachments: plan.map((p) => ({
-        network: p.list.name,
-        ifName: p.ifName,
-      })),
-      args: inputs.args,
-      capabilityArgs: inputs.capabilityArgs,
-    });
-  } catch (error) {
-    // Nothing ran and nothing was set up before: the lock file goes too.
-    lock.removeOnRelease();
-    throw error;
-  }
+  // The record is no write-ahead record (each network's fsync'd cache entry
+  // is, and teardown works from those alone), so it is written while the
+  // first entries are written and the first plugins run, not before them.
+  const recorded = writePodRecord(engine.cacheDir, {
+    containerId,
+    netns,
+    attachments: plan.map((p) => ({
+      network: p.list.name,
+      ifName: p.ifName,
+    })),
+    args: inputs.args,
+    capabilityArgs: inputs.capabilityArgs,
+  }).then(() => undefined, (error: unknown) => toCniError(error));
   const rt = (p: Planned) => ({
     containerId,
     netns,
@@ -168,9 +165,14 @@ export async function setup(
   } else {
     settled.push(...await Promise.allSettled(plan.map(attach)));
   }
+  // Settled before any teardown, which would otherwise race the write and
+  // could leave a record behind for a pod that is gone.
+  const recordError = await recorded;
   const failure = settled.find((s) => s.status === "rejected");
-  if (failure) {
-    const error = toCniError((failure as PromiseRejectedResult).reason);
+  if (failure || recordError) {
+    const error = failure
+      ? toCniError((failure as PromiseRejectedResult).reason)
+      : recordError!;
     // The error itself is the caller's to report (the CLI prints it once).
     log.info("setup failed, tearing down", {
       containerId,

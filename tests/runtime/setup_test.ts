@@ -37,6 +37,40 @@ Deno.test("setup() with a plugin missing from the bin dirs fails before any plug
   );
 });
 
+Deno.test("setup() whose pod record cannot be written (it is written beside the first plugins) tears the pod down and leaves no entry, record or lock", async () => {
+  await using fake = await FakePlugins.create(["a", "b"]);
+  const options = { ...await podBed(fake, ["a", "b"]), loopback: false };
+  // The record's directory is a symlink, which the cache refuses to write
+  // through (code 5); removing through it finds nothing, as after a crash.
+  await Deno.mkdir(join(fake.cacheDir, "cnishim"), { recursive: true });
+  const elsewhere = await Deno.makeTempDir();
+  await Deno.symlink(elsewhere, join(fake.cacheDir, "cnishim", "pods"));
+  try {
+    await rejects(
+      setup("c6", "/proc/self/ns/net", options),
+      (e: CniError) => e.code === 5 && /cnishim\/pods/.test(e.message),
+    );
+    const calls = await fake.calls();
+    const types = (command: string) =>
+      calls.filter((c) => c.command === command).map((c) => c.type);
+    // Whatever ADDs ran beside the failed write were undone, in reverse.
+    const adds = types("ADD");
+    deepEqual(types("DEL").slice(-adds.length), adds.reverse());
+    // The GC lock file is shared by every pod and stays.
+    const left = Object.keys(await snapshot(fake.cacheDir)).filter((f) =>
+      !f.endsWith("/locks/gc.lock")
+    );
+    deepEqual(left, [], `no cache entry, record or lock file left: ${left}`);
+    deepEqual(
+      await snapshot(elsewhere),
+      {},
+      "nothing written through the link",
+    );
+  } finally {
+    await Deno.remove(elsewhere, { recursive: true });
+  }
+});
+
 /** Every file under `dir` with its content, for before/after comparisons. */
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
