@@ -5,7 +5,8 @@
  * Builds the artifacts runtimes use:
  * - `dist/cnishim.js`: `deno bundle` of the CLI, one self-contained file
  *   with a `#!/usr/bin/env -S deno run <permissions>` line (always built;
- *   needs only a `deno` executable on the node's PATH);
+ *   needs only a `deno` executable on the node's PATH), and beside it
+ *   `cnishim.js.map`, which maps an internal error's stack to the sources;
  * - `dist/cnishim-<version>-<target>`: `deno compile` of that bundle. `deno
  *   compile` needs the `denort` runtime of this Deno version for each
  *   target and downloads it, unless `DENORT_BIN` names a local copy (the
@@ -104,8 +105,15 @@ async function bundleWithVersion(out: string, version: string): Promise<void> {
   } finally {
     await Deno.remove(build, { recursive: true });
   }
-  const body = (await Deno.readTextFile(out)).replace(/^#!.*\n/, "");
+  const text = await Deno.readTextFile(out);
+  const body = text.replace(/^#!.*\n/, "");
   await Deno.writeTextFile(out, `${shebang("deno")}\n${body}`);
+  // The map (BUNDLE_FLAGS) follows the #! line when it is one line more,
+  // and keeps file:line only: the sources stay out of the package.
+  const map = JSON.parse(await Deno.readTextFile(`${out}.map`));
+  if (body === text) map.mappings = `;${map.mappings}`;
+  delete map.sourcesContent;
+  await Deno.writeTextFile(`${out}.map`, JSON.stringify(map));
 }
 
 function fail(message: string): never {

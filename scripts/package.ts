@@ -227,10 +227,13 @@ try {
         `package: ${Deno.execPath()} is Deno ${runs}, the pin is ${DENO_VERSION}: run 'npx -y deno@${DENO_VERSION} task package'`,
       );
     }
-    const body = (await Deno.readTextFile(payload.path)).replace(
-      /^#!.*\n/,
-      "",
-    );
+    // Without the map reference: runtimes start the bundle through links
+    // (/usr/bin/cnishim, the plugin names), and Deno maps a linked
+    // module's stack to wrong lines. A stack names bundle positions, which
+    // dist/cnishim.js.map of the same version maps.
+    const body = (await Deno.readTextFile(payload.path))
+      .replace(/^#!.*\n/, "")
+      .replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
     await put(
       `${LIB}/cnishim.js`,
       `${

@@ -71,7 +71,7 @@ async function treeDigest(dir: string): Promise<string> {
 
 Deno.test({
   name:
-    "compile fails fast with the DENORT_BIN message when the runtime download is unreachable",
+    "compile fails fast with the DENORT_BIN message when the runtime download is unreachable, and the bundle it built maps a stack to the sources",
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "cnishim-compile-" });
     try {
@@ -116,6 +116,19 @@ Deno.test({
         }),
       );
       ok(/^\d+\.\d+\.\d+\+g/.test(version.version), version.version);
+      // Names are not kept in the bundle: an internal failure's stack (here
+      // a write to a full stdout) is mapped to the sources by the map
+      // beside it.
+      const crashed = await run("sh", [
+        "-c",
+        '"$0" version >/dev/full',
+        join(out, "cnishim.js"),
+      ], { PATH: `${dirname(DENO)}:/usr/bin:/bin`, NO_COLOR: "1" });
+      ok(crashed.code !== 0, crashed.stderr);
+      ok(
+        /\(file:\/\/\S*\/src\/main\.ts:\d+:\d+\)/.test(crashed.stderr),
+        crashed.stderr,
+      );
     } finally {
       await Deno.remove(out, { recursive: true });
     }
