@@ -17,6 +17,8 @@
  *    Deno floor (the least a Deno program per call does), the CLI, the
  *    --socket client, serve over raw HTTP, the hook through curl — and a
  *    3-network pod through serve vs its chains run concurrently
+ * 9. node density: one pod with the cache of 1,000 other pods vs an empty
+ *    cache, through the CLI and serve
  *
  * Every artifact (source, bundle — built into a temp dir when dist/ has
  * none — and a compiled binary when dist/ has one) is timed both running
@@ -67,6 +69,11 @@ import {
   type SideBySide,
 } from "./side_by_side.ts";
 import { checkPeerGoals } from "./peer_goals.ts";
+import {
+  type CacheScale,
+  describeCacheScale,
+  measureCacheScale,
+} from "./cache_scale.ts";
 
 /** bench/results.json. */
 interface Results {
@@ -79,6 +86,7 @@ interface Results {
   multiNetwork?: MultiNetwork;
   configScale?: ConfigScale;
   concurrency?: Concurrency;
+  cacheScale?: CacheScale;
   sideBySide?: SideBySide;
   goals?: Record<string, Goal>;
   peerGoals?: Record<string, Goal>;
@@ -146,6 +154,9 @@ try {
 
   results.concurrency = await measureConcurrency(bed, socket);
   console.log(`\n${describeConcurrency(results.concurrency)}`);
+
+  results.cacheScale = await measureCacheScale(bed);
+  console.log(`\n${describeCacheScale(results.cacheScale)}`);
 
   results.goals = checkGoals({
     startup,
