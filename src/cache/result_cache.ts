@@ -165,34 +165,65 @@ export async function scanCacheEntries(
   for (const name of names) {
     const at = containerId ? name.indexOf(infix) : 0;
     if (at < 0) continue;
-    const keyOf = (list: CacheKey[]) => {
-      if (at <= 0 || at + infix.length >= name.length) return;
-      list.push({
+    // Network and interface from the name, for a file that cannot say.
+    const key = containerId && at > 0 && at + infix.length < name.length
+      ? {
         networkName: name.slice(0, at),
-        containerId: containerId!,
+        containerId,
         ifName: name.slice(at + infix.length),
-      });
-    };
-    const unreadable = () => keyOf(scan.unreadable);
-    try {
-      const text = await readPrivateFile(joinPath(dir, name));
-      if (text === undefined) continue;
-      const decoded = decodeCacheFile(text);
-      if (decoded.kind !== "entry") {
-        if (containerId) keyOf(scan.legacy);
-        continue;
       }
-      const { entry } = decoded;
-      if (!entry.ifName || !entry.networkName) {
-        if (containerId) unreadable();
-        continue;
-      }
-      if (containerId && entry.containerId !== containerId) continue;
-      scan.entries.push(entry);
-    } catch {
-      // As libcni: a bad file is not an attachment; DEL may still reach it.
-      if (containerId) unreadable();
-    }
+      : undefined;
+    sortInto(scan, await readCacheFile(joinPath(dir, name), containerId), key);
   }
   return scan;
+}
+
+/**
+ * The files of `keys` (the attachments a pod record lists), read and
+ * sorted as {@link scanCacheEntries} sorts what it finds, without listing
+ * the results directory: that costs every pod as much as the node has
+ * pods. A key without a file is left out.
+ */
+export async function readCacheEntries(
+  cacheDir: string,
+  keys: readonly CacheKey[],
+): Promise<CacheScan> {
+  const scan: CacheScan = { entries: [], unreadable: [], legacy: [] };
+  const read = await Promise.all(
+    keys.map((k) => readCacheFile(cacheFilePath(cacheDir, k), k.containerId)),
+  );
+  read.forEach((file, i) => sortInto(scan, file, keys[i]));
+  return scan;
+}
+
+type CacheFile =
+  | { kind: "absent" | "unreadable" | "legacy" | "other" }
+  | { kind: "entry"; entry: CacheEntry };
+
+// One results file as a scan sees it; "other" is another container's.
+async function readCacheFile(
+  path: string,
+  containerId: string | undefined,
+): Promise<CacheFile> {
+  try {
+    const text = await readPrivateFile(path);
+    if (text === undefined) return { kind: "absent" };
+    const decoded = decodeCacheFile(text);
+    if (decoded.kind !== "entry") return { kind: "legacy" };
+    const { entry } = decoded;
+    if (!entry.ifName || !entry.networkName) return { kind: "unreadable" };
+    if (containerId && entry.containerId !== containerId) {
+      return { kind: "other" };
+    }
+    return { kind: "entry", entry };
+  } catch {
+    // As libcni: a bad file is not an attachment; DEL may still reach it.
+    return { kind: "unreadable" };
+  }
+}
+
+function sortInto(scan: CacheScan, file: CacheFile, key?: CacheKey): void {
+  if (file.kind === "entry") scan.entries.push(file.entry);
+  else if (key && file.kind === "legacy") scan.legacy.push(key);
+  else if (key && file.kind === "unreadable") scan.unreadable.push(key);
 }

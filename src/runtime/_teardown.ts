@@ -11,15 +11,11 @@ import type { NetworkConfigList } from "../spec/types.ts";
 import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 import { parseNetworkConfigList } from "../config/parse_network_config.ts";
 import type { CacheEntry } from "../cache/cache_entry.ts";
-import { type CacheKey, scanCacheEntries } from "../cache/result_cache.ts";
+import type { CacheKey } from "../cache/result_cache.ts";
 import type { ResolvedEngineOptions } from "../engine/engine_options.ts";
 import { delNetworkList } from "../engine/del_network_list.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
-import {
-  type PodRecord,
-  readPodRecord,
-  removePodRecord,
-} from "./pod_record.ts";
+import { type PodRecord, readPod, removePodRecord } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
 import { confNetworks } from "./conf_networks.ts";
 import { LOOPBACK_NETWORK, type RuntimeOptions } from "./runtime_options.ts";
@@ -48,11 +44,10 @@ export async function teardown(
   const report: Teardown = { removed: [], warnings: [], failures: [] };
   const failures = report.failures;
   const log = options.logger ?? SILENT_LOGGER;
-  // Independent reads, at once: this runs before every pod's first DEL.
-  const [{ entries, unreadable, legacy }, record] = await Promise.all([
-    scanCacheEntries(engine.cacheDir, containerId),
-    readPodRecord(engine.cacheDir, containerId),
-  ]);
+  const { record, scan: { entries, unreadable, legacy } } = await readPod(
+    engine.cacheDir,
+    containerId,
+  );
   // Corrupt entries name their attachment only in the file name; with a
   // record, only the attachments it lists are believed.
   const recorded = (k: { networkName: string; ifName: string }) =>

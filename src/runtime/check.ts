@@ -16,7 +16,7 @@ import { parseNetworkConfigList } from "../config/parse_network_config.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { checkNetworkList } from "../engine/check_network_list.ts";
-import { scanCacheEntries } from "../cache/result_cache.ts";
+import { readPod } from "./pod_record.ts";
 import { findNetwork, type LoadedNetworks } from "../config/load_networks.ts";
 import { confNetworks } from "./conf_networks.ts";
 import type { RuntimeOptions } from "./runtime_options.ts";
@@ -58,10 +58,8 @@ export async function check(
       status: skip ? "skipped" : "ok",
     });
   };
-  const { entries, legacy } = await scanCacheEntries(
-    engine.cacheDir,
-    containerId,
-  );
+  const { entries, legacy } = (await readPod(engine.cacheDir, containerId))
+    .scan;
   for (const entry of entries) {
     const name = entry.networkName;
     try {

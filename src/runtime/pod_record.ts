@@ -12,6 +12,12 @@ import {
   removeFile,
   writeFileAtomic,
 } from "../cache/atomic_write.ts";
+import {
+  type CacheKey,
+  type CacheScan,
+  readCacheEntries,
+  scanCacheEntries,
+} from "../cache/result_cache.ts";
 
 /** One attachment of a pod. */
 export interface Attachment {
@@ -96,4 +102,33 @@ export async function listPodRecords(cacheDir: string): Promise<string[]> {
     // No records yet.
   }
   return ids.sort();
+}
+
+/** The cache keys of a record's attachments. */
+export function recordedKeys(
+  containerId: string,
+  attachments: readonly Attachment[],
+): CacheKey[] {
+  return attachments.map((a) => ({
+    networkName: a.network,
+    containerId,
+    ifName: a.ifName,
+  }));
+}
+
+/**
+ * A container's record and cache files. With a record, the files of the
+ * attachments it lists, read at their names: the setup that wrote it made
+ * no others. Without one (a setup older than records, or one a crash or
+ * power loss left unrecorded), a scan of the results directory, which
+ * costs as much as the node has pods.
+ */
+export async function readPod(
+  cacheDir: string,
+  containerId: string,
+): Promise<{ record?: PodRecord; scan: CacheScan }> {
+  const record = await readPodRecord(cacheDir, containerId);
+  if (!record) return { scan: await scanCacheEntries(cacheDir, containerId) };
+  const keys = recordedKeys(containerId, record.attachments);
+  return { record, scan: await readCacheEntries(cacheDir, keys) };
 }

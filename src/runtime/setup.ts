@@ -15,7 +15,7 @@ import { validateContainerId, validateIfName } from "../spec/identifiers.ts";
 import type { CniResult, NetworkConfigList } from "../spec/types.ts";
 import { noValidNetwork, requireConfNetworks } from "./conf_networks.ts";
 import { lockContainer } from "../cache/container_lock.ts";
-import { scanCacheEntries } from "../cache/result_cache.ts";
+import { readCacheEntries } from "../cache/result_cache.ts";
 import { joinPath } from "../spec/posix_path.ts";
 import {
   type ResolvedEngineOptions,
@@ -25,7 +25,7 @@ import { addNetworkList } from "../engine/add_network_list.ts";
 import { validateAttachment } from "../engine/validate_attachment.ts";
 import { primaryIp, type ResultIp, resultIps } from "../result/result_ips.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
-import { writePodRecord } from "./pod_record.ts";
+import { readPodRecord, recordedKeys, writePodRecord } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
 import { teardown } from "./_teardown.ts";
 import { settleDeadHolder } from "./_orphans.ts";
@@ -126,7 +126,7 @@ export async function setup(
 
   await using lock = await lockContainer(engine.cacheDir, containerId);
   await settleDeadHolder(lock, containerId, log);
-  await refuseIfSetUp(containerId, engine.cacheDir);
+  await refuseIfSetUp(containerId, engine.cacheDir, plan);
   // The record is no write-ahead record (each network's fsync'd cache entry
   // is, and teardown works from those alone), so it is written while the
   // first entries are written and the first plugins run, not before them.
@@ -217,20 +217,30 @@ export async function setup(
 // The spec forbids a second ADD of an attachment without a DEL between;
 // libcni runs it anyway, the plugins fail on what exists, and the rollback
 // would tear the pod's working network down. Refused before anything runs.
+// Not from a scan of the results directory, which would cost every pod as
+// much as the node has pods: a setup leaves its record, and the planned
+// attachments' entries sit at known names.
 async function refuseIfSetUp(
   containerId: string,
   cacheDir: string,
+  plan: readonly Planned[],
 ): Promise<void> {
-  const { entries, unreadable, legacy } = await scanCacheEntries(
-    cacheDir,
-    containerId,
-  );
-  const found = [...entries, ...unreadable, ...legacy];
+  const planned = plan.map((p) => ({ network: p.list.name, ifName: p.ifName }));
+  const [record, { entries, unreadable, legacy }] = await Promise.all([
+    readPodRecord(cacheDir, containerId),
+    readCacheEntries(cacheDir, recordedKeys(containerId, planned)),
+  ]);
+  const found = record
+    ? record.attachments.map((a) => `${a.network}/${a.ifName}`)
+    : [...entries, ...unreadable, ...legacy].map((k) =>
+      `${k.networkName}/${k.ifName}`
+    );
   if (found.length === 0) return;
-  const names = found.map((k) => `${k.networkName}/${k.ifName}`).join(", ");
   throw new CniError(
     CNI_ERROR_CODES.invalidEnvironmentVariables,
-    `Container "${containerId}" is already set up (${names}): remove it before setting it up again`,
+    `Container "${containerId}" is already set up (${
+      found.join(", ")
+    }): remove it before setting it up again`,
     { details: `cache entries in ${joinPath(cacheDir, "results")}` },
   );
 }

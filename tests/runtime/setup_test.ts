@@ -37,6 +37,24 @@ Deno.test("setup() with a plugin missing from the bin dirs fails before any plug
   );
 });
 
+Deno.test("setup() finds a set-up container by its record or, without one, by the planned attachments' entries, and other pods' entries do not stand in its way", async () => {
+  await using fake = await FakePlugins.create(["a"]);
+  const options = { ...await podBed(fake, ["a"]), loopback: false };
+  // Another pod of the node, and a file no setup wrote.
+  await setup("other", "/proc/self/ns/net", options);
+  await Deno.writeTextFile(join(fake.cacheDir, "results", "x-y-z"), "{}");
+  await setup("c7", "/proc/self/ns/net", options);
+  // A record lost to a power loss (it is not fsync'd): the entry remains.
+  await Deno.remove(join(fake.cacheDir, "cnishim", "pods", "c7.json"));
+  await fake.clearCalls();
+  await rejects(
+    setup("c7", "/proc/self/ns/net", options),
+    (e: CniError) =>
+      e.code === 4 && /"c7" is already set up \(n\/eth0\)/.test(e.message),
+  );
+  deepEqual(await fake.calls(), [], "no plugin ran");
+});
+
 Deno.test("setup() whose pod record cannot be written (it is written beside the first plugins) tears the pod down and leaves no entry, record or lock", async () => {
   await using fake = await FakePlugins.create(["a", "b"]);
   const options = { ...await podBed(fake, ["a", "b"]), loopback: false };
