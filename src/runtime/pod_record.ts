@@ -1,7 +1,8 @@
 /**
  * The pod record: which attachments a setup is about to make, in order,
- * written before the first plugin runs. Teardown replays it in reverse,
- * together with whatever the result cache holds for the container.
+ * written beside its first plugins. Teardown replays it in reverse from the
+ * cache entries of those attachments; a pod without a readable record is
+ * torn down from whatever the results directory holds for it.
  *
  * @module
  */
