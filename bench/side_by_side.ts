@@ -13,7 +13,9 @@
  *   machinery) and cnishim's own,
  * - the cnishim CLI, each built artifact (bundle, compiled binary),
  * - the `--socket` client of the shipped artifact to `serve`,
- * - `serve` reached by a raw HTTP request from this process,
+ * - `serve` reached by a raw HTTP request from this process (and serve's
+ *   own share of each request: its time minus its plugins' time as serve's
+ *   metrics timed them, free of the plugins' run-to-run variance),
  * - `serve`'s hook endpoint posted the raw OCI state by curl (the
  *   thinnest hook client; its pod is a sleeping process in a namespace of
  *   its own, and its DEL, a poststop, runs without a netns as a runtime's
@@ -42,6 +44,7 @@ import {
 import type { RealBed } from "./_real_bed.ts";
 import type { GoPeer } from "./_go_peer.ts";
 import type { Baseline } from "./_baseline.ts";
+import { fetchMetrics } from "../src/serve/client.ts";
 
 /** One side: per-pod medians, and its ratio to Go libcni. */
 export interface Side {
@@ -85,7 +88,18 @@ export interface SideBySide {
   goMeasured: boolean;
   /** The sides by name, in the order printed. */
   sides: Record<string, Side>;
-  /** Median over pods of serve (raw HTTP) minus the floor, per verb, ms. */
+  /**
+   * Median over pods of serve (raw HTTP) minus the floor run at another
+   * moment, per verb, ms: plugin variance (portmap's DEL alone swings by
+   * tens of ms) lands here too.
+   */
+  serveOverFloorMs: { add: number; del: number };
+  /**
+   * Median over pods of a serve request (raw HTTP, as this process timed
+   * it) minus the time its own plugins took, spawn to exit, as serve timed
+   * them (its metrics): what serve adds to a verb, free of the plugins'
+   * variance. The goal's measure.
+   */
   serveOverPluginsMs: { add: number; del: number };
   /**
    * Where the CLI's time goes, per verb (medians over pods, ms): the Deno
@@ -205,17 +219,26 @@ export async function measureSideBySide(
       real.netns(i),
     ]),
   })]);
-  const serveOf = (socket: string, key: string): Runner => async (i) => {
-    const args = [`${key}${i}`, real.netns(i)];
-    return {
-      add: await bed.request(socket, "add", {
-        args,
-        flags: { "port-mappings": pm },
-      }),
-      del: await bed.request(socket, "del", { args, flags: {} }),
+  // Each verb's plugin time as serve timed it, from its metrics read before
+  // and after the request (outside the timed window).
+  const servePluginMs: Timed[] = [];
+  const serveOf =
+    (socket: string, key: string, own?: Timed[]): Runner => async (i) => {
+      const args = [`${key}${i}`, real.netns(i)];
+      const verb = async (op: "add" | "del", flags: Record<string, string>) => {
+        const before = own ? await pluginSeconds(socket) : undefined;
+        const ms = await bed.request(socket, op, { args, flags });
+        const plugins = before
+          ? (await pluginSeconds(socket))[op] - before[op]
+          : 0;
+        return { ms, pluginMs: plugins * 1000 };
+      };
+      const add = await verb("add", { "port-mappings": pm });
+      const del = await verb("del", {});
+      own?.push({ add: add.pluginMs, del: del.pluginMs });
+      return { add: add.ms, del: del.ms };
     };
-  };
-  runners.push([SIDES.serve, serveOf(real.socket, "r")]);
+  runners.push([SIDES.serve, serveOf(real.socket, "r", servePluginMs)]);
   if (baseline) {
     runners.push([
       SIDES.cli(baseline.bundle.name),
@@ -267,7 +290,9 @@ export async function measureSideBySide(
     peer: "driver" in peer ? `${peer.goVersion}, ${peer.libcni}` : peer.skipped,
     goMeasured: goSamples !== undefined,
     sides,
-    serveOverPluginsMs: minus(served, floor),
+    serveOverFloorMs: minus(served, floor),
+    // The warm-up round is not in the samples; its plugin times are.
+    serveOverPluginsMs: minus(served, servePluginMs.slice(1)),
     cliSplitMs: {
       denoOverGo: goSamples ? minus(denoSamples, goSamples) : null,
       cliOverDeno: minus(shippedCli, denoSamples),
@@ -394,6 +419,22 @@ async function waitForNetns(pid: number, ns: string): Promise<void> {
   throw new Error(`pid ${pid} never entered ${ns}`);
 }
 
+// serve's plugin time so far, seconds, per verb: the sums of its
+// cnishim_plugin_exec_duration_seconds histogram.
+async function pluginSeconds(
+  socket: string,
+): Promise<{ add: number; del: number }> {
+  const text = await fetchMetrics(socket);
+  const sum = (command: string) =>
+    text.split("\n")
+      .filter((l) =>
+        l.startsWith("cnishim_plugin_exec_duration_seconds_sum{") &&
+        l.includes(`command="${command}"`)
+      )
+      .reduce((total, l) => total + Number(l.split(" ").at(-1)), 0);
+  return { add: sum("ADD"), del: sum("DEL") };
+}
+
 function median(xs: number[]): number {
   return stats(xs).median;
 }
@@ -412,7 +453,7 @@ export function describeSideBySide(f: SideBySide): string {
     `8. side by side, real pod (bridge+host-local, portmap with one mapping, tuning; ${f.pods} pods, sides interleaved; ms, medians; vs Go = median of per-pod ratios)`,
     `  peer: ${f.peer}`,
     ...rows,
-    `  serve over the plugins' own time: ADD +${f.serveOverPluginsMs.add} ms, DEL +${f.serveOverPluginsMs.del} ms`,
+    `  serve over the plugins' own time (as serve timed them): ADD +${f.serveOverPluginsMs.add} ms, DEL +${f.serveOverPluginsMs.del} ms; over the floor run directly: ADD +${f.serveOverFloorMs.add} ms, DEL +${f.serveOverFloorMs.del} ms`,
     `  where the CLI's time goes, per verb: Deno's share (Deno floor over Go) ${
       f.cliSplitMs.denoOverGo
         ? `ADD +${f.cliSplitMs.denoOverGo.add} ms, DEL +${f.cliSplitMs.denoOverGo.del} ms`
