@@ -144,45 +144,48 @@ export async function measureSideBySide(
 ): Promise<SideBySide> {
   const net = real.nets[0]!;
   const pm = JSON.stringify(PORT_MAPPINGS);
-  const goCache = join(bed.tmp, "cache-go");
   const runners: [string, Runner][] = [
     [SIDES.floor, (i) => real.directPod(net, i, "eth0", CAPABILITY_ARGS)],
   ];
-  if ("driver" in peer) {
-    const go = async (command: string, i: number) =>
-      (await timeCmd(peer.driver, [
+  // The Go peer and the Deno floor share a command line (libcni_driver's),
+  // one process per call.
+  const driver = (
+    argv: readonly string[],
+    cache: string,
+    key: string,
+  ): Runner => {
+    const [cmd, ...lead] = argv;
+    const call = async (command: string, i: number) =>
+      (await timeCmd(cmd!, [
+        ...lead,
         command,
         real.confDir,
         PLUGINS,
-        goCache,
-        `go${i}`,
+        cache,
+        `${key}${i}`,
         real.netns(i),
         "eth0",
         JSON.stringify(CAPABILITY_ARGS),
       ])).ms;
-    runners.push([SIDES.go, async (i) => ({
-      add: await go("ADD", i),
-      del: await go("DEL", i),
-    })]);
+    return async (i) => ({
+      add: await call("ADD", i),
+      del: await call("DEL", i),
+    });
+  };
+  if ("driver" in peer) {
+    runners.push([
+      SIDES.go,
+      driver([peer.driver], join(bed.tmp, "cache-go"), "go"),
+    ]);
   }
-  const denoCache = join(bed.tmp, "cache-deno-floor");
-  const [denoExe, ...denoLead] = bundleArgv(join(ROOT, "bench/deno_driver.ts"));
-  const denoFloor = async (command: string, i: number) =>
-    (await timeCmd(denoExe, [
-      ...denoLead,
-      command,
-      real.confDir,
-      PLUGINS,
-      denoCache,
-      `df${i}`,
-      real.netns(i),
-      "eth0",
-      JSON.stringify(CAPABILITY_ARGS),
-    ])).ms;
-  runners.push([SIDES.deno, async (i) => ({
-    add: await denoFloor("ADD", i),
-    del: await denoFloor("DEL", i),
-  })]);
+  runners.push([
+    SIDES.deno,
+    driver(
+      bundleArgv(join(ROOT, "bench/deno_driver.ts")),
+      join(bed.tmp, "cache-deno-floor"),
+      "df",
+    ),
+  ]);
   const cliOf =
     (a: Artifact, key: string, flags = real.flags): Runner => async (i) => ({
       add: await bed.time(a, [

@@ -110,10 +110,10 @@ async function bundleWithVersion(out: string, version: string): Promise<void> {
   await Deno.writeTextFile(out, `${shebang("deno")}\n${body}`);
   // The map (BUNDLE_FLAGS) follows the #! line when it is one line more,
   // and keeps file:line only: the sources stay out of the package.
-  const map = JSON.parse(await Deno.readTextFile(`${out}.map`));
-  if (body === text) map.mappings = `;${map.mappings}`;
-  delete map.sourcesContent;
-  await Deno.writeTextFile(`${out}.map`, JSON.stringify(map));
+  const sourceMap = JSON.parse(await Deno.readTextFile(`${out}.map`));
+  if (body === text) sourceMap.mappings = `;${sourceMap.mappings}`;
+  delete sourceMap.sourcesContent;
+  await Deno.writeTextFile(`${out}.map`, JSON.stringify(sourceMap));
 }
 
 function fail(message: string): never {

@@ -25,7 +25,12 @@ import { addNetworkList } from "../engine/add_network_list.ts";
 import { validateAttachment } from "../engine/validate_attachment.ts";
 import { primaryIp, type ResultIp, resultIps } from "../result/result_ips.ts";
 import { SILENT_LOGGER } from "../log/logger.ts";
-import { readPodRecord, recordedKeys, writePodRecord } from "./pod_record.ts";
+import {
+  type Attachment,
+  readPodRecord,
+  recordedKeys,
+  writePodRecord,
+} from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
 import { teardown } from "./_teardown.ts";
 import { settleDeadHolder } from "./_orphans.ts";
@@ -126,17 +131,18 @@ export async function setup(
 
   await using lock = await lockContainer(engine.cacheDir, containerId);
   await settleDeadHolder(lock, containerId, log);
-  await refuseIfSetUp(containerId, engine.cacheDir, plan);
+  const attachments = plan.map((p) => ({
+    network: p.list.name,
+    ifName: p.ifName,
+  }));
+  await refuseIfSetUp(containerId, engine.cacheDir, attachments);
   // The record is no write-ahead record (each network's fsync'd cache entry
   // is, and teardown works from those alone), so it is written while the
   // first entries are written and the first plugins run, not before them.
   const recorded = writePodRecord(engine.cacheDir, {
     containerId,
     netns,
-    attachments: plan.map((p) => ({
-      network: p.list.name,
-      ifName: p.ifName,
-    })),
+    attachments,
     args: inputs.args,
     capabilityArgs: inputs.capabilityArgs,
   }).then(() => undefined, (error: unknown) => toCniError(error));
@@ -223,9 +229,8 @@ export async function setup(
 async function refuseIfSetUp(
   containerId: string,
   cacheDir: string,
-  plan: readonly Planned[],
+  planned: readonly Attachment[],
 ): Promise<void> {
-  const planned = plan.map((p) => ({ network: p.list.name, ifName: p.ifName }));
   const [record, { entries, unreadable, legacy }] = await Promise.all([
     readPodRecord(cacheDir, containerId),
     readCacheEntries(cacheDir, recordedKeys(containerId, planned)),
