@@ -34,9 +34,9 @@ export interface RealBed {
   flags: string[];
   /** The warm server's socket. */
   socket: string;
-  /** The path of namespace `i`. */
+  /** The path of namespace `i` (modulo {@link pods}). */
   netns(i: number): string;
-  /** The name `ip netns` knows namespace `i` by. */
+  /** The name `ip netns` knows namespace `i` by (modulo {@link pods}). */
   netnsName(i: number): string;
   /**
    * The chain of `net` run directly in namespace `i`: ADD and DEL ms.
@@ -87,7 +87,9 @@ function bridgeNetwork(
 /** Sets up the real bed. */
 export async function createRealBed(bed: BenchBed): Promise<RealBed> {
   const tag = crypto.randomUUID().slice(0, 4);
-  const name = (i: number) => `cnishim-bench-${tag}-${i}`;
+  // A figure may run more pods than there are namespaces: pod i uses
+  // namespace i modulo PODS (its ADD and DEL are over before the next).
+  const name = (i: number) => `cnishim-bench-${tag}-${i % PODS}`;
   const dataDir = join(bed.tmp, "ipam");
   const bridges = [0, 1, 2].map((i) => `cnb${tag}${i}`);
   const nets: RealNetwork[] = [];
