@@ -130,7 +130,7 @@ export const SIDES = {
 
 const PORT_MAPPINGS = [{ hostPort: 39080, containerPort: 80, protocol: "tcp" }];
 const CAPABILITY_ARGS = { portMappings: PORT_MAPPINGS };
-const THREE_NETWORK_PODS = 10;
+const THREE_NETWORK_PODS = 20;
 // Pods per side: portmap's DEL alone swings by tens of ms from call to call,
 // so the median of per-pod ratios wants more pods than there are namespaces.
 const PODS = 40;
