@@ -15,6 +15,7 @@ import { cniChainName, purgePortmapRules } from "../_helpers/iptables.ts";
 import { createNetns, linksIn } from "../_helpers/netns.ts";
 import { mustSh, sh } from "../_helpers/shell.ts";
 import { expectExit } from "../_helpers/run_cli.ts";
+import { assertNoLeaks } from "../_helpers/leak_check.ts";
 import {
   explain,
   FaultBed,
@@ -307,19 +308,7 @@ Deno.test({
       // The host is clean; only the records a read-only disk cannot lose
       // remain, and the next del (disk writable again) removes them.
       const leaks = await fb.leaks([id]);
-      deepEqual(
-        { ...leaks, cache: [], podRecords: [], locks: [] },
-        {
-          veths: [],
-          ipam: [],
-          cache: [],
-          iptables: [],
-          podRecords: [],
-          locks: [],
-          locksHeld: [],
-          processes: [],
-        },
-      );
+      assertNoLeaks({ ...leaks, cache: [], podRecords: [], locks: [] });
       await mustSh(["umount", results]);
       const del = await fb.cli(["del", id, ns.path]);
       expectExit(del, 0, explain(del));

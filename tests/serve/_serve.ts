@@ -142,3 +142,24 @@ export async function writeNetwork(
     }),
   );
 }
+
+/** A raw HTTP client of a server's socket, as curl or a runtime's own code is. */
+export interface RawHttp extends Disposable {
+  /** POSTs `body` to `path`. */
+  post(path: string, body: string): Promise<Response>;
+  /** GETs `path`. */
+  get(path: string): Promise<Response>;
+}
+
+/** A {@link RawHttp} on `socket`; disposing closes it. */
+export function rawHttp(socket: string): RawHttp {
+  const client = Deno.createHttpClient({
+    proxy: { transport: "unix", path: socket },
+  });
+  const url = (path: string) => `http://cnishim${path}`;
+  return {
+    post: (path, body) => fetch(url(path), { method: "POST", body, client }),
+    get: (path) => fetch(url(path), { client }),
+    [Symbol.dispose]: () => client.close(),
+  };
+}

@@ -10,7 +10,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 import { explain, runCli } from "../_helpers/run_cli.ts";
-import { bedFor, startServe } from "./_serve.ts";
+import { bedFor, rawHttp, startServe } from "./_serve.ts";
 import { MetricsRegistry } from "../../src/serve/metrics.ts";
 
 const NETNS = "/proc/self/ns/net";
@@ -193,17 +193,11 @@ Deno.test("GET /metrics and cnishim metrics: requests and latency per operation,
   const failed = await runCli(["--socket", server.socket, "add", "c2", NETNS]);
   equal(failed.code, 1, explain(failed));
 
-  const client = Deno.createHttpClient({
-    proxy: { transport: "unix", path: server.socket },
-  });
   let text: string;
-  try {
+  {
+    using http = rawHttp(server.socket);
     // A usage error from the command itself: the body says what is wrong.
-    const usage = await fetch("http://cnishim/v1/add", {
-      method: "POST",
-      body: '{"args":["c3"]}',
-      client,
-    });
+    const usage = await http.post("/v1/add", '{"args":["c3"]}');
     equal(usage.status, 400);
     const error = await usage.json();
     equal(error.code, 4);
@@ -211,15 +205,13 @@ Deno.test("GET /metrics and cnishim metrics: requests and latency per operation,
       error.msg,
       "Wrong number of arguments: usage: cnishim add <container-id> <netns-path>",
     );
-    const res = await fetch("http://cnishim/metrics", { client });
+    const res = await http.get("/metrics");
     equal(res.status, 200);
     equal(
       res.headers.get("content-type"),
       "text/plain; version=0.0.4; charset=utf-8",
     );
     text = await res.text();
-  } finally {
-    client.close();
   }
   const m = parseExposition(text);
   equal(

@@ -13,7 +13,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 import { explain, runCli } from "../_helpers/run_cli.ts";
-import { startServe } from "./_serve.ts";
+import { rawHttp, startServe } from "./_serve.ts";
 
 const PORTS = [{ hostPort: 18080, containerPort: 80, protocol: "tcp" }];
 
@@ -201,16 +201,10 @@ Deno.test("a failing hook through curl is a non-2xx answer: curl exits 22 with t
 Deno.test("fetch posting the raw OCI state to /v1/hook: 200 with the result, then a non-2xx status with the CNI error", async () => {
   await using hb = await hookBed();
   const { fake, server } = hb;
-  const client = Deno.createHttpClient({
-    proxy: { transport: "unix", path: server.socket },
-  });
-  try {
+  {
+    using http = rawHttp(server.socket);
     const post = (state: Record<string, unknown>) =>
-      fetch("http://cnishim/v1/hook", {
-        method: "POST",
-        body: JSON.stringify(state),
-        client,
-      });
+      http.post("/v1/hook", JSON.stringify(state));
     const add = await post(ociState("f1", "creating", Deno.pid));
     equal(add.status, 200);
     equal(add.headers.get("cnishim-exit-code"), "0");
@@ -234,8 +228,6 @@ Deno.test("fetch posting the raw OCI state to /v1/hook: 200 with the result, the
     equal(del.status, 200);
     await del.body?.cancel();
     deepEqual(await cacheFiles(fake), []);
-  } finally {
-    client.close();
   }
   equal((await server.stop()).code, 0);
 });

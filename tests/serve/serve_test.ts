@@ -10,7 +10,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeCall, FakePlugins } from "../_helpers/fake_plugins.ts";
 import { baseEnv, cliCommand, explain, runCli } from "../_helpers/run_cli.ts";
-import { bedFor, startServe, writeNetwork } from "./_serve.ts";
+import { bedFor, rawHttp, startServe, writeNetwork } from "./_serve.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
 // Fake plugins never enter it, but setup refuses a path that is no netns.
@@ -246,12 +246,8 @@ Deno.test("--socket: no server is CNI code 11, a server setting is a usage error
   deepEqual((await fake.calls()).filter((c) => c.command !== "VERSION"), []);
 
   // A raw HTTP client gets the same treatment, with the exit status in a header.
-  const client = Deno.createHttpClient({
-    proxy: { transport: "unix", path: server.socket },
-  });
-  try {
-    const post = (path: string, body: string) =>
-      fetch(`http://cnishim${path}`, { method: "POST", body, client });
+  {
+    using http = rawHttp(server.socket);
     for (
       const [path, body, text] of [
         ["/v1/add", "{not json", /Cannot decode the request body/],
@@ -269,7 +265,7 @@ Deno.test("--socket: no server is CNI code 11, a server setting is a usage error
         ["/v1/serve", "", /Unknown operation "\/v1\/serve"/],
       ] as const
     ) {
-      const res = await post(path, body);
+      const res = await http.post(path, body);
       // The body is a CNI error object saying what the header says.
       const error = await res.json();
       equal(res.status, 400, `${path} ${body}`);
@@ -278,7 +274,7 @@ Deno.test("--socket: no server is CNI code 11, a server setting is a usage error
       equal(error.code, 4);
       match(error.msg, text);
     }
-    const res = await fetch("http://cnishim/v1/status", { client });
+    const res = await http.get("/v1/status");
     equal(res.headers.get("cnishim-exit-code"), "1");
     equal(res.status, 503);
     deepEqual(Object.keys(await res.json()).sort(), [
@@ -289,8 +285,6 @@ Deno.test("--socket: no server is CNI code 11, a server setting is a usage error
       "reasons",
       "skipped",
     ]);
-  } finally {
-    client.close();
   }
   deepEqual((await fake.calls()).filter((c) => c.command !== "VERSION"), []);
   equal((await server.stop()).code, 0);
@@ -403,19 +397,11 @@ Deno.test("SIGTERM during an ADD: the ADD finishes and is cached, new requests g
   // While the ADD drains, a new request is refused with a CNI error, which
   // is HTTP 503 (Service Unavailable) for a raw client.
   await new Promise((r) => setTimeout(r, 200));
-  const client = Deno.createHttpClient({
-    proxy: { transport: "unix", path: server.socket },
-  });
-  try {
-    const res = await fetch("http://cnishim/v1/add", {
-      method: "POST",
-      body: "{}",
-      client,
-    });
+  {
+    using http = rawHttp(server.socket);
+    const res = await http.post("/v1/add", "{}");
     equal(res.status, 503);
     equal((await res.json()).code, 11);
-  } finally {
-    client.close();
   }
   const refused = await runCli(["--socket", server.socket, "add", "c2", NETNS]);
   equal(refused.code, 1, explain(refused));
