@@ -217,6 +217,7 @@ function listFrom(
         pluginName(t as string, `${at}.ipam.type`, fail);
       }
     }
+    if (plugin.dns !== undefined) dnsBlock(plugin.dns, `${at}.dns`, fail);
     for (const key of ["name", "cniVersion"]) {
       if (plugin[key] !== undefined && typeof plugin[key] !== "string") {
         fail(
@@ -302,6 +303,38 @@ function boolField(v: unknown, field: string, fail: Fail): boolean {
     field,
     `"${field}" must be true or false, not ${JSON.stringify(v)}`,
   );
+}
+
+// libcni decodes every plugin into types.NetConf, whose DNS block has typed
+// fields: a wrong type there fails the load, so the file is not a network
+// (and cannot become the default one) there either. null is Go's zero value.
+function dnsBlock(dns: unknown, field: string, fail: Fail): void {
+  if (dns === null) return;
+  if (typeof dns !== "object" || Array.isArray(dns)) {
+    fail(field, `"dns" must be an object, not ${typeOf(dns)}`);
+  }
+  const block = dns as JsonObject;
+  for (const key of ["nameservers", "search", "options"]) {
+    const v = block[key];
+    if (
+      v !== undefined && v !== null &&
+      !(Array.isArray(v) && v.every((x) => typeof x === "string"))
+    ) {
+      fail(
+        `${field}.${key}`,
+        `"dns.${key}" must be a list of strings, not ${
+          Array.isArray(v) ? "a list holding a non-string" : typeOf(v)
+        }`,
+      );
+    }
+  }
+  const domain = block.domain;
+  if (domain !== undefined && domain !== null && typeof domain !== "string") {
+    fail(
+      `${field}.domain`,
+      `"dns.domain" must be a string, not ${typeOf(domain)}`,
+    );
+  }
 }
 
 function pluginName(type: string, field: string, fail: Fail): void {

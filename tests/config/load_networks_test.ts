@@ -40,3 +40,57 @@ Deno.test("loadNetworks stopWhenFound reads up to the default and the named netw
   const missing = await loadNetworks(dir, { ...spy, stopWhenFound: ["zz"] });
   deepEqual(missing, await loadNetworks(dir), "not found: a full scan");
 });
+
+// Issue 24 point 8; fails before it: the file loaded and was the default.
+Deno.test("a wrongly typed dns block is refused at load, naming file and field, and the next valid file is the default", async () => {
+  await using tmp = await createTempDir("cnishim-load-");
+  const dir = tmp.path;
+  const bad = (name: string, dns: unknown) =>
+    JSON.stringify({
+      cniVersion: "1.0.0",
+      name,
+      plugins: [{ type: "bridge", dns }],
+    });
+  await Deno.writeTextFile(
+    join(dir, "10-dns.conflist"),
+    bad("dns1", { nameservers: "8.8.8.8" }),
+  );
+  await Deno.writeTextFile(
+    join(dir, "11-dns.conflist"),
+    bad("dns2", { nameservers: ["8.8.8.8"], domain: 5 }),
+  );
+  await Deno.writeTextFile(
+    join(dir, "12-dns.conflist"),
+    bad("dns3", { search: ["a", 1] }),
+  );
+  await Deno.writeTextFile(join(dir, "13-dns.conflist"), bad("dns4", "x"));
+  // A well typed block (and Go's null) is fine.
+  await Deno.writeTextFile(
+    join(dir, "20-a.conflist"),
+    bad("a", { nameservers: ["8.8.8.8"], domain: "d", options: null }),
+  );
+  const loaded = await loadNetworks(dir);
+  equal(loaded.defaultNetwork?.name, "a");
+  deepEqual(networkNames(loaded), ["a"]);
+  deepEqual(
+    loaded.skipped.map((s) => [s.file.slice(dir.length + 1), s.code]),
+    [
+      ["10-dns.conflist", 7],
+      ["11-dns.conflist", 7],
+      ["12-dns.conflist", 7],
+      ["13-dns.conflist", 7],
+    ],
+  );
+  const reasons = loaded.skipped.map((s) => s.reason);
+  for (
+    const [i, field] of [
+      "plugins[0].dns.nameservers",
+      "plugins[0].dns.domain",
+      "plugins[0].dns.search",
+      "plugins[0].dns",
+    ].entries()
+  ) {
+    const reason = reasons[i]!;
+    equal(reason.includes(`(field "${field}")`), true, reason);
+  }
+});
