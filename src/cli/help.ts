@@ -16,7 +16,7 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "string",
     value: "FILE",
     help:
-      "Shim config file (JSON, iSulad daemon.json keys) [default: /etc/cnishim/config.json]",
+      "Shim config file (JSON, the settings below by flag name; an iSulad daemon.json is read for them, its own keys ignored) [default: /etc/cnishim/config.json]",
   },
   {
     name: "cni-bin-dir",

@@ -87,6 +87,72 @@ export const KEYS = [
 
 type Key = typeof KEYS[number];
 
+/**
+ * The keys of iSulad's `daemon.json` that are iSulad's own (its
+ * `isulad_daemon_configs` schema): a config file holding them is read for
+ * the keys cnishim knows, these are ignored. Any other unknown key is still
+ * refused, so that a typo of one of cnishim's is not silently dropped.
+ */
+export const ISULAD_DAEMON_KEYS: ReadonlySet<string> = new Set([
+  "authorization-plugin",
+  "cgroup-parent",
+  "container-log",
+  "cpu-rt-period",
+  "cpu-rt-runtime",
+  "cri-runtimes",
+  "cri-sandboxers",
+  "default-runtime",
+  "default-ulimits",
+  "disable-nri",
+  "enable-cri-v1",
+  "enable-pod-events",
+  "engine",
+  "graph",
+  "group",
+  "hook-spec",
+  "hosts",
+  "image-layer-check",
+  "image-opt-timeout",
+  "image-server-sock-addr",
+  "insecure-registries",
+  "insecure-skip-verify-enforce",
+  "log-driver",
+  "log-opts",
+  "native.umask",
+  "nri-support",
+  "pidfile",
+  "pod-sandbox-image",
+  "registry-mirrors",
+  "runtimes",
+  "selinux-enabled",
+  "start-timeout",
+  "state",
+  "storage-driver",
+  "storage-enable-remote-layer",
+  "storage-opts",
+  "systemd-cgroup",
+  "tls",
+  "tls-config",
+  "tls-verify",
+  "use-decrypted-key",
+  "userns-remap",
+  "websocket-server-listening-port",
+]);
+
+// iSulad's own log levels, as its daemon.json gives them ("ERROR"), in
+// cnishim's terms: a daemon.json read as the settings file keeps working.
+const ISULAD_LOG_LEVELS: Readonly<Record<string, LogLevel>> = {
+  FATAL: "error",
+  ALERT: "error",
+  CRIT: "error",
+  ERROR: "error",
+  WARN: "warn",
+  NOTICE: "notice",
+  INFO: "info",
+  DEBUG: "debug",
+  TRACE: "debug",
+};
+
 // Keys whose "" in the config file means the default (iSulad's table).
 const PATH_KEYS: readonly Key[] = [
   "cni-bin-dir",
@@ -160,7 +226,9 @@ export async function resolveSettings(
       `Invalid ${from}: network plugin "${networkPlugin}" not found (use "cni" or "")`,
     );
   }
-  const logLevel = str("log-level", "notice");
+  const rawLevel = str("log-level", "notice");
+  const fromFile = pick("log-level")?.from.startsWith('"') ?? false;
+  const logLevel = (fromFile && ISULAD_LOG_LEVELS[rawLevel]) || rawLevel;
   if (!isLogLevel(logLevel)) {
     throw new UsageError(
       `Invalid ${pick("log-level")!.from}: "${logLevel}" is not one of ${
@@ -309,7 +377,9 @@ async function readConfigFile(
     throw new UsageError(`Cannot use config file "${path}": not a JSON object`);
   }
   const known: readonly string[] = KEYS;
-  const unknown = Object.keys(data).filter((k) => !known.includes(k));
+  const unknown = Object.keys(data).filter((k) =>
+    !known.includes(k) && !ISULAD_DAEMON_KEYS.has(k)
+  );
   if (unknown.length) {
     throw new UsageError(
       `Cannot use config file "${path}": unknown keys ${

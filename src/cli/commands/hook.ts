@@ -48,9 +48,11 @@ export async function runHook(ctx: CommandContext): Promise<CommandOutput> {
       `"status" is "${state.status}": the hook runs on createRuntime, prestart (creating, created) or poststop (stopped)`,
     );
   }
-  if (state.pid === undefined) {
+  if (!state.pid) {
     throw malformed(
-      '"pid" is missing: cannot find the container\'s network namespace',
+      `"pid" is ${
+        state.pid === 0 ? "0" : "missing"
+      } on a "${state.status}" state: cannot find the container's network namespace`,
     );
   }
   const netns = `/proc/${state.pid}/ns/net`;
@@ -81,11 +83,13 @@ export function parseOciState(text: string): OciState {
   if (typeof v.status !== "string") {
     throw malformed('"status" must be a string');
   }
+  // 0 is what the OCI runtime spec allows where there is no process (the
+  // pid is only meaningful while running): a poststop must still tear down.
   if (
-    v.pid !== undefined && (!Number.isInteger(v.pid) || (v.pid as number) <= 0)
+    v.pid !== undefined && (!Number.isInteger(v.pid) || (v.pid as number) < 0)
   ) {
     throw malformed(
-      `"pid" must be a positive integer, not ${JSON.stringify(v.pid)}`,
+      `"pid" must be a non-negative integer, not ${JSON.stringify(v.pid)}`,
     );
   }
   const ann = v.annotations ?? {};

@@ -1,0 +1,111 @@
+/**
+ * What a real node sends, taken as its neighbours take it (issue 24): a
+ * real iSulad daemon.json as the settings file, iSulad's annotation
+ * entries with keys of their own, an OCI poststop state with `"pid": 0`,
+ * a CHECK of nothing, and output that cannot be written. The real entry
+ * as a child, against fake plugins.
+ *
+ * @module
+ */
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { FakePlugins } from "../_helpers/fake_plugins.ts";
+import { explain, runCli } from "../_helpers/run_cli.ts";
+import { listFiles } from "../_helpers/shell.ts";
+
+// Fake plugins never enter it, but setup refuses a path that is no netns.
+const NETNS = "/proc/self/ns/net";
+const DAEMON_JSON = new URL("../testdata/isulad/daemon.json", import.meta.url)
+  .pathname;
+
+/** One network `n1` of plugin `a`, and flags pointing at it. */
+async function bed(
+  config = "{}",
+): Promise<{ fake: FakePlugins; flags: string[]; conf: string }> {
+  const fake = await FakePlugins.create(["a"]);
+  const conf = await fake.writeConfDir({
+    "10-n1.conflist": {
+      cniVersion: "1.0.0",
+      name: "n1",
+      plugins: [{ type: "a" }],
+    },
+    "20-n2.conflist": {
+      cniVersion: "1.0.0",
+      name: "n2",
+      plugins: [{ type: "a" }],
+    },
+  });
+  const file = join(fake.root, "config.json");
+  await Deno.writeTextFile(file, config);
+  return { fake, conf, flags: fake.cliFlags(conf, file) };
+}
+
+Deno.test("a real iSulad daemon.json is read as the settings file: its own keys are ignored, a typo of cnishim's is still refused", async () => {
+  await using fake = await FakePlugins.create(["a"]);
+  const conf = await fake.writeConfDir({
+    "10-n1.conflist": {
+      cniVersion: "1.0.0",
+      name: "n1",
+      plugins: [{ type: "a" }],
+    },
+  });
+  const flags = [
+    "--cni-conf-dir",
+    conf,
+    "--cni-bin-dir",
+    fake.binDir,
+    "--cni-cache-dir",
+    fake.cacheDir,
+  ];
+  const run = await runCli(["networks", "--config", DAEMON_JSON, ...flags]);
+  equal(run.code, 0, explain(run));
+  deepEqual(
+    run.json<{ networks: { name: string }[] }>().networks.map((n) => n.name),
+    ["n1"],
+  );
+  // Its "log-level": "ERROR" is iSulad's name for cnishim's error level.
+  const help = await runCli(["--help", "--config", DAEMON_JSON]);
+  equal(help.code, 0, explain(help));
+  match(help.stdout, /error[^\n]*"log-level" in [^\n]*daemon\.json/);
+  ok(!help.stdout.includes("Config file not used"), help.stdout);
+
+  const typo = join(fake.root, "typo.json");
+  const text = await Deno.readTextFile(DAEMON_JSON);
+  await Deno.writeTextFile(
+    typo,
+    text.replace('"network-plugin"', '"network-plugn"'),
+  );
+  const refused = await runCli(["networks", "--config", typo, ...flags]);
+  equal(refused.code, 2, explain(refused));
+  match(refused.stderr, /unknown keys "network-plugn"/);
+  ok(!refused.stderr.includes('"hosts"'), refused.stderr);
+});
+
+Deno.test('hook: a poststop state with "pid": 0 (no process, as the OCI runtime spec allows) tears the pod down; a creating state with pid 0 is refused', async () => {
+  const { fake, flags } = await bed();
+  await using _ = fake;
+  const add = await runCli(["add", "hook0", NETNS, ...flags]);
+  equal(add.code, 0, explain(add));
+  ok((await listFiles(join(fake.cacheDir, "results"))).length > 0);
+  const state = (status: string) =>
+    JSON.stringify({
+      ociVersion: "1.0.2",
+      id: "hook0",
+      status,
+      pid: 0,
+      bundle: "/nonexistent",
+      annotations: {},
+    });
+  const stop = await runCli(["hook", ...flags], { stdin: state("stopped") });
+  equal(stop.code, 0, explain(stop));
+  deepEqual(
+    stop.json<{ removed: { network: string }[] }>().removed.map((r) =>
+      r.network
+    ),
+    ["n1"],
+  );
+  deepEqual(await listFiles(join(fake.cacheDir, "results")), []);
+  const create = await runCli(["hook", ...flags], { stdin: state("creating") });
+  equal(create.code, 1, explain(create));
+  match(create.stderr, /"pid" is 0 on a "creating" state/);
+});
