@@ -89,7 +89,9 @@ export function parseAnnotations(
 /**
  * The extra networks the annotations ask for: cnishim's first (see
  * {@link CNISHIM_NETWORK_ANNOTATION}), then iSulad's, then Multus'. Unlike iSulad, an entry without a name is an error rather than
- * skipped, and so is an unknown key. In Multus' string form a `namespace/`
+ * skipped; as iSulad, a key of its entries other than `name` and
+ * `interface` is ignored (and listed in `ignored`), while Multus' JSON form
+ * refuses an unknown key. In Multus' string form a `namespace/`
  * prefix is accepted and dropped (networks are not namespaced here), as is
  * `"namespace"` in its JSON form. An empty annotation asks for nothing.
  *
@@ -116,6 +118,7 @@ export function parseAnnotations(
 export function extraNetworksFromAnnotations(
   annotations: Readonly<Record<string, string>>,
   defaultIfName = "eth0",
+  ignored: string[] = [],
 ): NetworkRequest[] {
   const get = (key: string): string =>
     Object.hasOwn(annotations, key) ? annotations[key]!.trim() : "";
@@ -158,9 +161,9 @@ export function extraNetworksFromAnnotations(
     const value = decoded(isulad, where);
     if (Array.isArray(value)) {
       value.forEach((e: unknown, i) =>
-        out.push(fromObject(e, `${where}[${i}]`, false))
+        out.push(fromObject(e, `${where}[${i}]`, false, ignored))
       );
-    } else out.push(fromObject(value, where, false));
+    } else out.push(fromObject(value, where, false, ignored));
   }
   const multus = get(MULTUS_NETWORKS_ANNOTATION);
   if (multus) {
@@ -261,10 +264,36 @@ export function wantsDefaultNetwork(
   return own.split(",")[0]!.trim() !== "none";
 }
 
+/**
+ * The keys of iSulad's annotation entries that are neither `name` nor
+ * `interface` (`network_plane`, …), as `annotation "…"[i].key`: iSulad's
+ * own parser ignores them, and so does cnishim, which says so at debug.
+ *
+ * @example Usage
+ * ```ts
+ * import { ignoredAnnotationKeys } from "./pod_annotations.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   ignoredAnnotationKeys({
+ *     "network.alpha.kubernetes.io/network": '[{"name":"a","network_plane":"p"}]',
+ *   }),
+ *   ['annotation "network.alpha.kubernetes.io/network"[0].network_plane'],
+ * );
+ * ```
+ */
+export function ignoredAnnotationKeys(
+  annotations: Readonly<Record<string, string>>,
+): string[] {
+  const ignored: string[] = [];
+  extraNetworksFromAnnotations(annotations, "eth0", ignored);
+  return ignored;
+}
+
 function fromObject(
   entry: unknown,
   where: string,
   multus: boolean,
+  ignored: string[] = [],
 ): NetworkRequest {
   if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
     throw invalid(
@@ -276,6 +305,12 @@ function fromObject(
     ? ["name", "interface", "namespace"]
     : ["name", "interface"];
   for (const [key, v] of Object.entries(entry)) {
+    // iSulad's parser ignores keys it does not know; Multus' JSON keys all
+    // mean something (ips, mac, cni-args, …), so one not honoured is refused.
+    if (!known.includes(key) && !multus) {
+      ignored.push(`${where}.${key}`);
+      continue;
+    }
     if (!known.includes(key)) {
       throw invalid(
         `${where}.${key}`,

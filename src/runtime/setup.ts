@@ -42,6 +42,8 @@ import {
 } from "./pod_inputs.ts";
 import type { RuntimeOptions } from "./runtime_options.ts";
 import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
+import type { Logger } from "../log/logger.ts";
+import { ignoredAnnotationKeys, parseAnnotations } from "./pod_annotations.ts";
 
 /** Options of {@link setup}: the runtime's, and the pod's inputs. */
 export interface SetupOptions extends RuntimeOptions, PodInputs {
@@ -110,6 +112,7 @@ export async function setup(
   const inputs = translatePodInputs(containerId, ifName, options);
   const engine = resolveEngineOptions(options);
   const log = options.logger ?? SILENT_LOGGER;
+  logIgnoredAnnotationKeys(options, log);
   const plan = await planNetworks(
     ifName,
     inputs.defaultNetwork,
@@ -301,4 +304,14 @@ async function planNetworks(
     seen.add(p.ifName);
   }
   return plan;
+}
+
+// iSulad ignores its annotation entries' unknown keys; so does cnishim, at
+// debug. Called after translatePodInputs, which validated the annotations.
+function logIgnoredAnnotationKeys(options: SetupOptions, log: Logger): void {
+  if (options.annotations === undefined) return;
+  const ignored = ignoredAnnotationKeys(
+    parseAnnotations(options.annotations, "annotations"),
+  );
+  if (ignored.length) log.debug("annotation keys ignored", { ignored });
 }

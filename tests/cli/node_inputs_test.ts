@@ -109,3 +109,32 @@ Deno.test('hook: a poststop state with "pid": 0 (no process, as the OCI runtime 
   equal(create.code, 1, explain(create));
   match(create.stderr, /"pid" is 0 on a "creating" state/);
 });
+
+Deno.test("add takes iSulad's annotation entries with keys of their own (network_plane), attaching the network and saying at debug what it ignored", async () => {
+  const { fake, flags } = await bed();
+  await using _ = fake;
+  const annotations = {
+    "network.alpha.kubernetes.io/network": JSON.stringify([
+      { name: "n2", interface: "eth1", network_plane: "storage" },
+    ]),
+  };
+  const add = await runCli([
+    "add",
+    "isl1",
+    NETNS,
+    "--annotations",
+    JSON.stringify(annotations),
+    "--log-level",
+    "debug",
+    ...flags,
+  ]);
+  equal(add.code, 0, explain(add));
+  deepEqual(
+    add.json<{ networks: { name: string; interface: string }[] }>().networks
+      .map((n) => `${n.name}/${n.interface}`),
+    ["n1/eth0", "n2/eth1"],
+  );
+  match(add.stderr, /annotation keys ignored.*\[0\]\.network_plane/);
+  const del = await runCli(["del", "isl1", ...flags]);
+  equal(del.code, 0, explain(del));
+});

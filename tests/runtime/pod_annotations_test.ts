@@ -2,6 +2,7 @@ import { deepEqual } from "node:assert/strict";
 import {
   assignInterfaces,
   extraNetworksFromAnnotations,
+  ignoredAnnotationKeys,
   type NetworkRequest,
   parseAnnotations,
   wantsDefaultNetwork,
@@ -119,10 +120,10 @@ const BAD_ANNOTATIONS: [string, Record<string, string>, number, string][] = [
     `${I}.name: expected a string`,
   ],
   [
-    "iSulad namespace key",
-    { [ISULAD]: '{"name":"a","namespace":"x"}' },
+    "iSulad numeric interface",
+    { [ISULAD]: '[{"name":"a","interface":3,"network_plane":"p"}]' },
     7,
-    `${I}.namespace`,
+    `${I}[0].interface: expected a string`,
   ],
   [
     "interface with /",
@@ -343,4 +344,24 @@ Deno.test("wantsDefaultNetwork(): only a first entry `none` of cnishim.io/networ
     [true, true, true, false, false, true, true],
   );
   deepEqual(wantsDefaultNetwork({ [MULTUS]: "none" }), true);
+});
+
+// Issue 24 point 6; fails before it: code 7, "network_plane: unsupported key".
+Deno.test("iSulad's annotation entries with keys of their own are accepted, the keys ignored and listed", () => {
+  const annotations = {
+    [ISULAD]: JSON.stringify([
+      { name: "a", interface: "eth1", network_plane: "data", extra: { x: 1 } },
+      { name: "b", namespace: "default" },
+    ]),
+  };
+  deepEqual(extraNetworksFromAnnotations(annotations), [
+    { name: "a", interface: "eth1" },
+    { name: "b" },
+  ]);
+  deepEqual(ignoredAnnotationKeys(annotations), [
+    `annotation "${ISULAD}"[0].network_plane`,
+    `annotation "${ISULAD}"[0].extra`,
+    `annotation "${ISULAD}"[1].namespace`,
+  ]);
+  deepEqual(ignoredAnnotationKeys({ [ISULAD]: '{"name":"a"}' }), []);
 });
