@@ -11,11 +11,16 @@ import type { NetworkConfigList } from "../spec/types.ts";
 import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 import { parseNetworkConfigList } from "../config/parse_network_config.ts";
 import type { CacheEntry } from "../cache/cache_entry.ts";
-import type { CacheKey } from "../cache/result_cache.ts";
+import type { CacheKey, CacheScan } from "../cache/result_cache.ts";
 import type { ResolvedEngineOptions } from "../engine/engine_options.ts";
 import { delNetworkList } from "../engine/del_network_list.ts";
-import { SILENT_LOGGER } from "../log/logger.ts";
-import { type PodRecord, readPod, removePodRecord } from "./pod_record.ts";
+import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
+import {
+  type PodRecord,
+  readPod,
+  recordedKeys,
+  removePodRecord,
+} from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
 import { confNetworks } from "./conf_networks.ts";
 import { LOOPBACK_NETWORK, type RuntimeOptions } from "./runtime_options.ts";
@@ -28,26 +33,67 @@ export interface Teardown {
   warnings: string[];
   /** Every other failure; the pod record stays when there are any. */
   failures: CniError[];
+  /**
+   * A skipped attachment (see {@link TeardownScope}) still has its cache
+   * entry: the pod record stays for the runtime's DEL.
+   */
+  leftForRetry: boolean;
+}
+
+/** How a failed setup narrows its own undo. */
+export interface TeardownScope {
+  /**
+   * Attachments (`network\0ifName`) whose ADD failed: their own rollback
+   * ran already, so they get no second DEL. One whose cache entry is still
+   * there (its rollback failed and kept it for DEL) keeps the pod record.
+   */
+  skip?: ReadonlySet<string>;
+  /**
+   * Tear down only what has a cache entry: a setup knows that a recorded
+   * attachment without one was never started (each network writes its
+   * entry before its first plugin runs) or was rolled back.
+   */
+  cachedOnly?: boolean;
+}
+
+/** The key of an attachment in a {@link TeardownScope}. */
+export function attachmentKey(network: string, ifName: string): string {
+  return `${network}\0${ifName}`;
 }
 
 /**
  * The unlocked teardown shared by `remove`, a failed setup and GC: every
  * attachment cached for the container, all at once (in reverse setup order
- * when `serial`), continuing past failures.
+ * when `serial`), continuing past failures. An attachment the pod record
+ * lists whose cache entry is gone is torn down with today's config of its
+ * network (as libcni's DEL does without a cached config), or reported as
+ * not deletable when there is none, keeping the record for a retry.
  */
 export async function teardown(
   containerId: string,
   netns: string,
   options: RuntimeOptions,
   engine: ResolvedEngineOptions,
+  scope: TeardownScope = {},
 ): Promise<Teardown> {
-  const report: Teardown = { removed: [], warnings: [], failures: [] };
-  const failures = report.failures;
   const log = options.logger ?? SILENT_LOGGER;
-  const { record, scan: { entries, unreadable, legacy } } = await readPod(
-    engine.cacheDir,
-    containerId,
-  );
+  const { record, scan } = await readPod(engine.cacheDir, containerId);
+  const { unreadable, legacy } = scan;
+  const skip = scope.skip ?? new Set<string>();
+  const skipped = (k: { networkName: string; ifName: string }) =>
+    skip.has(attachmentKey(k.networkName, k.ifName));
+  const report: Teardown = {
+    removed: [],
+    warnings: [],
+    failures: [],
+    // A skipped attachment whose entry is still there awaits a DEL.
+    leftForRetry: [...scan.entries, ...unreadable, ...legacy].some(skipped),
+  };
+  const failures = report.failures;
+  const entries = scan.entries.filter((e) => !skipped(e));
+  if (record && !scope.cachedOnly) {
+    entries.push(...uncachedAttachments(record, scan, log));
+  }
   // Corrupt entries name their attachment only in the file name; with a
   // record, only the attachments it lists are believed.
   const recorded = (k: { networkName: string; ifName: string }) =>
@@ -56,7 +102,7 @@ export async function teardown(
       a.network === k.networkName && a.ifName === k.ifName
     );
   for (const key of unreadable) {
-    if (!recorded(key)) continue;
+    if (!recorded(key) || skipped(key)) continue;
     if (!record) {
       const warning =
         `Network "${key.networkName}" (${key.ifName}) is torn down without its runtime args: its cache entry and the pod record are both unreadable, so what plugins remove only when told again (portmap's rules, for one) may remain`;
@@ -68,7 +114,7 @@ export async function teardown(
   // libcni before 0.8 cached the bare result: DEL runs today's config of
   // the network with that result as prevResult, as libcni does.
   for (const key of legacy) {
-    if (!recorded(key)) continue;
+    if (!recorded(key) || skipped(key)) continue;
     log.info("tearing down a pre-0.8 libcni cache entry", {
       containerId,
       network: key.networkName,
@@ -90,11 +136,14 @@ export async function teardown(
         return (await current).get(entry.networkName);
       });
       if (!list) {
+        const why = entry.config.length || !uncached.has(entry)
+          ? "its cache entry holds no usable config"
+          : "the pod record lists it but its cache entry is gone";
         throw new CniError(
           CNI_ERROR_CODES.invalidNetworkConfig,
-          `Cannot tear down network "${entry.networkName}" (${entry.ifName}): its cache entry holds no usable config and "${
+          `Cannot tear down network "${entry.networkName}" (${entry.ifName}): ${why} and "${
             options.confDir ?? DEFAULT_CONF_DIR
-          }" has no valid network of that name`,
+          }" has no valid network of that name (not deletable; the pod record is kept for a retry)`,
         );
       }
       const del = await delNetworkList(list, {
@@ -145,10 +194,41 @@ export async function teardown(
       });
     }
   });
-  if (failures.length === 0) {
+  if (failures.length === 0 && !report.leftForRetry) {
     await removePodRecord(engine.cacheDir, containerId);
   }
   return report;
+}
+
+// The entries made for attachments the record lists without a cache file.
+const uncached = new WeakSet<CacheEntry>();
+
+// The record's attachments that have no cache file at all (neither an entry
+// nor an unreadable or legacy file): the entry was removed behind cnishim's
+// back, or a setup or teardown stopped between the entry and the record.
+function uncachedAttachments(
+  record: PodRecord,
+  scan: CacheScan,
+  log: Logger,
+): CacheEntry[] {
+  const have = new Set(
+    [...scan.entries, ...scan.unreadable, ...scan.legacy].map((k) =>
+      attachmentKey(k.networkName, k.ifName)
+    ),
+  );
+  const out: CacheEntry[] = [];
+  for (const key of recordedKeys(record.containerId, record.attachments)) {
+    if (have.has(attachmentKey(key.networkName, key.ifName))) continue;
+    log.info("tearing down a recorded attachment without a cache entry", {
+      containerId: key.containerId,
+      network: key.networkName,
+      ifName: key.ifName,
+    });
+    const entry = recordedEntry(key, record);
+    uncached.add(entry);
+    out.push(entry);
+  }
+  return out;
 }
 
 // What tearing one attachment down came to.

@@ -16,7 +16,8 @@ import { parseNetworkConfigList } from "../config/parse_network_config.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { checkNetworkList } from "../engine/check_network_list.ts";
-import { readPod } from "./pod_record.ts";
+import { type PodRecord, readPod, recordedKeys } from "./pod_record.ts";
+import type { CacheScan } from "../cache/result_cache.ts";
 import { findNetwork, type LoadedNetworks } from "../config/load_networks.ts";
 import { confNetworks } from "./conf_networks.ts";
 import type { RuntimeOptions } from "./runtime_options.ts";
@@ -46,7 +47,7 @@ export async function check(
 ): Promise<CheckedNetwork[]> {
   validateContainerId(containerId);
   const engine = resolveEngineOptions(options);
-  await using _lock = await lockContainer(engine.cacheDir, containerId);
+  await using lock = await lockContainer(engine.cacheDir, containerId);
   const out: CheckedNetwork[] = [];
   const failures: CniError[] = [];
   const checkOne = async (list: NetworkConfigList, rt: RuntimeConf) => {
@@ -58,8 +59,17 @@ export async function check(
       status: skip ? "skipped" : "ok",
     });
   };
-  const { entries, legacy } = (await readPod(engine.cacheDir, containerId))
-    .scan;
+  const { record, scan } = await readPod(engine.cacheDir, containerId);
+  const { entries, legacy } = scan;
+  if (!record && !entries.length && !legacy.length && !scan.unreadable.length) {
+    // A lock file made for a container that has nothing must not stay.
+    lock.removeOnRelease();
+    throw new CniError(
+      CNI_ERROR_CODES.invalidEnvironmentVariables,
+      `Cannot CHECK container "${containerId}": it is not set up (nothing cached for it in "${engine.cacheDir}")`,
+    );
+  }
+  failures.push(...uncheckable(containerId, record, scan));
   for (const entry of entries) {
     const name = entry.networkName;
     try {
@@ -102,6 +112,38 @@ export async function check(
     throw new AggregateCniError(
       `CHECK of container "${containerId}" failed`,
       failures,
+    );
+  }
+  return out;
+}
+
+// The attachments the record lists that CHECK cannot run: no cache entry
+// (removed behind cnishim's back, or a setup that stopped midway), or one
+// that cannot be read. Each is a failure, never left out silently.
+function uncheckable(
+  containerId: string,
+  record: PodRecord | undefined,
+  scan: CacheScan,
+): CniError[] {
+  const out: CniError[] = [];
+  const key = (k: { networkName: string; ifName: string }) =>
+    `${k.networkName}\0${k.ifName}`;
+  const readable = new Set([...scan.entries, ...scan.legacy].map(key));
+  const unreadable = new Set(scan.unreadable.map(key));
+  const listed = record
+    ? recordedKeys(containerId, record.attachments)
+    : scan.unreadable;
+  for (const k of listed) {
+    if (readable.has(key(k))) continue;
+    out.push(
+      new CniError(
+        CNI_ERROR_CODES.ioFailure,
+        `CHECK of network "${k.networkName}" (${k.ifName}) failed: ${
+          unreadable.has(key(k))
+            ? "its cache entry cannot be read"
+            : "the pod record lists it but its cache entry is gone"
+        }`,
+      ),
     );
   }
   return out;

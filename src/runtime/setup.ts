@@ -32,7 +32,7 @@ import {
   writePodRecord,
 } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
-import { teardown } from "./_teardown.ts";
+import { attachmentKey, teardown } from "./_teardown.ts";
 import { settleDeadHolder } from "./_orphans.ts";
 import { validateNetns } from "./_netns.ts";
 import {
@@ -177,25 +177,45 @@ export async function setup(
   // Settled before any teardown, which would otherwise race the write and
   // could leave a record behind for a pod that is gone.
   const recordError = await recorded;
-  const failure = settled.find((s) => s.status === "rejected");
-  if (failure || recordError) {
-    const error = failure
-      ? toCniError((failure as PromiseRejectedResult).reason)
-      : recordError!;
+  const failed = settled.flatMap((s, i) =>
+    s.status === "rejected"
+      ? [{ p: plan[i]!, error: toCniError(s.reason) }]
+      : []
+  );
+  if (failed.length || recordError) {
+    const error = failed[0]?.error ?? recordError!;
     // The error itself is the caller's to report (the CLI prints it once).
     log.info("setup failed, tearing down", {
       containerId,
       error: error.message,
     });
-    const undo = (await teardown(containerId, netns, options, engine))
-      .failures;
-    if (undo.length) {
+    // A network whose ADD failed was rolled back by addNetworkList already:
+    // a second DEL would repeat a failed rollback and its message.
+    const { failures: undo, leftForRetry } = await teardown(
+      containerId,
+      netns,
+      options,
+      engine,
+      {
+        skip: new Set(
+          failed.map((f) => attachmentKey(f.p.list.name, f.p.ifName)),
+        ),
+        cachedOnly: true,
+      },
+    );
+    // Other networks whose rollback failed in parallel: each once (their
+    // entries stay for DEL); an ADD failure rolled back cleanly is not news.
+    const more = failed.slice(1).map((f) => f.error)
+      .filter((e) => e instanceof AggregateCniError);
+    if (!leftForRetry && !undo.length) lock.removeOnRelease();
+    if (undo.length || more.length) {
       throw new AggregateCniError(
-        `Setup of container "${containerId}" failed and its teardown failed too`,
-        [error, ...undo],
+        `Setup of container "${containerId}" failed${
+          undo.length ? " and its teardown failed too" : ""
+        }`,
+        [error, ...more, ...undo],
       );
     }
-    lock.removeOnRelease();
     throw error;
   }
 

@@ -138,3 +138,27 @@ Deno.test("add takes iSulad's annotation entries with keys of their own (network
   const del = await runCli(["del", "isl1", ...flags]);
   equal(del.code, 0, explain(del));
 });
+
+Deno.test("check of a container that was never set up fails with code 4 and leaves no lock file", async () => {
+  const { fake, flags } = await bed();
+  await using _ = fake;
+  const run = await runCli(["check", "never-set-up", NETNS, ...flags]);
+  equal(run.code, 1, explain(run));
+  const error = run.json<{ code: number; msg: string }>();
+  equal(error.code, 4);
+  match(error.msg, /"never-set-up": it is not set up/);
+  deepEqual(
+    (await listFiles(join(fake.cacheDir, "locks"))).filter((f) =>
+      f !== "gc.lock"
+    ),
+    [],
+  );
+  equal((await fake.calls()).length, 0);
+  // A set-up container still checks.
+  const add = await runCli(["add", "set-up", NETNS, ...flags]);
+  equal(add.code, 0, explain(add));
+  const ok1 = await runCli(["check", "set-up", NETNS, ...flags]);
+  equal(ok1.code, 0, explain(ok1));
+  const del = await runCli(["del", "set-up", ...flags]);
+  equal(del.code, 0, explain(del));
+});
