@@ -241,7 +241,7 @@ export function renderHelp(
     ...(note ? ["", note] : []),
     "",
     "Output: JSON on stdout (a CNI error object on failure), messages on stderr.",
-    "Exit status: 0 success, 1 CNI error (code in the error object), 2 usage error.",
+    "Exit status: 0 success, 1 CNI error (code in the error object), 2 usage error, 3 output lost (stdout or stderr could not be written; the operation itself may have succeeded, as one stderr line says when it can).",
     "Plugin mode: with CNI_COMMAND set, cnishim acts as a CNI plugin instead.",
     "",
   ].join("\n");

@@ -16,6 +16,13 @@ import {
 } from "./errors.ts";
 import { CURRENT_VERSION } from "./version.ts";
 
+/**
+ * The exit status of a command whose output could not be written (stdout
+ * or stderr on a full disk or a closed pipe): whatever the command did is
+ * done, only its report is lost.
+ */
+export const OUTPUT_LOST_EXIT_CODE = 3;
+
 /** What a front end prints for a failure, and the error behind it. */
 export interface RenderedFailure {
   /** For stdout: the error object of a CNI error; nothing for a usage error. */

@@ -10,7 +10,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
-import { explain, runCli } from "../_helpers/run_cli.ts";
+import { baseEnv, cliCommand, explain, runCli } from "../_helpers/run_cli.ts";
 import { listFiles } from "../_helpers/shell.ts";
 
 // Fake plugins never enter it, but setup refuses a path that is no netns.
@@ -161,4 +161,101 @@ Deno.test("check of a container that was never set up fails with code 4 and leav
   equal(ok1.code, 0, explain(ok1));
   const del = await runCli(["del", "set-up", ...flags]);
   equal(del.code, 0, explain(del));
+});
+
+/**
+ * Runs the CLI with one stream sent to /dev/full (`sh` only redirects;
+ * cnishim is exec'd), the other piped.
+ */
+async function runToFull(
+  stream: "stdout" | "stderr",
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [cmd, ...lead] = cliCommand();
+  const redirect = stream === "stdout" ? ">/dev/full" : "2>/dev/full";
+  const out = await new Deno.Command("sh", {
+    args: ["-c", `exec "$@" ${redirect}`, "sh", cmd, ...lead, ...args],
+    clearEnv: true,
+    env: baseEnv(),
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: text.decode(out.stdout),
+    stderr: text.decode(out.stderr),
+  };
+}
+
+Deno.test("write errors on stdout or stderr are caught once: exit 3 (output lost) with one stderr line, no stack, stdout never written twice", async (t) => {
+  const { fake, flags } = await bed();
+  await using _ = fake;
+  const lostLine = (stderr: string, status: number) => {
+    const lines = stderr.trim().split("\n");
+    equal(lines.length, 1, stderr);
+    match(
+      lines[0]!,
+      new RegExp(
+        `^cnishim: output lost \\(stdout: .*\\); the command itself ended with exit status ${status}$`,
+      ),
+    );
+  };
+
+  await t.step("version >/dev/full", async () => {
+    const run = await runToFull("stdout", ["version"]);
+    equal(run.code, 3, explain(run));
+    lostLine(run.stderr, 0);
+  });
+
+  await t.step("--help into a closed pipe", async () => {
+    const [cmd, ...lead] = cliCommand();
+    const child = new Deno.Command(cmd, {
+      args: [...lead, "--help"],
+      clearEnv: true,
+      env: baseEnv(),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Closed long before the runtime has started and writes.
+    await child.stdout.cancel();
+    const [status, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stderr).text(),
+    ]);
+    equal(status.code, 3, stderr);
+    lostLine(stderr, 0);
+  });
+
+  await t.step(
+    "add >/dev/full sets the pod up, caches it, and says so",
+    async () => {
+      const run = await runToFull("stdout", ["add", "full1", NETNS, ...flags]);
+      equal(run.code, 3, explain(run));
+      lostLine(run.stderr, 0);
+      deepEqual(await listFiles(join(fake.cacheDir, "results")), [
+        "n1-full1-eth0",
+      ]);
+      const del = await runCli(["del", "full1", ...flags]);
+      equal(del.code, 0, explain(del));
+    },
+  );
+
+  await t.step(
+    "a failing add with stderr full prints one error object",
+    async () => {
+      const run = await runToFull("stderr", [
+        "add",
+        "full2",
+        NETNS,
+        "--annotations",
+        JSON.stringify({ "k8s.v1.cni.cncf.io/networks": "nope" }),
+        ...flags,
+      ]);
+      equal(run.code, 3, explain(run));
+      const error = JSON.parse(run.stdout) as { code: number; msg: string };
+      equal(error.code, 7);
+      match(error.msg, /"nope"/);
+    },
+  );
 });
