@@ -62,8 +62,9 @@ export async function check(
   const { record, scan } = await readPod(engine.cacheDir, containerId);
   const { entries, legacy } = scan;
   if (!record && !entries.length && !legacy.length && !scan.unreadable.length) {
-    // A lock file made for a container that has nothing must not stay.
-    lock.removeOnRelease();
+    // A lock file made for a container that has nothing must not stay
+    // (unless it tells the next ADD or DEL that its holder died midway).
+    if (lock.deadHolder === undefined) lock.removeOnRelease();
     throw new CniError(
       CNI_ERROR_CODES.invalidEnvironmentVariables,
       `Cannot CHECK container "${containerId}": it is not set up (nothing cached for it in "${engine.cacheDir}")`,

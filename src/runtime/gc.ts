@@ -18,6 +18,7 @@ import { getCachedAttachments } from "../engine/get_cached_result.ts";
 import { gcNetworkList } from "../engine/gc_network_list.ts";
 import { listPodRecords } from "./pod_record.ts";
 import { teardown } from "./_teardown.ts";
+import { sweepStaleTemps } from "./temp_sweep.ts";
 import type { RuntimeOptions } from "./runtime_options.ts";
 
 /** What {@link gc} did. */
@@ -61,6 +62,8 @@ export async function gc(
     } else removedContainers.push(id);
   }
   await sweepContainerLocks(engine.cacheDir, new Set([...kept, ...failed]));
+  // Under the GC lock no ADD or DEL writes: every temp file is stale.
+  await sweepStaleTemps(engine.cacheDir, 0);
   const validAttachments = entries
     .filter((e) => kept.has(e.containerId))
     .map((e) => ({ containerID: e.containerId, ifname: e.ifName }));

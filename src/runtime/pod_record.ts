@@ -46,8 +46,13 @@ export interface PodRecord {
   capabilityArgs?: JsonObject;
 }
 
+/** The directory of the pod records. */
+export function podRecordDir(cacheDir: string): string {
+  return joinPath(cacheDir, "cnishim", "pods");
+}
+
 function recordPath(cacheDir: string, containerId: string): string {
-  return joinPath(cacheDir, "cnishim", "pods", `${containerId}.json`);
+  return joinPath(podRecordDir(cacheDir), `${containerId}.json`);
 }
 
 /**

@@ -42,7 +42,12 @@ export async function remove(
   validateContainerId(containerId);
   const engine = resolveEngineOptions(options);
   await using lock = await lockContainer(engine.cacheDir, containerId);
-  await settleDeadHolder(lock, containerId, options.logger ?? SILENT_LOGGER);
+  await settleDeadHolder(
+    lock,
+    containerId,
+    options.logger ?? SILENT_LOGGER,
+    engine.cacheDir,
+  );
   const { failures, removed, warnings } = await teardown(
     containerId,
     netns,

@@ -133,7 +133,7 @@ export async function setup(
   }
 
   await using lock = await lockContainer(engine.cacheDir, containerId);
-  await settleDeadHolder(lock, containerId, log);
+  await settleDeadHolder(lock, containerId, log, engine.cacheDir);
   const attachments = plan.map((p) => ({
     network: p.list.name,
     ifName: p.ifName,

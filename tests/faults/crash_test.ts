@@ -1,6 +1,7 @@
 /**
  * cnishim itself dies: SIGKILL in the middle of an ADD (or a DEL) while a
- * slow plugin runs after the real bridge and portmap. What the dead
+ * slow plugin runs after the real bridge and portmap, and a campaign of
+ * SIGKILLs at random points of ADD and DEL on the real chain. What the dead
  * process recorded before its first plugin (the intent cache entry and the
  * pod record) must let the next `del` undo everything, and the plugin it
  * left running must not outlive that `del`.
@@ -13,10 +14,11 @@ import {
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
 import { createNetns, linksIn } from "../_helpers/netns.ts";
-import { expectExit } from "../_helpers/run_cli.ts";
+import { baseEnv, cliCommand, expectExit } from "../_helpers/run_cli.ts";
 import { leftoverProcesses } from "../_helpers/processes.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import {
+  assertNothingLeft,
   explain,
   FaultBed,
   faultId,
@@ -115,5 +117,128 @@ Deno.test({
     expectExit(del, 0, explain(del));
     deepEqual(await linksIn(ns), ["lo"]);
     await fb.assertNoLeaks([id]);
+  },
+});
+
+// A small seeded PRNG (mulberry32), so that a failing campaign replays.
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CAMPAIGN_SEED = Number(
+  Deno.env.get("CNISHIM_CRASH_SEED") ?? Math.floor(Math.random() * 2 ** 31),
+);
+const CAMPAIGN_ROUNDS = Number(Deno.env.get("CNISHIM_CRASH_ROUNDS") ?? 100);
+
+Deno.test({
+  name:
+    `fault: crash campaign, ${CAMPAIGN_ROUNDS} rounds of SIGKILL at random points of ADD and DEL on bridge + host-local + portmap + tuning; each retried DEL leaves nothing, temp files included (seed ${CAMPAIGN_SEED}, CNISHIM_CRASH_SEED replays)`,
+  ignore: SKIP_REAL_PARTS,
+  async fn() {
+    await requireRealParts();
+    const started = performance.now();
+    const random = prng(CAMPAIGN_SEED);
+    await using fb = await FaultBed.create();
+    await fb.network(({ bridge }) => [
+      bridge,
+      PORTMAP,
+      { type: "tuning", sysctl: { "net.ipv4.conf.eth0.arp_filter": "1" } },
+    ]);
+    await using ns = await createNetns("ccp");
+    const [cmd, ...lead] = cliCommand();
+    const spawn = (args: string[]) =>
+      new Deno.Command(cmd, {
+        args: [...lead, ...args, ...fb.flags()],
+        clearEnv: true,
+        env: baseEnv(),
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+    // How long an uninterrupted ADD and DEL take here, to kill within them.
+    const timed = async (args: string[]) => {
+      const t0 = performance.now();
+      const status = await spawn(args).status;
+      equal(status.code, 0, `calibration ${args[0]} failed`);
+      return performance.now() - t0;
+    };
+    const calibrate = faultId("cal");
+    const addMs = await timed([
+      "add",
+      calibrate,
+      ns.path,
+      ...portMappingsFlag(),
+    ]);
+    const delMs = await timed(["del", calibrate, ns.path]);
+    const stats = { killedAdd: 0, killedDel: 0, finishedFirst: 0, tmpSeen: 0 };
+    let current: string | undefined;
+    try {
+      for (let round = 0; round < CAMPAIGN_ROUNDS; round++) {
+        const id = faultId(`c${round}`);
+        current = id;
+        const killAt = async (args: string[], ms: number) => {
+          const child = spawn(args);
+          // From cnishim's start-up to a little past its usual end.
+          const wait = ms * (0.1 + 1.3 * random());
+          const done = await Promise.race([
+            child.status.then(() => true),
+            new Promise<false>((r) => setTimeout(() => r(false), wait)),
+          ]);
+          if (!done) {
+            try {
+              child.kill("SIGKILL");
+            } catch {
+              // It finished in the meantime.
+            }
+          }
+          return (await child.status).signal === "SIGKILL";
+        };
+        if (await killAt(["add", id, ns.path, ...portMappingsFlag()], addMs)) {
+          stats.killedAdd++;
+        } else stats.finishedFirst++;
+        if (random() < 0.5 && await killAt(["del", id, ns.path], delMs)) {
+          stats.killedDel++;
+        }
+        const cache = await Array.fromAsync(
+          Deno.readDir(`${fb.bed.cacheDir}/results`),
+        ).catch(() => []);
+        if (cache.some((e) => e.name.endsWith(".tmp"))) stats.tmpSeen++;
+        const del = await fb.cli(["del", id, ns.path]);
+        expectExit(
+          del,
+          0,
+          `round ${round} (seed ${CAMPAIGN_SEED}): ${explain(del)}`,
+        );
+        const left = await fb.leaks([id]);
+        try {
+          assertNothingLeft(left);
+        } catch (error) {
+          throw new Error(
+            `round ${round} (seed ${CAMPAIGN_SEED}): ${
+              (error as Error).message
+            }`,
+          );
+        }
+        deepEqual(await linksIn(ns), ["lo"], `round ${round}`);
+        current = undefined;
+      }
+    } finally {
+      if (current) await fb.cli(["del", current, ns.path]).catch(() => {});
+    }
+    // deno-lint-ignore no-console -- rounds, seed and wall time are the report
+    console.log(
+      `crash campaign: ${CAMPAIGN_ROUNDS} rounds, seed ${CAMPAIGN_SEED}, ${
+        JSON.stringify(stats)
+      }, ADD ${Math.round(addMs)} ms, DEL ${Math.round(delMs)} ms, wall ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s`,
+    );
   },
 });

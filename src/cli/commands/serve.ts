@@ -30,6 +30,10 @@ import type { ProcessIo } from "../../spec/types.ts";
 import { parsedFromRequest } from "../remote.ts";
 import { COMMANDS, findCommand } from "../command_table.ts";
 import { runCommand } from "../run_command.ts";
+import {
+  STALE_TEMP_AGE_MS,
+  sweepStaleTemps,
+} from "../../runtime/temp_sweep.ts";
 
 const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
 
@@ -117,6 +121,7 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
         ? { metrics: () => metrics.render(), observer: metrics.observer }
         : {}),
     });
+    sweepAtStartUp(ctx);
     const loaded = await warm.get();
     ctx.logger.notice(
       `listening on ${socket}, ${loaded.networks.length} networks from ${ctx.settings.confDir}`,
@@ -127,4 +132,23 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
     for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, stop);
   }
   return {};
+}
+
+// The temp files writes that died left behind (a crash, a power loss):
+// those old enough that no write in progress can own them, beside serving.
+function sweepAtStartUp(ctx: CommandContext): void {
+  const { cacheDir } = ctx.settings;
+  sweepStaleTemps(cacheDir, STALE_TEMP_AGE_MS).then((swept) => {
+    if (swept.length) {
+      ctx.logger.notice("removed temp files of interrupted writes", {
+        cacheDir,
+        files: swept.length,
+      });
+    }
+  }, (error: unknown) => {
+    ctx.logger.warn("cannot sweep the cache dir's temp files", {
+      cacheDir,
+      error: (error as Error).message,
+    });
+  });
 }
