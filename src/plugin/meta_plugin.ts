@@ -48,8 +48,12 @@ import {
   listRecords,
   type MetaRecord,
   quarantineRecord,
+  readListedRecord,
   readRecord,
   RECORD_KIND,
+  type RecordKey,
+  recordKey,
+  recordPath,
   removeRecord,
   writeRecord,
 } from "./meta_record.ts";
@@ -215,6 +219,16 @@ async function planRecord(
   return { record, delegates };
 }
 
+// The record this call is about: the spec keys a plugin's state by network
+// name, container ID and interface, so two meta networks on a pod keep two.
+function attachmentOf(ctx: Context): RecordKey {
+  return {
+    networkName: ctx.config.name,
+    containerId: ctx.call.containerId,
+    ifName: ctx.call.ifName,
+  };
+}
+
 async function add(ctx: Context): Promise<CniResult> {
   const { call, config, log } = ctx;
   validateContainerId(call.containerId);
@@ -233,7 +247,7 @@ async function add(ctx: Context): Promise<CniResult> {
     );
   }
   await using _lock = await lockContainer(lockDir(config), call.containerId);
-  const previous = await readRecord(config.cacheDir, call.containerId);
+  const previous = await readRecord(config.cacheDir, attachmentOf(ctx));
   if (previous.kind !== "missing") {
     // A retried ADD: what the earlier one left must go first, or the
     // delegates fail on interfaces that already exist.
@@ -299,7 +313,7 @@ async function rollBack(
   ctx.log.error("ADD failed; rolling back", { error: original.message });
   const failures = await delDelegates(ctx, record, ctx.call.netns);
   if (failures.length === 0) {
-    await removeRecord(ctx.config.cacheDir, record.containerId);
+    await removeRecord(recordPath(ctx.config.cacheDir, recordKey(record)));
     return original;
   }
   return new AggregateCniError(
@@ -353,7 +367,7 @@ async function teardown(
         failures,
       );
     }
-    await removeRecord(ctx.config.cacheDir, read.record.containerId);
+    await removeRecord(read.path);
     return;
   }
   if (read.kind === "corrupt") {
@@ -400,10 +414,7 @@ async function del(ctx: Context): Promise<void> {
     lockDir(ctx.config),
     ctx.call.containerId,
   );
-  await teardown(
-    ctx,
-    await readRecord(ctx.config.cacheDir, ctx.call.containerId),
-  );
+  await teardown(ctx, await readRecord(ctx.config.cacheDir, attachmentOf(ctx)));
   lock.removeOnRelease();
 }
 
@@ -411,7 +422,7 @@ async function check(ctx: Context): Promise<void> {
   const { call, config, log } = ctx;
   validateContainerId(call.containerId);
   await using _lock = await lockContainer(lockDir(config), call.containerId);
-  const read = await readRecord(config.cacheDir, call.containerId);
+  const read = await readRecord(config.cacheDir, attachmentOf(ctx));
   if (read.kind !== "ok") {
     throw new CniError(
       CNI_ERROR_CODES.unknownContainer,
@@ -481,13 +492,13 @@ async function gc(ctx: Context): Promise<void> {
   );
   await using _lock = await lockForGc(lockDir(config));
   const failures: CniError[] = [];
-  for (const id of await listRecords(config.cacheDir)) {
+  for (const path of await listRecords(config.cacheDir)) {
     let read;
     try {
-      read = await readRecord(config.cacheDir, id);
+      read = await readListedRecord(path);
     } catch (error) {
       log.error("unreadable record skipped by GC", {
-        id,
+        path,
         error: (error as Error).message,
       });
       continue;
@@ -495,7 +506,7 @@ async function gc(ctx: Context): Promise<void> {
     if (read.kind === "corrupt") {
       await quarantineRecord(read.path);
       log.error("corrupt record quarantined by GC", {
-        id,
+        path,
         reason: read.reason,
       });
       continue;
@@ -507,7 +518,7 @@ async function gc(ctx: Context): Promise<void> {
     const stale = await delDelegates(ctx, r, r.netns);
     if (stale.length) failures.push(...stale);
     else {
-      await removeRecord(config.cacheDir, r.containerId);
+      await removeRecord(read.path);
       log.info("stale attachment removed by GC", {
         containerId: r.containerId,
       });

@@ -1,13 +1,18 @@
 /**
- * The meta plugin's record of one container, `<cacheDir>/<containerId>.json`
- * (0600 in a 0700 dir, written atomically): what ADD is about to do, written
+ * The meta plugin's record of one attachment,
+ * `<cacheDir>/<network>-<containerId>-<ifName>.json` (0600 in a 0700 dir,
+ * written atomically; `<containerId>.json` before, still read): what ADD is about to do, written
  * before the first delegate runs, and each delegate's state. DEL, CHECK and
  * GC work from it alone, so the backend is never needed after ADD.
  *
  * @module
  */
-import { joinPath } from "../spec/posix_path.ts";
-import { validateContainerId } from "../spec/identifiers.ts";
+import { dirName, joinPath } from "../spec/posix_path.ts";
+import {
+  validateContainerId,
+  validateIfName,
+  validateNetworkName,
+} from "../spec/identifiers.ts";
 import type { CniResult, JsonObject } from "../spec/types.ts";
 import {
   readPrivateFile,
@@ -70,29 +75,67 @@ export type RecordRead =
   | { kind: "corrupt"; path: string; reason: string }
   | { kind: "ok"; path: string; record: MetaRecord };
 
-/** The record's path. */
-export function recordPath(cacheDir: string, containerId: string): string {
+/**
+ * What a record is of: one attachment of the meta network, as the spec keys
+ * a plugin's state (network name, container ID, and the runtime's
+ * `CNI_IFNAME`), so that two meta networks on one pod keep two records.
+ */
+export interface RecordKey {
+  /** The meta network's name. */
+  networkName: string;
+  /** The container ID. */
+  containerId: string;
+  /** The runtime's `CNI_IFNAME`. */
+  ifName: string;
+}
+
+/** The record's path, `<cacheDir>/<network>-<containerId>-<ifName>.json`. */
+export function recordPath(cacheDir: string, key: RecordKey): string {
+  validateContainerId(key.containerId);
+  validateNetworkName(key.networkName);
+  validateIfName(key.ifName);
+  return joinPath(
+    cacheDir,
+    `${key.networkName}-${key.containerId}-${key.ifName}.json`,
+  );
+}
+
+/**
+ * Where records were written before they were keyed by attachment,
+ * `<cacheDir>/<containerId>.json`: read (for DEL, CHECK, GC and a retried
+ * ADD) when it is of the same network and interface, never written.
+ */
+export function legacyRecordPath(
+  cacheDir: string,
+  containerId: string,
+): string {
   validateContainerId(containerId);
   return joinPath(cacheDir, `${containerId}.json`);
 }
 
-/** Writes the record atomically. */
+/** The key of a record. */
+export function recordKey(record: MetaRecord): RecordKey {
+  return {
+    networkName: record.networkName,
+    containerId: record.containerId,
+    ifName: record.runtimeIfName,
+  };
+}
+
+/** Writes the record atomically, at its key's path. */
 export async function writeRecord(
   cacheDir: string,
   record: MetaRecord,
 ): Promise<void> {
   await writeFileAtomic(
-    recordPath(cacheDir, record.containerId),
+    recordPath(cacheDir, recordKey(record)),
     JSON.stringify(record, null, 2) + "\n",
   );
 }
 
-/** Removes the record; a missing one is fine. */
-export async function removeRecord(
-  cacheDir: string,
-  containerId: string,
-): Promise<void> {
-  await removeFile(recordPath(cacheDir, containerId));
+/** Removes a record file (`RecordRead.path`); a missing one is fine. */
+export async function removeRecord(path: string): Promise<void> {
+  await removeFile(path);
 }
 
 function decodeRecord(text: string, containerId: string): MetaRecord | string {
@@ -118,12 +161,33 @@ function decodeRecord(text: string, containerId: string): MetaRecord | string {
   return r;
 }
 
-/** Reads a container's record. */
+/**
+ * Reads an attachment's record: at its path, else at the legacy
+ * `<containerId>.json` when that one is of the same network and interface
+ * (another network's is not this attachment's, and stays).
+ */
 export async function readRecord(
   cacheDir: string,
+  key: RecordKey,
+): Promise<RecordRead> {
+  const read = await readRecordFile(recordPath(cacheDir, key), key.containerId);
+  if (read.kind !== "missing") return read;
+  const legacy = await readRecordFile(
+    legacyRecordPath(cacheDir, key.containerId),
+    key.containerId,
+  );
+  if (legacy.kind !== "ok") return legacy.kind === "corrupt" ? legacy : read;
+  const r = legacy.record;
+  return r.networkName === key.networkName && r.runtimeIfName === key.ifName
+    ? legacy
+    : read;
+}
+
+/** Reads one record file; `containerId` is what it must name. */
+export async function readRecordFile(
+  path: string,
   containerId: string,
 ): Promise<RecordRead> {
-  const path = recordPath(cacheDir, containerId);
   const text = await readPrivateFile(path);
   if (text === undefined) return { kind: "missing" };
   const decoded = decodeRecord(text, containerId);
@@ -139,18 +203,41 @@ export async function quarantineRecord(path: string): Promise<string> {
   return target;
 }
 
-/** The container IDs that have a record. */
+/** The record files of the cache dir, keyed and legacy names alike. */
 export async function listRecords(cacheDir: string): Promise<string[]> {
-  const ids: string[] = [];
+  const paths: string[] = [];
   try {
     for await (const e of Deno.readDir(cacheDir)) {
       if (e.isFile && e.name.endsWith(".json") && !e.name.startsWith(".")) {
-        ids.push(e.name.slice(0, -".json".length));
+        paths.push(joinPath(cacheDir, e.name));
       }
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
-  return ids.sort();
+  return paths.sort();
+}
+
+/**
+ * Reads a file {@link listRecords} found: a keyed record must name the
+ * attachment its file name says, a legacy one the container.
+ */
+export async function readListedRecord(path: string): Promise<RecordRead> {
+  const text = await readPrivateFile(path);
+  if (text === undefined) return { kind: "missing" };
+  const base = path.slice(dirName(path).length + 1, -".json".length);
+  let named = base;
+  try {
+    const r = JSON.parse(text) as MetaRecord;
+    if (`${r.networkName}-${r.containerId}-${r.runtimeIfName}` === base) {
+      named = String(r.containerId);
+    }
+  } catch {
+    // decodeRecord says why.
+  }
+  const decoded = decodeRecord(text, named);
+  return typeof decoded === "string"
+    ? { kind: "corrupt", path, reason: decoded }
+    : { kind: "ok", path, record: decoded };
 }

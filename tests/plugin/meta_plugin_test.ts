@@ -90,14 +90,17 @@ Deno.test({
     deepEqual(bed.requests.map((u) => new URL(u).search), [
       "?podName=web%200%26x",
     ]);
-    deepEqual(await bed.records(), [`${id}.json`]);
+    deepEqual(await bed.records(), [`dockin-${id}-eth0.json`]);
     deepEqual(await bed.resultFiles(), [`${net.name}-${id}-eth0`]);
     const record = JSON.parse(
-      await Deno.readTextFile(`${bed.cacheDir}/${id}.json`),
+      await Deno.readTextFile(`${bed.cacheDir}/dockin-${id}-eth0.json`),
     );
     equal(record.delegates[0].state, "added");
     equal(record.delegates[0].config.ipam.type, "static");
-    equal((await Deno.stat(`${bed.cacheDir}/${id}.json`)).mode! & 0o777, 0o600);
+    equal(
+      (await Deno.stat(`${bed.cacheDir}/dockin-${id}-eth0.json`)).mode! & 0o777,
+      0o600,
+    );
 
     const del = await bed.invoke("DEL", id, ns, { podName: pod });
     expectExit(del, 0, "DEL");
@@ -139,7 +142,7 @@ Deno.test({
     );
     equal((await bed.veths()).length, 2);
     const record = JSON.parse(
-      await Deno.readTextFile(`${bed.cacheDir}/${id}.json`),
+      await Deno.readTextFile(`${bed.cacheDir}/dockin-${id}-eth0.json`),
     );
     deepEqual(
       record.delegates.map((
@@ -181,7 +184,7 @@ Deno.test({
       `${bed.networks[1]!.subnet.base}.13/24`,
     ]);
     const record = JSON.parse(
-      await Deno.readTextFile(`${bed.cacheDir}/${id}.json`),
+      await Deno.readTextFile(`${bed.cacheDir}/dockin-${id}-eth0.json`),
     );
     equal(record.delegates[1].config.ipam.type, "cnishim-static");
     const del = await bed.invoke("DEL", id, ns, { config });
@@ -485,12 +488,12 @@ Deno.test({
       bed.entry(1, 43, "net0", false),
     ]);
     expectExit(await bed.invoke("ADD", id, ns), 0, "ADD");
-    const path = `${bed.cacheDir}/${id}.json`;
+    const path = `${bed.cacheDir}/dockin-${id}-eth0.json`;
     const text = await Deno.readTextFile(path);
     await Deno.writeTextFile(path, text.slice(0, text.length / 2));
     // Without the record, DEL asks the backend (best effort) for the networks.
     expectExit(await bed.invoke("DEL", id, ns), 0, "DEL");
-    deepEqual(await bed.records(), [`${id}.json.corrupt`]);
+    deepEqual(await bed.records(), [`dockin-${id}-eth0.json.corrupt`]);
     deepEqual(await linksIn(ns), ["lo"]);
     await bed.assertClean();
 
@@ -498,10 +501,10 @@ Deno.test({
     const id2 = cid("corrupt2");
     bed.pods.set(id2, [bed.entry(0, 44, "eth0", true)]);
     expectExit(await bed.invoke("ADD", id2, ns), 0, "ADD 2");
-    await Deno.writeTextFile(`${bed.cacheDir}/${id2}.json`, "");
+    await Deno.writeTextFile(`${bed.cacheDir}/dockin-${id2}-eth0.json`, "");
     await bed.stopBackend();
     expectExit(await bed.invoke("DEL", id2, ns), 0, "DEL 2");
-    ok((await bed.records()).includes(`${id2}.json.corrupt`));
+    ok((await bed.records()).includes(`dockin-${id2}-eth0.json.corrupt`));
   },
 });
 
@@ -623,7 +626,7 @@ Deno.test({
       },
     });
     expectExit(gc, 0, "GC");
-    deepEqual(await bed.records(), [`${keep}.json`]);
+    deepEqual(await bed.records(), [`dockin-${keep}-eth0.json`]);
     deepEqual(await linksIn(ns2), ["lo"]);
     deepEqual(await linksIn(ns1), ["eth0", "lo"]);
     await bed.stopBackend();
@@ -699,7 +702,7 @@ async function withDefaultCacheDir(id: string): Promise<AsyncDisposable> {
       const results = await listFiles(`${dir}/results`);
       for (
         const f of [
-          `${dir}/${id}.json`,
+          `${dir}/dockin-${id}-eth0.json`,
           `${dir}/multinet/locks/${id}.lock`,
           ...results.filter((r) => r.includes(`-${id}-`)).map((r) =>
             `${dir}/results/${r}`
@@ -749,7 +752,9 @@ Deno.test({
     deepEqual(await addressesIn(ns, "eth0"), [`${a.subnet.base}.60/24`]);
     deepEqual(await addressesIn(ns, "eth1"), [`${b.subnet.base}.60/24`]);
     const record = JSON.parse(
-      await Deno.readTextFile(`${DEFAULT_META_CACHE_DIR}/${id}.json`),
+      await Deno.readTextFile(
+        `${DEFAULT_META_CACHE_DIR}/dockin-cni-${id}-eth0.json`,
+      ),
     );
     deepEqual(
       record.delegates.map((d: { config: { ipam: { type: string } } }) =>
@@ -772,7 +777,7 @@ Deno.test({
     deepEqual(await linksIn(ns), ["lo"]);
     deepEqual(await bed.veths(), []);
     await rejects(
-      Deno.stat(`${DEFAULT_META_CACHE_DIR}/${id}.json`),
+      Deno.stat(`${DEFAULT_META_CACHE_DIR}/dockin-cni-${id}-eth0.json`),
       Deno.errors.NotFound,
     );
     deepEqual(
@@ -924,5 +929,52 @@ Deno.test({
     }
     deepEqual({ netnsLeft, bridgesLeft }, { netnsLeft: [], bridgesLeft: [] });
     ok(MADE.netns.size > 0, "the suite made namespaces");
+  },
+});
+
+// Issue 24 point 4; fails before it: the second network took the first's
+// record (<containerId>.json), tore its eth0 down and re-added.
+Deno.test({
+  ...real,
+  name:
+    "meta plugin: two meta networks on one pod keep one record each (network, container, interface); a legacy <containerId>.json is still torn down by DEL",
+  async fn() {
+    await requireRealParts();
+    await using bed = await MetaBed.create(2);
+    await using ns = await netns();
+    const id = cid("twometa");
+    bed.pods.set("pod-a", [bed.entry(0, 61, "eth0", true)]);
+    bed.pods.set("pod-b", [bed.entry(1, 62, "net1", true)]);
+    const second = {
+      podName: "pod-b",
+      ifName: "net1",
+      config: bed.metaConfig({ name: "dockin-b" }),
+    };
+    expectExit(await bed.invoke("ADD", id, ns, { podName: "pod-a" }), 0, "A");
+    expectExit(await bed.invoke("ADD", id, ns, second), 0, "B");
+    deepEqual(await linksIn(ns), ["eth0", "lo", "net1"]);
+    deepEqual(await bed.records(), [
+      `dockin-b-${id}-net1.json`,
+      `dockin-${id}-eth0.json`,
+    ]);
+    const log = await Deno.readTextFile(bed.logFile).catch(() => "");
+    ok(!log.includes("deleting its delegates first"), "B left A alone");
+
+    expectExit(await bed.invoke("DEL", id, ns, second), 0, "DEL B");
+    deepEqual(await linksIn(ns), ["eth0", "lo"]);
+    deepEqual(await bed.records(), [`dockin-${id}-eth0.json`]);
+
+    // A record written under the old name: DEL reads it there.
+    await Deno.rename(
+      `${bed.cacheDir}/dockin-${id}-eth0.json`,
+      `${bed.cacheDir}/${id}.json`,
+    );
+    // Another network's DEL leaves it alone; its own DEL tears it down.
+    expectExit(await bed.invoke("DEL", id, ns, second), 0, "DEL B again");
+    deepEqual(await linksIn(ns), ["eth0", "lo"]);
+    deepEqual(await bed.records(), [`${id}.json`]);
+    expectExit(await bed.invoke("DEL", id, ns, { podName: "pod-a" }), 0, "A");
+    deepEqual(await linksIn(ns), ["lo"]);
+    await bed.assertClean();
   },
 });

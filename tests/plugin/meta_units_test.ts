@@ -10,6 +10,7 @@ import {
   deepEqual,
   equal,
   match,
+  notEqual,
   ok,
   rejects,
   throws,
@@ -24,6 +25,7 @@ import {
   listRecords,
   type MetaRecord,
   quarantineRecord,
+  readListedRecord,
   readRecord,
   RECORD_KIND,
   recordPath,
@@ -251,12 +253,15 @@ Deno.test("the meta record round-trips, and a corrupt one is reported and quaran
       state: "pending",
     }],
   };
-  deepEqual(await readRecord(dir, "c1"), { kind: "missing" });
+  const key = { networkName: "dockin", containerId: "c1", ifName: "eth0" };
+  deepEqual(await readRecord(dir, key), { kind: "missing" });
   await writeRecord(dir, record);
-  const path = recordPath(dir, "c1");
-  deepEqual(await readRecord(dir, "c1"), { kind: "ok", path, record });
+  const path = recordPath(dir, key);
+  equal(path, `${dir}/dockin-c1-eth0.json`);
+  deepEqual(await readRecord(dir, key), { kind: "ok", path, record });
   equal((await Deno.stat(path)).mode! & 0o777, 0o600);
-  deepEqual(await listRecords(dir), ["c1"]);
+  deepEqual(await listRecords(dir), [path]);
+  deepEqual(await readListedRecord(path), { kind: "ok", path, record });
 
   for (
     const [text, reason] of [
@@ -267,13 +272,59 @@ Deno.test("the meta record round-trips, and a corrupt one is reported and quaran
     ] as const
   ) {
     await Deno.writeTextFile(path, text);
-    const read = await readRecord(dir, "c1");
+    const read = await readRecord(dir, key);
     ok(read.kind === "corrupt", JSON.stringify(read));
     match(read.reason, reason);
   }
   equal(await quarantineRecord(path), `${path}.corrupt`);
-  deepEqual(await readRecord(dir, "c1"), { kind: "missing" });
-  await removeRecord(dir, "c1");
-  throws(() => recordPath(dir, "../c1"), CniError);
-  await rejects(readRecord(dir, "a/b"), CniError);
+  deepEqual(await readRecord(dir, key), { kind: "missing" });
+  await removeRecord(path);
+  throws(() => recordPath(dir, { ...key, containerId: "../c1" }), CniError);
+  await rejects(readRecord(dir, { ...key, containerId: "a/b" }), CniError);
+});
+
+// Issue 24 point 4; fails before it: one record per container, any network.
+Deno.test("meta records are keyed by network, container and interface; a legacy <containerId>.json is read for its own attachment only", async () => {
+  await using tmp = await createTempDir("cnishim-meta-record-");
+  const dir = `${tmp.path}/cache`;
+  const base: MetaRecord = {
+    kind: RECORD_KIND,
+    containerId: "c1",
+    netns: "/var/run/netns/x",
+    runtimeIfName: "eth0",
+    networkName: "dockin",
+    podName: "web-0",
+    backend: "http://rm/x",
+    createdAt: "2026-01-01T00:00:00.000Z",
+    delegates: [],
+  };
+  const other = { ...base, networkName: "dockin-b", runtimeIfName: "net1" };
+  await writeRecord(dir, base);
+  await writeRecord(dir, other);
+  const a = { networkName: "dockin", containerId: "c1", ifName: "eth0" };
+  const b = { networkName: "dockin-b", containerId: "c1", ifName: "net1" };
+  const readA = await readRecord(dir, a);
+  const readB = await readRecord(dir, b);
+  ok(readA.kind === "ok" && readB.kind === "ok");
+  equal(readA.record.networkName, "dockin");
+  equal(readB.record.networkName, "dockin-b");
+  notEqual(readA.path, readB.path);
+
+  // Written before records were keyed: read for its attachment only.
+  await Deno.remove(recordPath(dir, a));
+  await Deno.remove(recordPath(dir, b));
+  const legacy = `${dir}/c1.json`;
+  await Deno.writeTextFile(legacy, JSON.stringify(base));
+  deepEqual(await readRecord(dir, a), {
+    kind: "ok",
+    path: legacy,
+    record: base,
+  });
+  deepEqual(await readRecord(dir, b), { kind: "missing" });
+  deepEqual(await listRecords(dir), [legacy]);
+  deepEqual(await readListedRecord(legacy), {
+    kind: "ok",
+    path: legacy,
+    record: base,
+  });
 });
