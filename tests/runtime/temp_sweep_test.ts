@@ -18,6 +18,7 @@ import {
 } from "../../src/runtime/temp_sweep.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 import { listFiles } from "../_helpers/shell.ts";
+import { bedFor, startServe } from "../serve/_serve.ts";
 
 const NETNS = "/proc/self/ns/net";
 
@@ -114,4 +115,21 @@ Deno.test("gc removes every temp file (no ADD or DEL writes while it holds the G
   deepEqual(await sweepStaleTemps(cacheDir, STALE_TEMP_AGE_MS), [old]);
   deepEqual(await temps(cacheDir), [fresh]);
   await remove("keep1", NETNS, options);
+});
+
+Deno.test("serve's start-up removes the cache dir's old temp files and keeps fresh ones", async () => {
+  await using fake = await FakePlugins.create(["a"]);
+  const { flags, socket } = await bedFor(fake, [{ name: "n", types: ["a"] }]);
+  const { cacheDir } = fake;
+  const old = await plant(cacheDir, "results", "n-dead-eth0");
+  const fresh = await plant(cacheDir, "results", "n-live-eth0");
+  const then = new Date(Date.now() - STALE_TEMP_AGE_MS - 60_000);
+  await Deno.utime(join(cacheDir, old), then, then);
+  await using serve = await startServe(socket, flags);
+  const deadline = Date.now() + 10_000;
+  while ((await temps(cacheDir)).includes(old) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  deepEqual(await temps(cacheDir), [fresh]);
+  await serve.stop();
 });
