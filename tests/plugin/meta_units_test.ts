@@ -232,27 +232,29 @@ Deno.test("parseMetaConfig() takes Dockin's keys and defaults, and refuses bad v
   }
 });
 
+const SAMPLE_RECORD: MetaRecord = {
+  kind: RECORD_KIND,
+  containerId: "c1",
+  netns: "/var/run/netns/x",
+  runtimeIfName: "eth0",
+  networkName: "dockin",
+  podName: "web-0",
+  backend: "http://rm/x",
+  createdAt: "2026-01-01T00:00:00.000Z",
+  delegates: [{
+    netName: "net-a",
+    ifName: "eth0",
+    master: true,
+    confFile: "/etc/cni/dockin/net.d/a.conf",
+    config: { type: "bridge" },
+    state: "pending",
+  }],
+};
+
 Deno.test("the meta record round-trips, and a corrupt one is reported and quarantined, never trusted", async () => {
   await using tmp = await createTempDir("cnishim-meta-record-");
   const dir = `${tmp.path}/cache`;
-  const record: MetaRecord = {
-    kind: RECORD_KIND,
-    containerId: "c1",
-    netns: "/var/run/netns/x",
-    runtimeIfName: "eth0",
-    networkName: "dockin",
-    podName: "web-0",
-    backend: "http://rm/x",
-    createdAt: "2026-01-01T00:00:00.000Z",
-    delegates: [{
-      netName: "net-a",
-      ifName: "eth0",
-      master: true,
-      confFile: "/etc/cni/dockin/net.d/a.conf",
-      config: { type: "bridge" },
-      state: "pending",
-    }],
-  };
+  const record = SAMPLE_RECORD;
   const key = { networkName: "dockin", containerId: "c1", ifName: "eth0" };
   deepEqual(await readRecord(dir, key), { kind: "missing" });
   await writeRecord(dir, record);
@@ -287,17 +289,7 @@ Deno.test("the meta record round-trips, and a corrupt one is reported and quaran
 Deno.test("meta records are keyed by network, container and interface; a legacy <containerId>.json is read for its own attachment only", async () => {
   await using tmp = await createTempDir("cnishim-meta-record-");
   const dir = `${tmp.path}/cache`;
-  const base: MetaRecord = {
-    kind: RECORD_KIND,
-    containerId: "c1",
-    netns: "/var/run/netns/x",
-    runtimeIfName: "eth0",
-    networkName: "dockin",
-    podName: "web-0",
-    backend: "http://rm/x",
-    createdAt: "2026-01-01T00:00:00.000Z",
-    delegates: [],
-  };
+  const base: MetaRecord = { ...SAMPLE_RECORD, delegates: [] };
   const other = { ...base, networkName: "dockin-b", runtimeIfName: "net1" };
   await writeRecord(dir, base);
   await writeRecord(dir, other);
