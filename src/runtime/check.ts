@@ -36,8 +36,10 @@ export interface CheckedNetwork {
 /**
  * Runs CHECK on every attachment cached for the container, with the
  * config and arguments of its ADD (for a pre-0.8 libcni entry, which holds
- * only the result, with today's config of its network).
+ * only the result, with today's config of its network). An attachment the
+ * pod record lists whose entry is gone or unreadable is a failure.
  *
+ * @throws {CniError} code 4 when the container is not set up (nothing cached)
  * @throws {AggregateCniError} every attachment that failed its CHECK
  */
 export async function check(
