@@ -117,12 +117,14 @@ Deno.test({
       );
       ok(/^\d+\.\d+\.\d+\+g/.test(version.version), version.version);
       // Names are not kept in the bundle: an internal failure's stack (here
-      // a write to a full stdout) is mapped to the sources by the map
-      // beside it.
+      // a read of a stdin opened write-only, EBADF: code 999 with its stack)
+      // is mapped to the sources by the map beside it.
+      await Deno.writeTextFile(join(out, "config.json"), "{}");
       const crashed = await run("sh", [
         "-c",
-        '"$0" version >/dev/full',
+        '"$0" hook --config "$1" 0>>/dev/null',
         join(out, "cnishim.js"),
+        join(out, "config.json"),
       ], { PATH: `${dirname(DENO)}:/usr/bin:/bin`, NO_COLOR: "1" });
       ok(crashed.code !== 0, crashed.stderr);
       ok(
