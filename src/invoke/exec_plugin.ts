@@ -40,6 +40,7 @@ export interface PluginExec {
 }
 
 const DECODER = new TextDecoder();
+const ENCODER = new TextEncoder();
 const STDERR_TAIL_BYTES = 2048;
 // ETXTBSY: the binary is being replaced; libcni retries 6 times, 1 s apart.
 const BUSY_ATTEMPTS = 6;
@@ -82,6 +83,7 @@ async function execOnce(request: ExecRequest): Promise<Uint8Array> {
     }).spawn();
   } catch (error) {
     if ((error as { code?: string }).code === "ETXTBSY") throw error;
+    if ((error as { code?: string }).code === "E2BIG") throw tooBig(request);
     throw pluginError(
       request,
       CNI_ERROR_CODES.ioFailure,
@@ -237,6 +239,24 @@ async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
     settled,
     aborted(AbortSignal.timeout(ms)).then(() => false),
   ]);
+}
+
+// Replaying cached args this big fails every DEL the same way: the message
+// says how to get out (a setup bounds them, one cached before may not be).
+function tooBig(request: ExecRequest): PluginError {
+  const size = (name: string) => ENCODER.encode(request.env[name] ?? "").length;
+  const id = request.env.CNI_CONTAINERID;
+  return pluginError(
+    request,
+    CNI_ERROR_CODES.invalidEnvironmentVariables,
+    `cannot start ${request.pluginPath}: its environment is over the system's exec limit (E2BIG; CNI_ARGS is ${
+      size("CNI_ARGS")
+    } bytes)${
+      id && request.command !== "ADD"
+        ? `; cached args this big can never be replayed: \`cnishim gc --force-drop ${id}\` drops the container's cache entries, naming what may leak`
+        : ""
+    }`,
+  );
 }
 
 function tail(stderr: Uint8Array): string {
