@@ -131,7 +131,9 @@ async function execOnce(request: ExecRequest): Promise<Uint8Array> {
     // hold its stdout. That helper is not killed (libcni does not either:
     // a plugin may start one on purpose), and what it would write later
     // is no part of the plugin's answer.
-    await within(EOF_AFTER_EXIT_MS, Promise.all([stdout.eof, stderr.eof]));
+    if (!stdout.ended || !stderr.ended) {
+      await within(EOF_AFTER_EXIT_MS, Promise.all([stdout.eof, stderr.eof]));
+    }
     const output: Output = {
       success: status.success,
       code: status.code,
@@ -154,6 +156,8 @@ const EOF_AFTER_EXIT_MS = 1000;
 interface Drained {
   /** Settles at EOF (or a read error). */
   eof: Promise<void>;
+  /** Whether {@link eof} has been reached. */
+  readonly ended: boolean;
   /** Everything read so far. */
   bytes(): Uint8Array;
   /** Stops reading and closes the pipe. */
@@ -180,6 +184,9 @@ function drain(stream: ReadableStream<Uint8Array>): Drained {
   })();
   return {
     eof,
+    get ended() {
+      return done;
+    },
     bytes: () => concat(chunks),
     cancel: async () => {
       if (!done) await reader.cancel().catch(() => {});
