@@ -4,12 +4,14 @@
  *
  * Two levels, named like their Go models:
  * - the pod runtime (go-cni): {@link setup}, {@link remove}, {@link check},
- *   {@link status}, {@link gc}, with {@link RuntimeOptions} and
+ *   {@link status}, {@link gc}, {@link forceDrop} (the way out of a
+ *   container no DEL can clear), with {@link RuntimeOptions} and
  *   {@link SetupOptions} (whose pod inputs are {@link PodInputs}:
  *   {@link PodIdentity}, {@link PortMapping}, {@link Bandwidth},
  *   {@link Dns}, {@link IpRange}); they return {@link SetupResult} (of
  *   {@link AttachedNetwork}), {@link RemoveReport}, {@link CheckedNetwork},
- *   {@link StatusReport}, {@link GcResult}; loopback is
+ *   {@link StatusReport}, {@link GcResult}, {@link ForceDropReport} (of
+ *   {@link DroppedAttachment}); loopback is
  *   {@link LOOPBACK_NETWORK}; go-cni's Load/GetConfig as {@link load}
  *   (one scan of a conf dir bound for the pod verbs, a
  *   {@link LoadedRuntime}) and {@link getConfig} (a {@link RuntimeConfig});
@@ -229,6 +231,11 @@ export { status } from "./src/runtime/status.ts";
 export type { StatusReport } from "./src/runtime/status.ts";
 export { gc } from "./src/runtime/gc.ts";
 export type { GcResult } from "./src/runtime/gc.ts";
+export { forceDrop } from "./src/runtime/force_drop.ts";
+export type {
+  DroppedAttachment,
+  ForceDropReport,
+} from "./src/runtime/force_drop.ts";
 export { getConfig, load } from "./src/runtime/load.ts";
 export type { LoadedRuntime, RuntimeConfig } from "./src/runtime/load.ts";
 export {

@@ -71,9 +71,9 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: "gc",
-    args: "--keep <container-id>... | --all",
+    args: "--keep ID... | --all | --force-drop ID...",
     summary:
-      "Tear down cached containers not kept, then send GC to 1.1.0 networks",
+      "Tear down cached containers not kept, then send GC to 1.1.0 networks; --force-drop drops a container no DEL can clear, naming what may leak",
     served: true,
     load: async () => (await import("./commands/gc.ts")).runGc,
   },

@@ -186,6 +186,13 @@ export const FLAGS: readonly FlagSpec[] = [
       "gc: tear down every cached container (gc without --keep refuses without it)",
   },
   {
+    name: "force-drop",
+    kind: "list",
+    value: "ID",
+    help:
+      "gc: drop the container's cache entries and pod record WITHOUT running DEL, for one no DEL can clear (args too big to exec, plugin gone); prints what may leak (networks, interfaces, IPs), repeatable",
+  },
+  {
     name: "socket",
     kind: "string",
     value: "PATH",

@@ -9,7 +9,7 @@ import { baseName } from "../spec/posix_path.ts";
 import { CNI_ERROR_CODES, toCniError } from "../spec/errors.ts";
 import type { NetworkConfigList } from "../spec/types.ts";
 import { MAX_NETWORK_NAME_LENGTH } from "../spec/identifiers.ts";
-import { confFiles } from "./conf_files.ts";
+import { confDirEntries } from "./conf_files.ts";
 import {
   loadNetworkConfigList,
   MAX_CONFIG_FILE_SIZE,
@@ -88,8 +88,10 @@ function networkNameProblem(name: string): string | undefined {
 /**
  * Scans `dir`. Invalid files, files over the size limit, files past the
  * count limit, names breaking the iSulad rule and later duplicates of a
- * name are skipped and reported. The first file of a name wins, whatever
- * its extension (CRI-O's rule; libcni would prefer a `.conflist`).
+ * name are skipped and reported, and so are FIFOs, sockets and devices
+ * with a config file's name, without being opened. The first file of a
+ * name wins, whatever its extension (CRI-O's rule; libcni would prefer a
+ * `.conflist`).
  *
  * @example Usage
  * ```ts
@@ -108,9 +110,14 @@ export async function loadNetworks(
   const maxSize = options.maxFileSize ?? MAX_CONFIG_FILE_SIZE;
   const loadList = options.loadList ?? loadNetworkConfigList;
   const wanted = options.stopWhenFound && new Set(options.stopWhenFound);
-  const files = await confFiles(dir);
+  const { files, irregular } = await confDirEntries(dir);
   const networks: NetworkConfigList[] = [];
-  const skipped: SkippedFile[] = [];
+  // Reported, never opened: a FIFO would block the scan until a writer came.
+  const skipped: SkippedFile[] = irregular.map((e) => ({
+    file: e.path,
+    reason: `${e.kind}, not a regular file: not opened`,
+    code: CNI_ERROR_CODES.ioFailure,
+  }));
   const owners = new Map<string, string>();
   for (const [i, file] of files.entries()) {
     if (i >= maxFiles) {
@@ -165,7 +172,7 @@ export async function loadNetworks(
       });
     }
   }
-  const missing = files.length === 0 &&
+  const missing = files.length === 0 && irregular.length === 0 &&
     await Deno.stat(dir).then(
       () => false,
       (e) => e instanceof Deno.errors.NotFound,

@@ -40,6 +40,7 @@ export interface PluginExec {
 }
 
 const DECODER = new TextDecoder();
+const ENCODER = new TextEncoder();
 const STDERR_TAIL_BYTES = 2048;
 // ETXTBSY: the binary is being replaced; libcni retries 6 times, 1 s apart.
 const BUSY_ATTEMPTS = 6;
@@ -82,6 +83,7 @@ async function execOnce(request: ExecRequest): Promise<Uint8Array> {
     }).spawn();
   } catch (error) {
     if ((error as { code?: string }).code === "ETXTBSY") throw error;
+    if ((error as { code?: string }).code === "E2BIG") throw tooBig(request);
     throw pluginError(
       request,
       CNI_ERROR_CODES.ioFailure,
@@ -89,54 +91,192 @@ async function execOnce(request: ExecRequest): Promise<Uint8Array> {
       { cause: error },
     );
   }
-  // A web timer: Deno 2.9's global setTimeout is Node's, whose first use
-  // costs ~4 ms of start-up; AbortSignal.timeout costs 0.3 ms and does not
-  // keep the process alive.
-  let timedOut = false;
-  const signal = request.timeoutMs
-    ? AbortSignal.timeout(request.timeoutMs)
-    : undefined;
-  // Removed before this returns: once the plugin is reaped its pid may be
-  // reused.
-  const onTimeout = () => {
-    timedOut = true;
-    killPluginTree(child.pid, request.env).catch(() => {});
-  };
-  signal?.addEventListener("abort", onTimeout, { once: true });
+  const stdout = drain(child.stdout);
+  const stderr = drain(child.stderr);
+  const stdin = feed(child.stdin, request.stdin);
+  // Done with the pipes however this ends: a reader left pending on a pipe
+  // that a plugin's detached child holds open would keep its resource, and
+  // a serve process alive, for that child's lifetime.
+  const release = () =>
+    Promise.all([stdout.cancel(), stderr.cancel(), stdin.abort()]);
   try {
-    const stdinDone = writeStdin(child, request.stdin);
-    const [output] = await Promise.all([child.output(), stdinDone]);
-    if (timedOut) {
+    // A web timer: Deno 2.9's global setTimeout is Node's, whose first use
+    // costs ~4 ms of start-up; AbortSignal.timeout costs 0.3 ms and does
+    // not keep the process alive.
+    const expired = request.timeoutMs
+      ? aborted(AbortSignal.timeout(request.timeoutMs))
+      : new Promise<never>(() => {});
+    const status = await Promise.race([child.status, expired]);
+    if (!status) {
+      // Killed only while it is known to run: once the plugin is reaped
+      // its pid may be reused.
+      await killPluginTree(child.pid, request.env).catch(() => {});
+      // A child the kill could not find (one that emptied its environment
+      // and left the plugin's tree) may hold the pipes open for as long as
+      // it lives: they are read for a short grace, not until EOF.
+      const gone = await within(
+        KILL_GRACE_MS,
+        Promise.all([child.status, stdout.eof, stderr.eof]),
+      );
+      // A plugin unkillable (in D state, say) keeps no cnishim alive.
+      if (!gone) child.unref();
       throw new PluginTimeoutError(request.timeoutMs ?? 0, {
         pluginType: request.pluginType,
         command: request.command,
-        stderrTail: tail(output.stderr),
+        stderrTail: tail(stderr.bytes()),
       });
     }
+    // The plugin has exited, and what it wrote is in the pipes: EOF is
+    // waited for a bounded time only, since a helper it left running may
+    // hold its stdout. That helper is not killed (libcni does not either:
+    // a plugin may start one on purpose), and what it would write later
+    // is no part of the plugin's answer.
+    if (!stdout.ended || !stderr.ended) {
+      await within(EOF_AFTER_EXIT_MS, Promise.all([stdout.eof, stderr.eof]));
+    }
+    const output: Output = {
+      success: status.success,
+      code: status.code,
+      signal: status.signal,
+      stdout: stdout.bytes(),
+      stderr: stderr.bytes(),
+    };
     if (output.success) return output.stdout;
     throw decodeFailure(request, output);
   } finally {
-    // A child the plugin left running is not killed (libcni does not
-    // either): a plugin may start a helper on purpose.
-    signal?.removeEventListener("abort", onTimeout);
+    await release();
   }
 }
 
-async function writeStdin(child: Deno.ChildProcess, data: Uint8Array) {
-  const writer = child.stdin.getWriter();
-  try {
-    await writer.write(data);
-    await writer.close();
-  } catch {
-    // A plugin may exit without reading stdin; its exit status tells the rest.
+// How long the pipes are read after the timeout's kill, and after the
+// plugin exited, before cnishim stops waiting for their EOF.
+const KILL_GRACE_MS = 1000;
+const EOF_AFTER_EXIT_MS = 1000;
+
+interface Drained {
+  /** Settles at EOF (or a read error). */
+  eof: Promise<void>;
+  /** Whether {@link eof} has been reached. */
+  readonly ended: boolean;
+  /** Everything read so far. */
+  bytes(): Uint8Array;
+  /** Stops reading and closes the pipe. */
+  cancel(): Promise<void>;
+}
+
+// Reads a pipe to the end in the background, keeping what it read.
+function drain(stream: ReadableStream<Uint8Array>): Drained {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let done = false;
+  const eof = (async () => {
+    try {
+      for (;;) {
+        const { value, done: end } = await reader.read();
+        if (end) break;
+        chunks.push(value);
+      }
+    } catch {
+      // A broken pipe ends the output as EOF does.
+    } finally {
+      done = true;
+    }
+  })();
+  return {
+    eof,
+    get ended() {
+      return done;
+    },
+    bytes: () => concat(chunks),
+    cancel: async () => {
+      if (!done) await reader.cancel().catch(() => {});
+      await eof;
+      reader.releaseLock();
+    },
+  };
+}
+
+// Writes the config to the plugin's stdin and closes it.
+function feed(stream: WritableStream<Uint8Array>, data: Uint8Array) {
+  const writer = stream.getWriter();
+  let done = false;
+  const written = (async () => {
+    try {
+      await writer.write(data);
+      await writer.close();
+    } catch {
+      // A plugin may exit without reading stdin; its exit status tells the
+      // rest.
+    } finally {
+      done = true;
+    }
+  })();
+  return {
+    // A plugin that exited unread leaves a large config blocked in the
+    // pipe when a child of it holds the read end.
+    abort: async () => {
+      if (!done) await writer.abort().catch(() => {});
+      await written;
+    },
+  };
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
   }
+  return out;
+}
+
+// Settles (to undefined) when the signal fires.
+function aborted(signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(undefined), { once: true })
+  );
+}
+
+// Whether `promise` settled within `ms`.
+async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
+  const settled = promise.then(() => true, () => true);
+  return await Promise.race([
+    settled,
+    aborted(AbortSignal.timeout(ms)).then(() => false),
+  ]);
+}
+
+// Replaying cached args this big fails every DEL the same way: the message
+// says how to get out (a setup bounds them, one cached before may not be).
+function tooBig(request: ExecRequest): PluginError {
+  const size = (name: string) => ENCODER.encode(request.env[name] ?? "").length;
+  const id = request.env.CNI_CONTAINERID;
+  return pluginError(
+    request,
+    CNI_ERROR_CODES.invalidEnvironmentVariables,
+    `cannot start ${request.pluginPath}: its environment is over the system's exec limit (E2BIG; CNI_ARGS is ${
+      size("CNI_ARGS")
+    } bytes)${
+      id && request.command !== "ADD"
+        ? `; cached args this big can never be replayed: \`cnishim gc --force-drop ${id}\` drops the container's cache entries, naming what may leak`
+        : ""
+    }`,
+  );
 }
 
 function tail(stderr: Uint8Array): string {
   return DECODER.decode(stderr.subarray(-STDERR_TAIL_BYTES)).trim();
 }
 
-function exitText(output: Deno.CommandOutput): string {
+// A plugin's exit status and what it wrote.
+interface Output extends Deno.CommandStatus {
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+}
+
+function exitText(output: Output): string {
   return output.signal
     ? `signal: ${output.signal}`
     : `exit status ${output.code}`;
@@ -146,7 +286,7 @@ function exitText(output: Deno.CommandOutput): string {
 // stderr or the exit status explain the failure, with code 0 (unknown).
 function decodeFailure(
   request: ExecRequest,
-  output: Deno.CommandOutput,
+  output: Output,
 ): PluginError {
   const stdout = DECODER.decode(output.stdout).trim();
   const stderrTail = tail(output.stderr);

@@ -9,6 +9,8 @@
  * @module
  */
 import type { CniArg, JsonObject } from "../spec/types.ts";
+import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { formatCniArgs } from "../invoke/plugin_env.ts";
 import { isJsonObject } from "../spec/json.ts";
 import { parseCidr, parseIp } from "../spec/ip_address.ts";
 import {
@@ -111,6 +113,37 @@ export interface TranslatedPodInputs {
 }
 
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const ENCODER = new TextEncoder();
+
+/**
+ * Longest pod name, namespace or UID, in characters: a Kubernetes object
+ * name (a DNS subdomain, the longest of its name rules).
+ */
+export const MAX_POD_NAME_LENGTH = 253;
+/**
+ * Most bytes of a pod's annotations, keys and values together (UTF-8):
+ * Kubernetes' own limit (`TotalAnnotationSizeLimitB`).
+ */
+export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+/** Most port mappings of one pod: over a thousand host ports is no pod's. */
+export const MAX_PORT_MAPPINGS = 1024;
+/** Longest `cgroupPath`, in bytes: Linux's `PATH_MAX`. */
+export const MAX_CGROUP_PATH_BYTES = 4096;
+/**
+ * Most bytes of all capability args together, as the JSON each plugin
+ * may get on stdin and each cache entry keeps: room for the annotations
+ * (which travel as one) and as much again for the rest.
+ */
+export const MAX_CAPABILITY_ARGS_BYTES = 2 * MAX_ANNOTATIONS_BYTES;
+/**
+ * Most bytes of `CNI_ARGS` as sent: half of Linux's `MAX_ARG_STRLEN`
+ * (128 KiB, the longest one environment string may be, past which every
+ * exec fails with E2BIG) and 1/32 of the usual 2 MiB for all of them. The
+ * rest of a plugin's environment is bounded elsewhere (container ID ≤ 128,
+ * ifname ≤ 15, the netns a real path) or is the operator's own (`PATH`,
+ * the bin dirs).
+ */
+export const MAX_CNI_ARGS_BYTES = 64 * 1024;
 
 /**
  * Validates a pod's inputs and turns them into `CNI_ARGS`, capability args
@@ -120,7 +153,8 @@ const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
  * @param ifName The default network's interface (extras get others).
  * @param inputs The inputs.
  * @returns What setup sends and attaches.
- * @throws {CniError} code 4 for a bad `CNI_ARGS` pair, 6 for undecodable
+ * @throws {CniError} code 4 for a bad `CNI_ARGS` pair or an input over its
+ * size limit (`MAX_POD_NAME_LENGTH`, …), 6 for undecodable
  * text, 7 for any other bad value (the message names the field)
  *
  * @example Usage
@@ -142,9 +176,28 @@ export function translatePodInputs(
   ifName: string,
   inputs: PodInputs,
 ): TranslatedPodInputs {
+  boundPodIdentity(inputs.pod);
   const ann = inputs.annotations === undefined
     ? {}
     : parseAnnotations(inputs.annotations, "annotations");
+  boundAnnotations(ann);
+  if ((inputs.portMappings?.length ?? 0) > MAX_PORT_MAPPINGS) {
+    throw tooBig(
+      "portMappings",
+      `${inputs.portMappings!.length} port mappings`,
+      `${MAX_PORT_MAPPINGS}`,
+    );
+  }
+  if (
+    inputs.cgroupPath !== undefined &&
+    bytes(inputs.cgroupPath) > MAX_CGROUP_PATH_BYTES
+  ) {
+    throw tooBig(
+      "cgroupPath",
+      `${bytes(inputs.cgroupPath)} bytes`,
+      `${MAX_CGROUP_PATH_BYTES} (PATH_MAX)`,
+    );
+  }
   const extra = inputs.args ?? [];
   if (!inputs.pod) validateCniArgs(extra, "args");
   const args = inputs.pod
@@ -173,6 +226,22 @@ export function translatePodInputs(
       parseCapabilityArgs(inputs.capabilityArgs, "capabilityArgs"),
     );
   }
+  const capsBytes = bytes(JSON.stringify(caps));
+  if (capsBytes > MAX_CAPABILITY_ARGS_BYTES) {
+    throw tooBig(
+      "capability args",
+      `${capsBytes} bytes of JSON`,
+      `${MAX_CAPABILITY_ARGS_BYTES}`,
+    );
+  }
+  const argsBytes = bytes(formatCniArgs(args));
+  if (argsBytes > MAX_CNI_ARGS_BYTES) {
+    throw tooBig(
+      "CNI_ARGS",
+      `${argsBytes} bytes`,
+      `${MAX_CNI_ARGS_BYTES} (plugins get it in their environment, which exec bounds)`,
+    );
+  }
   const extraNetworks = assignInterfaces(
     extraNetworksFromAnnotations(ann, ifName),
     ifName,
@@ -183,6 +252,46 @@ export function translatePodInputs(
     extraNetworks,
     defaultNetwork: wantsDefaultNetwork(ann),
   };
+}
+
+// Sizes are checked first, before anything is recorded or run: an input
+// too big to exec would fail every plugin, the rollback, and every later
+// DEL that replays it from the cache.
+function boundPodIdentity(pod: PodIdentity | undefined): void {
+  for (const [field, value] of Object.entries(pod ?? {})) {
+    if (typeof value === "string" && value.length > MAX_POD_NAME_LENGTH) {
+      throw tooBig(
+        `pod ${field}`,
+        `${value.length} characters`,
+        `${MAX_POD_NAME_LENGTH} (a Kubernetes object name)`,
+      );
+    }
+  }
+}
+
+function boundAnnotations(ann: Readonly<Record<string, string>>): void {
+  let total = 0;
+  for (const [key, value] of Object.entries(ann)) {
+    total += bytes(key) + bytes(value);
+  }
+  if (total > MAX_ANNOTATIONS_BYTES) {
+    throw tooBig(
+      "annotations",
+      `${total} bytes of keys and values`,
+      `${MAX_ANNOTATIONS_BYTES} (Kubernetes' own)`,
+    );
+  }
+}
+
+function bytes(text: string): number {
+  return ENCODER.encode(text).length;
+}
+
+function tooBig(what: string, size: string, limit: string): CniError {
+  return new CniError(
+    CNI_ERROR_CODES.invalidEnvironmentVariables,
+    `Invalid ${what}: ${size}, over the limit of ${limit}`,
+  );
 }
 
 /**

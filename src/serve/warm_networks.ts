@@ -10,11 +10,21 @@
  * The scan is `loadNetworks` itself with this cache as its file reader, so
  * a warm set equals a cold scan of the same files by construction.
  *
+ * A FIFO (or a device) in the dir or its parent is never watched
+ * over: Deno's watcher thread opens the path of every event it reports
+ * (to compare it with the watched paths), so an event on a FIFO blocks
+ * that thread, the process's only one, until a writer comes, and a later
+ * `Deno.watchFs` then blocks the whole process on the lock the thread
+ * holds. Such a dir is left to the periodic rescan, which only `stat`s the
+ * FIFO; and once one turned up while a watch was armed, no watch is armed
+ * again in this process. Closing never waits for a blocked watch.
+ *
  * @module
  */
 import { baseName, dirName } from "../spec/posix_path.ts";
 import type { NetworkConfigList } from "../spec/types.ts";
 import { type LoadedNetworks, loadNetworks } from "../config/load_networks.ts";
+import { irregularEntries } from "../config/conf_files.ts";
 import { loadNetworkConfigList } from "../config/parse_network_config.ts";
 import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
 
@@ -85,6 +95,9 @@ export class WarmNetworks implements AsyncDisposable {
     { watcher: Deno.FsWatcher; ino: number | null; done: Promise<void> }
   >();
   #closed = false;
+  // A FIFO turned up while a watch was armed: Deno's watcher may be stuck.
+  #watcherMayBeStuck = false;
+  #warnedIrregular = new Set<string>();
 
   /** Makes the warm set of `dir`; {@link start} loads and watches it. */
   constructor(dir: string, options: WarmNetworksOptions = {}) {
@@ -129,8 +142,20 @@ export class WarmNetworks implements AsyncDisposable {
     clearTimeout(this.#settle);
     const all = [...this.#watchers.values()];
     this.#watchers.clear();
-    for (const w of all) w.watcher.close();
-    await Promise.all(all.map((w) => w.done));
+    if (all.length && await this.#mayBeStuck()) {
+      // Closing a watch while Deno's watcher thread is stuck blocks the
+      // process for good (its resource takes the lock that thread holds):
+      // it is left as it is, for the process's exit to end.
+      this.#log.debug("leaving the conf dir watch open: it may be stuck", {
+        confDir: this.dir,
+      });
+    } else {
+      for (const w of all) w.watcher.close();
+      await settledWithin(
+        CLOSE_GRACE_MS,
+        Promise.all(all.map((w) => w.done)),
+      );
+    }
     if (this.#scanning) await this.#scanning;
   }
 
@@ -242,8 +267,35 @@ export class WarmNetworks implements AsyncDisposable {
 
   // Watches the dir for its files and its parent for the dir itself, each
   // (re)armed when missing or when the path now names another inode.
+  // Whether Deno's watcher thread may be stuck opening a FIFO.
+  async #mayBeStuck(): Promise<boolean> {
+    return this.#watcherMayBeStuck ||
+      (await this.#irregular()).length > 0;
+  }
+
+  async #irregular() {
+    const paths = [this.dir, dirName(this.dir)];
+    return (await Promise.all(paths.map(irregularEntries))).flat()
+      .filter((e) => e.mayBlock);
+  }
+
   async #ensureWatches(): Promise<void> {
-    for (const path of [this.dir, dirName(this.dir)]) {
+    const paths = [this.dir, dirName(this.dir)];
+    const irregular = await this.#irregular();
+    if (irregular.length) {
+      if (this.#watchers.size) this.#watcherMayBeStuck = true;
+      for (const e of irregular) {
+        if (this.#warnedIrregular.has(e.path)) continue;
+        this.#warnedIrregular.add(e.path);
+        this.#log.warn(
+          "not watching the conf dir: the file watcher would block opening what is there; changes are picked up by the periodic rescan",
+          { path: e.path, kind: e.kind },
+        );
+      }
+      return;
+    }
+    if (this.#watcherMayBeStuck) return;
+    for (const path of paths) {
       if (this.#closed) return;
       const info = await Deno.stat(path).catch(() => undefined);
       // close() may have run while stat was pending: arm nothing after it.
@@ -307,6 +359,27 @@ export class WarmNetworks implements AsyncDisposable {
       this.#settle = undefined;
       void this.#refresh();
     }, this.#options.settleMs ?? 100);
+  }
+}
+
+// How long close() waits for the watches to end.
+const CLOSE_GRACE_MS = 1000;
+
+// Whether `promise` settled within `ms`.
+async function settledWithin(
+  ms: number,
+  promise: Promise<unknown>,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise.then(() => true, () => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

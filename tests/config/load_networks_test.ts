@@ -1,12 +1,14 @@
 /**
- * `loadNetworks`'s early stop: a cold ADD reads the conf dir only up to the
- * default network and the extra networks it names.
+ * `loadNetworks`'s early stop (a cold ADD reads the conf dir only up to the
+ * default network and the extra networks it names), and the files it
+ * never opens.
  *
  * @module
  */
 import { deepEqual, equal } from "node:assert/strict";
 import { join } from "node:path";
 import { loadNetworks } from "../../src/config/load_networks.ts";
+import { confFiles } from "../../src/config/conf_files.ts";
 import { loadNetworkConfigList } from "../../src/config/parse_network_config.ts";
 import { conflistText, networkNames } from "../_helpers/lists.ts";
 import { createTempDir } from "../_helpers/shell.ts";
@@ -93,4 +95,42 @@ Deno.test("a wrongly typed dns block is refused at load, naming file and field, 
     const reason = reasons[i]!;
     equal(reason.includes(`(field "${field}")`), true, reason);
   }
+});
+
+Deno.test("loadNetworks and confFiles skip FIFOs and other special files without opening them; a symlink to a regular file is a conf file", async () => {
+  await using tmp = await createTempDir("cnishim-load-");
+  const dir = tmp.path;
+  await Deno.writeTextFile(join(dir, "real.txt"), conflistText("linked"));
+  await Deno.symlink(join(dir, "real.txt"), join(dir, "10-linked.conflist"));
+  await Deno.writeTextFile(join(dir, "20-a.conflist"), conflistText("a"));
+  const mkfifo = await new Deno.Command("mkfifo", {
+    args: [join(dir, "05-fifo.conf"), join(dir, "fifo.target")],
+  }).output();
+  equal(mkfifo.code, 0);
+  await Deno.symlink(join(dir, "fifo.target"), join(dir, "06-to-fifo.conf"));
+  await Deno.symlink(join(dir, "nowhere"), join(dir, "07-dangling.conf"));
+  await Deno.mkdir(join(dir, "08-dir.conf"));
+  // Opening either FIFO would block until a writer came: bounded here.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const loaded = await Promise.race([
+    loadNetworks(dir),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("a FIFO was opened")), 5000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  deepEqual(networkNames(loaded), ["linked", "a"]);
+  deepEqual(
+    loaded.skipped.map((s) => [s.file.slice(dir.length + 1), s.reason]),
+    [
+      ["05-fifo.conf", "a FIFO, not a regular file: not opened"],
+      [
+        "06-to-fifo.conf",
+        "a symlink to a FIFO, not a regular file: not opened",
+      ],
+    ],
+  );
+  deepEqual(
+    (await confFiles(dir)).map((f) => f.slice(dir.length + 1)),
+    ["10-linked.conflist", "20-a.conflist"],
+  );
 });

@@ -7,6 +7,7 @@ import {
   PluginTimeoutError,
 } from "../../src/spec/errors.ts";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
+import { killLeftovers } from "../_helpers/processes.ts";
 
 const ENC = new TextEncoder();
 
@@ -119,4 +120,69 @@ Deno.test("findPlugin() looks only in the bin dirs, in order, and refuses paths"
     await rejects(findPlugin(bad, [one.binDir]), (e: CniError) => e.code === 7);
   }
   await rejects(findPlugin("p", ["relative/dir"]), CniError);
+});
+
+// A plugin that leaves a detached child holding its stdout: `env -i`
+// empties the child's environment and the subshell orphans it, so neither
+// the plugin's descendants nor its CNI_* environment lead to it.
+async function detachedHolder(fake: FakePlugins, then: string) {
+  const marker = `1000.${crypto.getRandomValues(new Uint32Array(1))[0]}`;
+  const script = `#!/bin/sh\n(env -i sleep ${marker} &)\n${then}\n`;
+  await Deno.writeTextFile(`${fake.binDir}/p`, script);
+  await Deno.chmod(`${fake.binDir}/p`, 0o755);
+  return `sleep ${marker}`;
+}
+
+// Settles within `ms`, or says it did not.
+function within<T>(ms: number, call: Promise<T>) {
+  return Promise.race([
+    call.then((value) => ({ value }), (error) => ({ error })),
+    new Promise<{ late: true }>((resolve) =>
+      setTimeout(() => resolve({ late: true }), ms)
+    ),
+  ]);
+}
+
+Deno.test("execPlugin() is bounded when a detached child of the plugin keeps its stdout open", async (t) => {
+  await using fake = await FakePlugins.create(["p"]);
+  await t.step("past the timeout: code 11 within a short grace", async () => {
+    const marker = await detachedHolder(fake, "sleep 30");
+    try {
+      const started = performance.now();
+      const out = await within(
+        8_000,
+        processExec.execPlugin(request(fake, "ADD", 300)),
+      );
+      ok("error" in out, `settled with an error: ${JSON.stringify(out)}`);
+      ok(out.error instanceof PluginTimeoutError, String(out.error));
+      equal(out.error.code, 11);
+      ok(performance.now() - started < 5_000);
+      equal(processesWith(marker).length, 1, "the detached child lives on");
+    } finally {
+      await killLeftovers([marker], []);
+    }
+  });
+  await t.step(
+    "exited 0: its result after a bounded wait for EOF",
+    async () => {
+      const marker = await detachedHolder(
+        fake,
+        `echo '{"cniVersion":"1.0.0"}'`,
+      );
+      try {
+        // No timeout at all: the wait for EOF is bounded by itself.
+        const out = await within(
+          8_000,
+          processExec.execPlugin(request(fake, "ADD")),
+        );
+        ok("value" in out, `settled with a value: ${JSON.stringify(out)}`);
+        equal(
+          new TextDecoder().decode(out.value).trim(),
+          '{"cniVersion":"1.0.0"}',
+        );
+      } finally {
+        await killLeftovers([marker], []);
+      }
+    },
+  );
 });
