@@ -8,25 +8,19 @@
  * @module
  */
 import { join } from "node:path";
-import { baseEnv, cliCommand, REPO_ROOT } from "./run_cli.ts";
+import { baseEnv, cliCommand } from "./run_cli.ts";
+import { forwarderScript as fill } from "../../scripts/_forwarder.ts";
 import { DEFAULT_SOCKET } from "../../src/serve/protocol.ts";
-
-/** The forwarder's template in the repository. */
-export const FORWARDER = join(REPO_ROOT, "packaging/cni/cnishim");
-
-const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /**
  * The forwarder with its program and the socket it forwards to filled in:
  * what `deno task package` writes to `/usr/lib/cni/cnishim`.
  */
-export async function forwarderScript(
+export function forwarderScript(
   program: readonly string[],
   socket: string = DEFAULT_SOCKET,
 ): Promise<string> {
-  const text = await Deno.readTextFile(FORWARDER);
-  return text.replace("@CNISHIM@", quote(program.join(" ")))
-    .replace("@SOCKET@", quote(socket));
+  return fill(program, socket);
 }
 
 /**
