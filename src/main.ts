@@ -52,7 +52,11 @@ const exit = (status: number): never => {
 // With CNI_COMMAND set we were exec'd as a CNI plugin, not by a runtime.
 if (env.CNI_COMMAND) {
   const { runPlugin } = await import("./plugin/run_plugin.ts");
-  exit(await runPlugin(io));
+  exit(
+    await runPlugin(io, {
+      frontEnd: async () => (await import("./cli/cni_plugin.ts")).runFrontEnd,
+    }),
+  );
 }
 const { runCli } = await import("./cli/run_cli.ts");
 exit(await runCli(Deno.args, io));
