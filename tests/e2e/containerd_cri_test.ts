@@ -369,6 +369,9 @@ cnishimTest(
     const after = await ctrd.cri.podSandboxStatus(id);
     equal(after.status.network?.ip, before.status.network?.ip);
     ok((await dnatLines(primary, id)).length > 0, "DNAT survives the restart");
+    deepEqual(await cnishimCached(node.bed, id), [
+      `${primary.name}-${id}-eth0`,
+    ]);
 
     await ctrd.stopAndRemove(id);
     await assertNothingLeft(node, [id]);
