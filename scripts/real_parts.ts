@@ -40,7 +40,8 @@ export const LIBCNI_PARTS: Parts = {
  * raw OCI state posted to serve's hook endpoint), the package task's parts,
  * Go libcni (differential tests against the reference), systemd's socket
  * activation and unit verifier (the service tests; Debian's `systemd`
- * package, not booted) and podman (the hooks.d test).
+ * package, not booted), podman (the hooks.d test) and containerd 1.6 with
+ * its `ctr` (the CRI test, which starts the daemon itself).
  */
 export const TEST_PARTS: Parts = {
   ...DEMO_PARTS,
@@ -54,6 +55,8 @@ export const TEST_PARTS: Parts = {
   "/usr/bin/systemd-socket-activate": "systemd",
   "/usr/bin/systemd-analyze": "systemd",
   "/usr/bin/podman": "podman",
+  "/usr/bin/containerd": "containerd",
+  "/usr/bin/ctr": "containerd",
 };
 
 /**
