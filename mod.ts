@@ -5,7 +5,7 @@
  * Two levels, named like their Go models:
  * - the pod runtime (go-cni): {@link setup}, {@link remove}, {@link check},
  *   {@link status}, {@link gc}, {@link forceDrop} (the way out of a
- *   container no DEL can clear), with {@link RuntimeOptions} and
+ *   container no DEL can clear), with {@link RuntimeOptions}, {@link GcOptions} and
  *   {@link SetupOptions} (whose pod inputs are {@link PodInputs}:
  *   {@link PodIdentity}, {@link PortMapping}, {@link Bandwidth},
  *   {@link Dns}, {@link IpRange}); they return {@link SetupResult} (of
@@ -230,7 +230,7 @@ export type { CheckedNetwork } from "./src/runtime/check.ts";
 export { status } from "./src/runtime/status.ts";
 export type { StatusReport } from "./src/runtime/status.ts";
 export { gc } from "./src/runtime/gc.ts";
-export type { GcResult } from "./src/runtime/gc.ts";
+export type { GcOptions, GcResult } from "./src/runtime/gc.ts";
 export { forceDrop } from "./src/runtime/force_drop.ts";
 export type {
   DroppedAttachment,
