@@ -19,6 +19,10 @@
  *    3-network pod through serve vs its chains run concurrently
  * 9. node density: one pod with the cache of 1,000 other pods vs an empty
  *    cache, through the CLI and serve
+ * 10. the cnishim plugin (issue 20, root): the real chain driven by Go
+ *    libcni as the runtime's own conflist vs through `"type": "cnishim"`,
+ *    thin and thick (goals: ≤ 1.20× and ≤ 1.05×), and what one exec of the
+ *    forwarder costs with nothing to run
  *
  * Every artifact (source, bundle — built into a temp dir when dist/ has
  * none — and a compiled binary when dist/ has one) is timed both running
@@ -70,6 +74,11 @@ import {
 } from "./side_by_side.ts";
 import { checkPeerGoals } from "./peer_goals.ts";
 import {
+  describeFrontEnd,
+  type FrontEnd,
+  measureFrontEnd,
+} from "./front_end.ts";
+import {
   type CacheScale,
   describeCacheScale,
   measureCacheScale,
@@ -88,6 +97,7 @@ interface Results {
   concurrency?: Concurrency;
   cacheScale?: CacheScale;
   sideBySide?: SideBySide;
+  frontEnd?: FrontEnd;
   goals?: Record<string, Goal>;
   peerGoals?: Record<string, Goal>;
 }
@@ -145,8 +155,10 @@ try {
     const baseline = ref ? await prepareBaseline(bed, real, ref) : undefined;
     results.sideBySide = await measureSideBySide(bed, real, peer, baseline);
     console.log(`\n${describeSideBySide(results.sideBySide)}`);
+    results.frontEnd = await measureFrontEnd(bed, real, peer);
+    console.log(`\n${describeFrontEnd(results.frontEnd)}`);
   } else {
-    console.log("\n3./4./8. skipped: real pods need root");
+    console.log("\n3./4./8./10. skipped: real pods need root");
   }
 
   results.configScale = await measureConfigScale(bed);
@@ -178,6 +190,12 @@ try {
   });
   console.log("\ngoals of issue 15 (ratios to Go libcni, per pod, figure 8)");
   console.table(results.peerGoals);
+  if (results.frontEnd) {
+    console.log(
+      "\ngoals of issue 20 (the cnishim plugin over the runtime's own conflist, figure 10)",
+    );
+    console.table(results.frontEnd.goals);
+  }
 } finally {
   await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
   await Deno.writeTextFile(

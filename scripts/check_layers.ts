@@ -36,7 +36,7 @@ const RANKS: Record<string, number> = {
 };
 
 /** Edges between folders of one rank that are allowed, one way only. */
-const SIDEWAYS = new Set(["cli>serve"]);
+const SIDEWAYS = new Set(["cli>serve", "cli>plugin"]);
 
 const root = resolve(new URL("..", import.meta.url).pathname);
 const src = join(root, "src");

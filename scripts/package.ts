@@ -14,7 +14,8 @@
  * `/etc/cni/net.d`: installing must not change a node's default network);
  * the man page `cnishim.1`, rendered from the same tables as `--help`;
  * plugin-mode names in `/usr/lib/cni` (Debian's plugin dir) as links to
- * `/usr/bin/cnishim`; from `packaging/`, the systemd units
+ * `/usr/bin/cnishim`, and `/usr/lib/cni/cnishim`, the runtime's front-end
+ * plugin, as the sh forwarder of `packaging/cni/cnishim`; from `packaging/`, the systemd units
  * `cnishim.socket` and `cnishim.service` (not enabled: the operator turns
  * the warm mode on) and the OCI hook `cnishim.json` for the hooks.d of
  * podman and CRI-O (it acts only on containers annotated
@@ -30,6 +31,8 @@ import { PACKAGE_PARTS } from "./real_parts.ts";
 import { FLAGS } from "../src/cli/help.ts";
 import { COMMANDS } from "../src/cli/command_table.ts";
 import { PLUGIN_NAMES } from "../src/plugin/run_plugin.ts";
+import { DEFAULT_SOCKET } from "../src/serve/protocol.ts";
+import { forwarderScript } from "./_forwarder.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 /** Where the bundle and its private runtime live. */
@@ -282,6 +285,13 @@ try {
   for (const name of PLUGIN_NAMES) {
     await Deno.symlink("../../bin/cnishim", join(stage, "usr/lib/cni", name));
   }
+  // The front end a runtime execs per pod: sh and curl forward a thick
+  // call to cnishim serve's socket, anything else execs /usr/bin/cnishim.
+  await put(
+    "usr/lib/cni/cnishim",
+    await forwarderScript(["/usr/bin/cnishim"], DEFAULT_SOCKET),
+    0o755,
+  );
   // Shipped as written in the repository (each has its own test).
   for (
     const [from, to] of [
@@ -342,7 +352,7 @@ try {
       "Maintainer: cnishim developers <cnishim@users.noreply.github.com>",
       `Installed-Size: ${size}`,
       `Depends: ${await sharedLibraryDepends(join(stage, elf))}`,
-      "Recommends: containernetworking-plugins",
+      "Recommends: containernetworking-plugins, curl",
       "Section: net",
       "Priority: optional",
       "Homepage: https://github.com/cnishim/cnishim",

@@ -26,7 +26,11 @@ const io = {
 // With CNI_COMMAND set we were exec'd as a CNI plugin, not by a runtime.
 if (env.CNI_COMMAND) {
   const { runPlugin } = await import("./plugin/run_plugin.ts");
-  Deno.exit(await runPlugin(io));
+  Deno.exit(
+    await runPlugin(io, {
+      frontEnd: async () => (await import("./cli/cni_plugin.ts")).runFrontEnd,
+    }),
+  );
 }
 const { runCli } = await import("./cli/run_cli.ts");
 Deno.exit(await runCli(Deno.args, io));

@@ -57,6 +57,9 @@ export interface LoadNetworksOptions {
   loadList?: (file: string, info: Deno.FileInfo) => Promise<NetworkConfigList>;
 }
 
+/** The `type` of cnishim as a plugin, whose networks are never loaded. */
+export const SELF_TYPE = "cnishim";
+
 /** Most files considered (iSulad's documented limit). */
 export const MAX_CONFIG_FILES = 200;
 /** Longest network name of the iSulad rule. */
@@ -87,8 +90,9 @@ function networkNameProblem(name: string): string | undefined {
 
 /**
  * Scans `dir`. Invalid files, files over the size limit, files past the
- * count limit, names breaking the iSulad rule and later duplicates of a
- * name are skipped and reported. The first file of a name wins, whatever
+ * count limit, names breaking the iSulad rule, networks running cnishim
+ * itself (`type` `cnishim`: no recursion) and later duplicates of a name
+ * are skipped and reported. The first file of a name wins, whatever
  * its extension (CRI-O's rule; libcni would prefer a `.conflist`).
  *
  * @example Usage
@@ -138,6 +142,17 @@ export async function loadNetworks(
         skipped.push({
           file,
           reason: problem,
+          code: CNI_ERROR_CODES.invalidNetworkConfig,
+        });
+        continue;
+      }
+      // cnishim as the runtime's plugin sits in the conf dir it reads: a
+      // network running cnishim would run itself again, for ever.
+      if (list.plugins.some((p) => p.type === SELF_TYPE)) {
+        skipped.push({
+          file,
+          reason:
+            `network "${list.name}" runs cnishim itself (a plugin of type "${SELF_TYPE}"): skipped, cnishim does not call itself`,
           code: CNI_ERROR_CODES.invalidNetworkConfig,
         });
         continue;

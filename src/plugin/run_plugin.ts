@@ -1,7 +1,9 @@
 /**
  * Plugin mode: the binary was exec'd by a runtime (or libcni) with
- * `CNI_COMMAND` set. It reads the config on stdin, picks the plugin by the
- * config's `type` (`dockin-cni` / `cnishim-multinet`: the multi-NIC meta
+ * `CNI_COMMAND` set, whatever its name (argv[0] is not looked at: every
+ * link is the same program). It reads the config on stdin, picks the
+ * plugin by the config's `type` (`cnishim`: the front end, a runtime's one
+ * CNI plugin; `dockin-cni` / `cnishim-multinet`: the multi-NIC meta
  * plugin; `dockin-ipam` / `cnishim-static` as `ipam.type` or `type`: the
  * static IPAM) and answers exactly as the spec says: a result or an error
  * object on stdout and nothing else there, exit 0 or 1.
@@ -16,7 +18,8 @@ import {
 } from "../spec/errors.ts";
 import type { CniResult, JsonObject, ProcessIo } from "../spec/types.ts";
 import { CURRENT_VERSION } from "../spec/version.ts";
-import { checkEnv, decodeCall, versionInfo } from "./_skel.ts";
+import { SELF_TYPE } from "../config/load_networks.ts";
+import { checkEnv, decodeCall, type PluginCall, versionInfo } from "./_skel.ts";
 
 /** The `type` names of the meta plugin. */
 export const META_PLUGIN_TYPES: readonly string[] = [
@@ -35,9 +38,29 @@ export const PLUGIN_NAMES: readonly string[] = [
   ...STATIC_IPAM_TYPES,
 ];
 
+/**
+ * The front end (`type` `cnishim`): it sits above this layer (it is the
+ * command line's settings and the server's client), so the caller hands
+ * it in; inside `cnishim serve` it is the server's own.
+ */
+export type FrontEnd = (
+  call: PluginCall,
+) => Promise<{ result?: CniResult } | { stdout: string; exitCode: number }>;
+
+/** What {@link runPlugin} can run besides the plugins of this layer. */
+export interface PluginHost {
+  /** Loads the front end. */
+  frontEnd?: () => Promise<FrontEnd>;
+  /** Refuse every type but the front end's (a server's `cni` request). */
+  frontEndOnly?: boolean;
+}
+
 /** Which built-in plugin a config asks for, or `undefined`. */
-export function pluginKind(config: JsonObject): "meta" | "ipam" | undefined {
+export function pluginKind(
+  config: JsonObject,
+): "front" | "meta" | "ipam" | undefined {
   const ipam = config.ipam as JsonObject | undefined;
+  if (config.type === SELF_TYPE) return "front";
   if (META_PLUGIN_TYPES.includes(config.type as string)) return "meta";
   // An IPAM plugin receives its parent's config: the parent's `type` is the
   // main plugin (bridge), the IPAM's own name is `ipam.type`.
@@ -67,7 +90,10 @@ export function pluginKind(config: JsonObject): "meta" | "ipam" | undefined {
  * equal(JSON.parse(out).cniVersion, "1.1.0");
  * ```
  */
-export async function runPlugin(io: ProcessIo): Promise<number> {
+export async function runPlugin(
+  io: ProcessIo,
+  host: PluginHost = {},
+): Promise<number> {
   let stdin: string | undefined;
   try {
     const command = checkEnv(io.env);
@@ -85,7 +111,32 @@ export async function runPlugin(io: ProcessIo): Promise<number> {
     }
     const call = decodeCall(command, stdin, io.env);
     let result: CniResult | undefined;
-    switch (pluginKind(call.config)) {
+    const kind = pluginKind(call.config);
+    if (host.frontEndOnly && kind !== "front") {
+      throw new CniError(
+        CNI_ERROR_CODES.invalidNetworkConfig,
+        `cnishim serve runs only the cnishim plugin, not type ${
+          JSON.stringify(call.config.type)
+        }`,
+      );
+    }
+    switch (kind) {
+      case "front": {
+        if (!host.frontEnd) {
+          throw new CniError(
+            CNI_ERROR_CODES.invalidNetworkConfig,
+            `The cnishim plugin is not available here`,
+          );
+        }
+        const out = await (await host.frontEnd())(call);
+        if ("stdout" in out) {
+          // A server's answer, printed as it wrote it.
+          io.stdout(out.stdout);
+          return out.exitCode;
+        }
+        result = out.result;
+        break;
+      }
       case "meta": {
         const { runMetaPlugin } = await import("./meta_plugin.ts");
         result = await runMetaPlugin(call);
@@ -102,7 +153,7 @@ export async function runPlugin(io: ProcessIo): Promise<number> {
           `Unknown plugin type ${
             JSON.stringify(call.config.type)
           }: cnishim as a plugin serves the types ${
-            [...META_PLUGIN_TYPES, ...STATIC_IPAM_TYPES].join(", ")
+            [SELF_TYPE, ...META_PLUGIN_TYPES, ...STATIC_IPAM_TYPES].join(", ")
           } (the last two also as ipam.type)`,
         );
     }

@@ -20,6 +20,16 @@ import { listPodRecords } from "./pod_record.ts";
 import { teardown } from "./_teardown.ts";
 import type { RuntimeOptions } from "./runtime_options.ts";
 
+/** Options of {@link gc}. */
+export interface GcOptions extends RuntimeOptions {
+  /**
+   * Attachments the caller still uses (the GC verb's
+   * `cni.dev/valid-attachments`): a container any of whose attachments
+   * is listed is kept, with all of its attachments.
+   */
+  keepAttachments?: readonly GcAttachment[];
+}
+
 /** What {@link gc} did. */
 export interface GcResult {
   /** Containers torn down. */
@@ -36,13 +46,20 @@ export interface GcResult {
  */
 export async function gc(
   keep: readonly string[],
-  options: RuntimeOptions = {},
+  options: GcOptions = {},
 ): Promise<GcResult> {
   keep.forEach(validateContainerId);
   const engine = resolveEngineOptions(options);
   await using _lock = await lockForGc(engine.cacheDir);
   const kept = new Set(keep);
   const entries = await getCachedAttachments(undefined, engine);
+  // Under the GC lock: no ADD adds a container meanwhile.
+  const listed = new Set(
+    (options.keepAttachments ?? []).map((a) => `${a.containerID}\0${a.ifname}`),
+  );
+  for (const e of entries) {
+    if (listed.has(`${e.containerId}\0${e.ifName}`)) kept.add(e.containerId);
+  }
   const stale = new Set(
     [
       ...entries.map((e) => e.containerId),

@@ -10,7 +10,9 @@
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import {
   API_PREFIX,
+  CNI_OPERATION,
   decodeStderr,
+  encodeCniRequest,
   EXIT_CODE_HEADER,
   type ServeReply,
   type ServeRequest,
@@ -45,6 +47,43 @@ export async function sendRequest(
 }
 
 /**
+ * Sends one call of the front-end plugin to the server on `socket` (a
+ * `cni` request): its stdout and exit status when the server ran it, or
+ * why it did not (no server, refused, stopping, lost, not its call), when
+ * the caller is to run it itself.
+ */
+export async function sendCniCall(
+  socket: string,
+  env: Readonly<Record<string, string>>,
+  stdin: string,
+): Promise<{ stdout: string; exitCode: number } | { refused: string }> {
+  let res: RawResponse;
+  try {
+    res = await exchange(
+      socket,
+      "POST",
+      `${API_PREFIX}${CNI_OPERATION}`,
+      CNI_OPERATION,
+      ENCODER.encode(encodeCniRequest(env, stdin)),
+      "application/x-www-form-urlencoded",
+    );
+  } catch (error) {
+    return { refused: (error as Error).message };
+  }
+  const exit = res.headers.get(EXIT_CODE_HEADER);
+  if ((res.status === 200 || res.status === 500) && exit !== undefined) {
+    return { stdout: DECODER.decode(res.body), exitCode: Number(exit) || 0 };
+  }
+  const text = DECODER.decode(res.body).trim();
+  let why = `HTTP ${res.status}`;
+  try {
+    const msg = (JSON.parse(text) as { msg?: unknown }).msg;
+    if (typeof msg === "string") why += `: ${msg}`;
+  } catch { /* not an error object */ }
+  return { refused: why };
+}
+
+/**
  * The metrics of the server on `socket` (`GET /metrics`), as it wrote them.
  *
  * @throws {CniError} code 11 when no server accepts on `socket`, code 5
@@ -71,6 +110,7 @@ async function exchange(
   path: string,
   what: string,
   body?: Uint8Array,
+  contentType = "application/json",
 ): Promise<RawResponse> {
   let conn: Deno.UnixConn;
   try {
@@ -86,7 +126,7 @@ async function exchange(
     const head = ENCODER.encode(
       `${method} ${path} HTTP/1.1\r\nhost: cnishim\r\n` +
         (body
-          ? `content-type: application/json\r\ncontent-length: ${body.length}\r\n`
+          ? `content-type: ${contentType}\r\ncontent-length: ${body.length}\r\n`
           : "") +
         `connection: close\r\n\r\n`,
     );

@@ -37,6 +37,95 @@ export interface ServeRequest {
   flags: Record<string, FlagValue>;
   /** What the command reads on stdin (`hook`'s OCI state). */
   stdin?: string;
+  /** A `cni` request's plugin call (then `args` and `flags` are empty). */
+  cni?: CniCall;
+}
+
+/**
+ * The request kind of the front-end plugin's thick mode,
+ * `POST /v1/cni`: one plugin call, its `CNI_*` environment and its stdin
+ * as the fields of an `application/x-www-form-urlencoded` body (what
+ * `curl --data-urlencode` sends, so that the forwarder a runtime execs can
+ * be `sh` and `curl`). The answer is what the plugin prints on stdout,
+ * with HTTP 200 for exit 0 and 500 for a CNI error; any other status (503
+ * while the server stops, 421 for a call that is not the server's) means
+ * the call did not run there and the caller runs it itself.
+ */
+export const CNI_OPERATION = "cni";
+
+/** The plugin's environment a `cni` request carries: the protocol's. */
+export const CNI_ENV_VARIABLES: readonly string[] = [
+  "CNI_COMMAND",
+  "CNI_CONTAINERID",
+  "CNI_NETNS",
+  "CNI_IFNAME",
+  "CNI_ARGS",
+  "CNI_PATH",
+];
+
+/** One plugin call of a `cni` request. */
+export interface CniCall {
+  /** The `CNI_*` variables that were set. */
+  env: Record<string, string>;
+  /** The plugin's stdin. */
+  stdin: string;
+}
+
+/** HTTP status of a `cni` request the server did not take as its own. */
+export const CNI_MISDIRECTED = 421;
+
+/** The body of a `cni` request. */
+export function encodeCniRequest(
+  env: Readonly<Record<string, string>>,
+  stdin: string,
+): string {
+  const form = new URLSearchParams();
+  for (const name of CNI_ENV_VARIABLES) {
+    if (env[name] !== undefined) form.set(name, env[name]);
+  }
+  form.set("stdin", stdin);
+  return form.toString();
+}
+
+/**
+ * Decodes a `cni` request body.
+ *
+ * @throws {UsageError} naming a field that is not the protocol's
+ */
+export function parseCniRequest(text: string): CniCall {
+  const form = new URLSearchParams(text);
+  const env: Record<string, string> = {};
+  let stdin: string | undefined;
+  for (const [name, value] of form) {
+    if (name === "stdin") stdin = value;
+    else if (CNI_ENV_VARIABLES.includes(name)) env[name] = value;
+    else {
+      throw new UsageError(
+        `Unknown field "${name}" in the cni request (use stdin, ${
+          CNI_ENV_VARIABLES.join(", ")
+        })`,
+      );
+    }
+  }
+  if (stdin === undefined) {
+    throw new UsageError(`The cni request has no "stdin" field`);
+  }
+  return { env, stdin };
+}
+
+/**
+ * Decodes the body of a request for `operation`: the command line's
+ * fields, a hook's raw OCI state, or a `cni` request.
+ *
+ * @throws {UsageError} naming what is wrong
+ */
+export function parseRequest(operation: string, text: string): ServeRequest {
+  if (operation === CNI_OPERATION) {
+    return { args: [], flags: {}, cni: parseCniRequest(text) };
+  }
+  return operation === "hook"
+    ? parseHookRequest(text)
+    : parseServeRequest(text);
 }
 
 /** What the CLI would have printed and returned. */
@@ -49,6 +138,8 @@ export interface ServeReply {
   stderr: string;
   /** The error object, when the operation failed. */
   error?: CniErrorObject;
+  /** The HTTP status, when not the one {@link httpStatus} derives. */
+  httpStatus?: number;
 }
 
 /**
@@ -138,6 +229,7 @@ export function parseHookRequest(text: string): ServeRequest {
  * error.
  */
 export function httpStatus(reply: ServeReply): number {
+  if (reply.httpStatus !== undefined) return reply.httpStatus;
   if (reply.exitCode === 0) return 200;
   if (reply.exitCode === 2) return 400;
   if (!reply.error) return 503;

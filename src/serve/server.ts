@@ -24,8 +24,7 @@ import {
   encodeStderr,
   EXIT_CODE_HEADER,
   httpStatus,
-  parseHookRequest,
-  parseServeRequest,
+  parseRequest,
   responseBody,
   type ServeReply,
   type ServeRequest,
@@ -168,10 +167,7 @@ export async function startServer(
     }
     let body: ServeRequest;
     try {
-      const text = await request.text();
-      body = operation === "hook"
-        ? parseHookRequest(text)
-        : parseServeRequest(text);
+      body = parseRequest(operation, await request.text());
     } catch (error) {
       if (error instanceof UsageError) return [operation, failed(error)];
       throw error;

@@ -16,10 +16,15 @@ import { listenFds } from "../../serve/activation.ts";
 import { createServeMetrics } from "../../serve/serve_metrics.ts";
 import { processExec } from "../../invoke/exec_plugin.ts";
 import {
+  CNI_MISDIRECTED,
+  CNI_OPERATION,
+  type CniCall,
   DEFAULT_SOCKET,
   type ServeReply,
   type ServeRequest,
 } from "../../serve/protocol.ts";
+import { runPlugin } from "../../plugin/run_plugin.ts";
+import { type FrontEndHost, runFrontEnd } from "../cni_plugin.ts";
 import {
   type CommandContext,
   type CommandOutput,
@@ -80,10 +85,21 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
         : {}),
     };
 
+    const frontEndHost: FrontEndHost = {
+      server: {
+        settings: ctx.settings,
+        runtime,
+        socket,
+        logger: ctx.logger,
+      },
+    };
     const handle = async (
       operation: string,
       request: ServeRequest,
     ): Promise<ServeReply> => {
+      if (operation === CNI_OPERATION && request.cni) {
+        return await serveCniCall(request.cni, socket, ctx, frontEndHost);
+      }
       let stdout = "";
       let stderr = "";
       const io: ProcessIo = {
@@ -110,7 +126,10 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
     server = await startServer({
       socket,
       ...(listenFd !== undefined ? { listenFd } : {}),
-      operations: COMMANDS.filter((c) => c.served).map((c) => c.name),
+      operations: [
+        ...COMMANDS.filter((c) => c.served).map((c) => c.name),
+        CNI_OPERATION,
+      ],
       handle,
       logger: ctx.logger,
       ...(metrics
@@ -127,4 +146,61 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
     for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, stop);
   }
   return {};
+}
+
+/**
+ * One call of the front-end plugin in thick mode: run here exactly as the
+ * plugin process would run it (skel's checks, then the front end on the
+ * server's settings and warm networks), its stdout the answer. A call
+ * whose config names another socket (or none) is not the server's: 421,
+ * and the forwarder runs it itself.
+ */
+async function serveCniCall(
+  call: CniCall,
+  socket: string,
+  ctx: CommandContext,
+  host: FrontEndHost,
+): Promise<ServeReply> {
+  let named: unknown;
+  try {
+    named = (JSON.parse(call.stdin) as Record<string, unknown>)?.socket;
+  } catch {
+    named = socket; // undecodable: the plugin's own error answers it
+  }
+  if (named !== socket) {
+    return {
+      exitCode: 1,
+      stdout: "",
+      stderr: "",
+      httpStatus: CNI_MISDIRECTED,
+    };
+  }
+  let stdout = "";
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ctx.io.env)) {
+    if (!k.startsWith("CNI_")) env[k] = v;
+  }
+  Object.assign(env, call.env);
+  const exitCode = await runPlugin({
+    stdout: (text) => void (stdout += text),
+    stderr: () => {},
+    readStdin: () => Promise.resolve(call.stdin),
+    env,
+  }, {
+    frontEndOnly: true,
+    frontEnd: () => Promise.resolve((c) => runFrontEnd(c, host)),
+  });
+  if (exitCode !== 0) {
+    ctx.logger.info("cni call failed", {
+      command: call.env.CNI_COMMAND,
+      containerId: call.env.CNI_CONTAINERID,
+      answer: stdout.trim(),
+    });
+  }
+  return {
+    exitCode,
+    stdout,
+    stderr: "",
+    httpStatus: exitCode === 0 ? 200 : 500,
+  };
 }
