@@ -318,6 +318,8 @@ cnishimTest(
     const status = await ctrd.cri.podSandboxStatus(id, true);
     const ip = status.status.network?.ip ?? "";
     match(ip, inSubnet(primary));
+    // Only the default network's result reaches containerd.
+    deepEqual(status.status.network?.additionalIps, []);
     const addrs = await addressesInNetns(netnsOf(status));
     deepEqual(addrs.eth0, [`${ip}/24`]);
     equal(addrs.eth1?.length, 1, `eth1: ${JSON.stringify(addrs)}`);
