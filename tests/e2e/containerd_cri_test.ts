@@ -24,7 +24,7 @@ import {
 } from "../_helpers/test_bed.ts";
 import { cniChainName, iptablesLines } from "../_helpers/iptables.ts";
 import { listFiles, mustSh, randomHex } from "../_helpers/shell.ts";
-import { cliCommand } from "../_helpers/run_cli.ts";
+import { installFrontEndPlugin } from "../_helpers/front_end_plugin.ts";
 import { Containerd, CONTAINERD_CNI_CACHE } from "./_containerd.ts";
 import {
   inspectp,
@@ -160,8 +160,8 @@ interface CnishimNode extends AsyncDisposable {
 }
 
 /**
- * A bin dir with Debian's plugins and `cnishim` (a wrapper running the
- * shim under test: `CNI_COMMAND` set makes it the plugin), a conf dir
+ * A bin dir with Debian's plugins and `cnishim` (the packaged forwarder
+ * running the shim under test), a conf dir
  * holding `00-cnishim.conflist` first, the primary bridge + host-local +
  * portmap network next and `side`, and containerd on both.
  */
@@ -173,12 +173,7 @@ async function cnishimNode(): Promise<CnishimNode> {
     for await (const e of Deno.readDir(REAL_BIN_DIR)) {
       await Deno.symlink(`${REAL_BIN_DIR}/${e.name}`, `${binDir}/${e.name}`);
     }
-    const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-    await Deno.writeTextFile(
-      `${binDir}/cnishim`,
-      `#!/bin/sh\nexec ${cliCommand().map(quote).join(" ")}\n`,
-      { mode: 0o755 },
-    );
+    await installFrontEndPlugin(binDir);
     const primary = await bed.addBridgeNetwork({ order: "10", portmap: true });
     const side = await bed.addBridgeNetwork({ order: "20", name: "side" });
     const outerName = "cnishim";
@@ -323,6 +318,8 @@ cnishimTest(
     const status = await ctrd.cri.podSandboxStatus(id, true);
     const ip = status.status.network?.ip ?? "";
     match(ip, inSubnet(primary));
+    // Only the default network's result reaches containerd.
+    deepEqual(status.status.network?.additionalIps, []);
     const addrs = await addressesInNetns(netnsOf(status));
     deepEqual(addrs.eth0, [`${ip}/24`]);
     equal(addrs.eth1?.length, 1, `eth1: ${JSON.stringify(addrs)}`);
