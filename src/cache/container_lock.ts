@@ -3,6 +3,12 @@
  * forbids parallel operations on one container), and a shared/exclusive
  * lock that keeps GC apart from every ADD and DEL.
  *
+ * Layout: `locks/gc.lock` and `locks/containers/<id>.lock`. The container
+ * locks have a directory of their own because a container ID is any
+ * `[a-zA-Z0-9][a-zA-Z0-9_.-]*`: beside `gc.lock`, the ID `gc` named the GC
+ * lock and its ADD deadlocked on itself. No ID holds a `/`, so none can
+ * leave `containers/`, whatever names are added beside it later.
+ *
  * @module
  */
 import { joinPath } from "../spec/posix_path.ts";
@@ -30,6 +36,7 @@ export interface HeldLock extends AsyncDisposable {
 }
 
 const ENCODER = new TextEncoder();
+const CONTAINERS = "containers";
 const DECODER = new TextDecoder();
 
 async function lockFile(
@@ -136,11 +143,11 @@ export async function lockContainer(
 ): Promise<HeldLock> {
   validateContainerId(containerId);
   const dir = joinPath(cacheDir, "locks");
-  await ensurePrivateDir(dir);
+  await ensurePrivateDir(joinPath(dir, CONTAINERS));
   const gc = await lockFile(joinPath(dir, "gc.lock"), false);
   try {
     const own = await lockFile(
-      joinPath(dir, `${containerId}.lock`),
+      joinPath(dir, CONTAINERS, `${containerId}.lock`),
       true,
       true,
     );
@@ -171,27 +178,38 @@ export async function lockForGc(cacheDir: string): Promise<HeldLock> {
 }
 
 /**
- * Removes the lock files of containers not in `keep`. Only while holding
- * {@link lockForGc}: every ADD and DEL takes the GC lock shared before it
- * opens a container's lock file, so none is open now.
+ * Removes the lock files of containers not in `keep`, and the container
+ * locks of the previous layout (`locks/<id>.lock`, only ever lock files).
+ * Only while holding {@link lockForGc}: every ADD and DEL takes the GC lock
+ * shared before it opens a container's lock file, so none is open now.
  */
 export async function sweepContainerLocks(
   cacheDir: string,
   keep: ReadonlySet<string>,
 ): Promise<void> {
   const dir = joinPath(cacheDir, "locks");
-  let names: string[];
+  for (const name of await lockNames(dir)) {
+    if (name !== "gc.lock") await removeLock(joinPath(dir, name));
+  }
+  const own = joinPath(dir, CONTAINERS);
+  for (const name of await lockNames(own)) {
+    if (!keep.has(name.slice(0, -".lock".length))) {
+      await removeLock(joinPath(own, name));
+    }
+  }
+}
+
+async function lockNames(dir: string): Promise<string[]> {
   try {
-    names = (await Array.fromAsync(Deno.readDir(dir)))
-      .filter((e) => e.isFile && e.name.endsWith(".lock"))
+    return (await Array.fromAsync(Deno.readDir(dir)))
+      .filter((e) => !e.isDirectory && e.name.endsWith(".lock"))
       .map((e) => e.name);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
+    if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
-  for (const name of names) {
-    const id = name.slice(0, -".lock".length);
-    if (name === "gc.lock" || keep.has(id)) continue;
-    await Deno.remove(joinPath(dir, name)).catch(() => {});
-  }
+}
+
+async function removeLock(path: string): Promise<void> {
+  await Deno.remove(path).catch(() => {});
 }

@@ -700,7 +700,7 @@ async function withDefaultCacheDir(id: string): Promise<AsyncDisposable> {
       for (
         const f of [
           `${dir}/${id}.json`,
-          `${dir}/multinet/locks/${id}.lock`,
+          `${dir}/multinet/locks/containers/${id}.lock`,
           ...results.filter((r) => r.includes(`-${id}-`)).map((r) =>
             `${dir}/results/${r}`
           ),
