@@ -19,6 +19,11 @@ import {
   writeFileAtomic,
 } from "./atomic_write.ts";
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import {
+  validateContainerId,
+  validateIfName,
+  validateNetworkName,
+} from "../spec/identifiers.ts";
 
 /** Identifies one attachment in the cache. */
 export interface CacheKey {
@@ -122,9 +127,9 @@ export interface CacheScan {
   /**
    * With a container ID, the keys of its files that exist but cannot be
    * decoded or do not name their network and interface. Network and
-   * interface come from the file name (`<network>-<containerId>-<ifName>`,
-   * ambiguous when a network name holds `-<containerId>-`), so a DEL can
-   * still reach them with today's config of that network.
+   * interface come from the file name, so a DEL can still reach them with
+   * today's config of that network; only a name with one reading (see
+   * {@link cacheNameReadings}), and that one of this container, is listed.
    */
   unreadable: CacheKey[];
   /**
@@ -134,20 +139,80 @@ export interface CacheScan {
    * of that network.
    */
   legacy: CacheKey[];
+  /**
+   * With a container ID, the names of unreadable or legacy files that hold
+   * `-<containerId>-` but also read as another container's (with dashed
+   * IDs, `n-x-y-eth0` is x's `y-eth0` and x-y's `eth0`): left alone, as
+   * tearing one down could be another pod's network.
+   */
+  ambiguous: string[];
+}
+
+/**
+ * Every way a results file name reads as `<network>-<containerId>-<ifName>`
+ * with a valid name in each part, the network one of `networks` when given.
+ */
+export function cacheNameReadings(
+  name: string,
+  networks?: ReadonlySet<string>,
+): CacheKey[] {
+  const dashes: number[] = [];
+  for (let i = name.indexOf("-"); i >= 0; i = name.indexOf("-", i + 1)) {
+    dashes.push(i);
+  }
+  const readings: CacheKey[] = [];
+  for (const [n, i] of dashes.entries()) {
+    const networkName = name.slice(0, i);
+    if (
+      networks
+        ? !networks.has(networkName)
+        : !valid(validateNetworkName, networkName)
+    ) {
+      continue;
+    }
+    for (const j of dashes.slice(n + 1)) {
+      const key = {
+        networkName,
+        containerId: name.slice(i + 1, j),
+        ifName: name.slice(j + 1),
+      };
+      if (
+        valid(validateContainerId, key.containerId) &&
+        valid(validateIfName, key.ifName)
+      ) readings.push(key);
+    }
+  }
+  return readings;
+}
+
+function valid(check: (name: string) => void, name: string): boolean {
+  try {
+    check(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Reads the results directory once: the readable entries, optionally of
- * one container, and that container's unreadable files.
+ * one container, and that container's unreadable files. `networks`, when
+ * given, are the only network names a file name is read with.
  *
  * @throws {CniError} code 5 when the directory exists but cannot be listed
  */
 export async function scanCacheEntries(
   cacheDir: string,
   containerId?: string,
+  networks?: ReadonlySet<string>,
 ): Promise<CacheScan> {
   const dir = joinPath(cacheDir, "results");
-  const scan: CacheScan = { entries: [], unreadable: [], legacy: [] };
+  const scan: CacheScan = {
+    entries: [],
+    unreadable: [],
+    legacy: [],
+    ambiguous: [],
+  };
   const names: string[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
@@ -163,17 +228,18 @@ export async function scanCacheEntries(
   names.sort();
   const infix = `-${containerId}-`;
   for (const name of names) {
-    const at = containerId ? name.indexOf(infix) : 0;
-    if (at < 0) continue;
+    if (containerId && !name.includes(infix)) continue;
+    const file = await readCacheFile(joinPath(dir, name), containerId);
+    if (!containerId || file.kind === "entry" || file.kind === "other") {
+      sortInto(scan, file);
+      continue;
+    }
     // Network and interface from the name, for a file that cannot say.
-    const key = containerId && at > 0 && at + infix.length < name.length
-      ? {
-        networkName: name.slice(0, at),
-        containerId,
-        ifName: name.slice(at + infix.length),
-      }
-      : undefined;
-    sortInto(scan, await readCacheFile(joinPath(dir, name), containerId), key);
+    const readings = cacheNameReadings(name, networks);
+    const [key] = readings;
+    if (readings.length === 1 && key?.containerId === containerId) {
+      sortInto(scan, file, key);
+    } else if (file.kind !== "absent") scan.ambiguous.push(name);
   }
   return scan;
 }
@@ -188,7 +254,12 @@ export async function readCacheEntries(
   cacheDir: string,
   keys: readonly CacheKey[],
 ): Promise<CacheScan> {
-  const scan: CacheScan = { entries: [], unreadable: [], legacy: [] };
+  const scan: CacheScan = {
+    entries: [],
+    unreadable: [],
+    legacy: [],
+    ambiguous: [],
+  };
   const read = await Promise.all(
     keys.map((k) => readCacheFile(cacheFilePath(cacheDir, k), k.containerId)),
   );

@@ -44,10 +44,29 @@ export async function teardown(
   const report: Teardown = { removed: [], warnings: [], failures: [] };
   const failures = report.failures;
   const log = options.logger ?? SILENT_LOGGER;
-  const { record, scan: { entries, unreadable, legacy } } = await readPod(
-    engine.cacheDir,
-    containerId,
-  );
+  let current: Promise<Map<string, NetworkConfigList>> | undefined;
+  const today = () =>
+    current ??= confNetworks(options).then(({ networks }) =>
+      new Map(networks.map((n) => [n.name, n]))
+    );
+  const { record, scan: { entries, unreadable, legacy, ambiguous } } =
+    await readPod(
+      engine.cacheDir,
+      containerId,
+      // Without a record, file names read with today's networks only; a
+      // conf dir that cannot be loaded leaves every valid name.
+      () =>
+        today().then(
+          (m) => new Set([...m.keys(), LOOPBACK_NETWORK]),
+          () => undefined,
+        ),
+    );
+  for (const name of ambiguous) {
+    const warning =
+      `Cache file "${name}" is left alone: its name reads as more than one attachment (or another container's), and it cannot say which`;
+    report.warnings.push(warning);
+    log.warn(warning, { containerId });
+  }
   // Corrupt entries name their attachment only in the file name; with a
   // record, only the attachments it lists are believed.
   const recorded = (k: { networkName: string; ifName: string }) =>
@@ -76,7 +95,6 @@ export async function teardown(
     entries.push(recordedEntry(key, record));
   }
   const ordered = teardownOrder(entries, record?.attachments ?? []);
-  let current: Promise<Map<string, NetworkConfigList>> | undefined;
   const tearOne = async (entry: CacheEntry): Promise<Torn> => {
     const isLoopback = entry.networkName === LOOPBACK_NETWORK;
     const warnings: string[] = [];
@@ -84,10 +102,7 @@ export async function teardown(
       const list = await cachedList(entry).catch(async () => {
         // The cached config is unreadable: fall back to today's of that name.
         if (isLoopback) return await loopbackNetwork(engine);
-        current ??= confNetworks(options).then(({ networks }) =>
-          new Map(networks.map((n) => [n.name, n]))
-        );
-        return (await current).get(entry.networkName);
+        return (await today()).get(entry.networkName);
       });
       if (!list) {
         throw new CniError(

@@ -122,14 +122,20 @@ export function recordedKeys(
  * attachments it lists, read at their names: the setup that wrote it made
  * no others. Without one (a setup older than records, or one a crash or
  * power loss left unrecorded), a scan of the results directory, which
- * costs as much as the node has pods.
+ * costs as much as the node has pods; `networks` then gives the network
+ * names a file that cannot name its attachment is read with.
  */
 export async function readPod(
   cacheDir: string,
   containerId: string,
+  networks?: () => Promise<ReadonlySet<string> | undefined>,
 ): Promise<{ record?: PodRecord; scan: CacheScan }> {
   const record = await readPodRecord(cacheDir, containerId);
-  if (!record) return { scan: await scanCacheEntries(cacheDir, containerId) };
+  if (!record) {
+    // File names are read with today's network names only, when given.
+    const names = await networks?.();
+    return { scan: await scanCacheEntries(cacheDir, containerId, names) };
+  }
   const keys = recordedKeys(containerId, record.attachments);
   return { record, scan: await readCacheEntries(cacheDir, keys) };
 }
