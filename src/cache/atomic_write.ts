@@ -105,7 +105,7 @@ export async function readPrivateFile(
     if (!info.isFile) {
       throw new CniError(
         CNI_ERROR_CODES.ioFailure,
-        `Cannot read "${path}": not a regular file`,
+        `Cannot read "${path}": it is ${fileKind(info)}`,
       );
     }
     return await Deno.readTextFile(path);
@@ -125,6 +125,16 @@ export async function removeFile(path: string): Promise<void> {
       throw ioError(`remove "${path}"`, error);
     }
   }
+}
+
+/** What a non-regular file is, for an error message. */
+export function fileKind(info: Deno.FileInfo): string {
+  if (info.isSymlink) return "a symlink";
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO";
+  if (info.isSocket) return "a socket";
+  if (info.isCharDevice || info.isBlockDevice) return "a device";
+  return "not a regular file";
 }
 
 function ioError(action: string, error: unknown): CniError {

@@ -12,7 +12,7 @@
  * @module
  */
 import { joinPath } from "../spec/posix_path.ts";
-import { ensurePrivateDir } from "./atomic_write.ts";
+import { ensurePrivateDir, fileKind } from "./atomic_write.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 
@@ -45,20 +45,8 @@ async function lockFile(
   recordHolder = false,
 ): Promise<HeldLock> {
   for (;;) {
-    let file: Deno.FsFile;
-    try {
-      file = await Deno.open(path, {
-        read: true,
-        write: true,
-        create: true,
-        mode: 0o600,
-      });
-    } catch (error) {
-      throw new CniError(
-        CNI_ERROR_CODES.ioFailure,
-        `Cannot open lock file "${path}": ${(error as Error).message}`,
-      );
-    }
+    const file = await openLockFile(path);
+    if (!file) continue;
     await file.lock(exclusive);
     // The holder before us may have unlinked the file we waited on: a lock
     // on an unlinked inode excludes nobody, so take the one at the path.
@@ -111,6 +99,54 @@ async function lockFile(
       [Symbol.asyncDispose]: release,
     };
   }
+}
+
+// Opens the regular file at `path`, creating it when missing, and never
+// a FIFO (reading one would block for good), a directory or a symlink's
+// target: those are refused with code 5. `undefined`: the file changed
+// between the lstat and the open; look again.
+async function openLockFile(path: string): Promise<Deno.FsFile | undefined> {
+  const refuse = (why: string) =>
+    new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot use lock file "${path}": ${why}`,
+    );
+  let found: Deno.FileInfo | undefined;
+  try {
+    found = await Deno.lstat(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw refuse((error as Error).message);
+    }
+  }
+  if (found && !found.isFile) throw refuse(`it is ${fileKind(found)}`);
+  let file: Deno.FsFile;
+  try {
+    // Missing: O_CREAT|O_EXCL, which no symlink satisfies. Present:
+    // O_RDWR without O_CREAT; what was opened is checked below.
+    file = await Deno.open(
+      path,
+      found
+        ? { read: true, write: true }
+        : { read: true, write: true, createNew: true, mode: 0o600 },
+    );
+  } catch (error) {
+    if (
+      error instanceof Deno.errors.AlreadyExists ||
+      error instanceof Deno.errors.NotFound
+    ) return undefined;
+    throw refuse((error as Error).message);
+  }
+  const opened = await file.stat();
+  if (!opened.isFile) {
+    file.close();
+    throw refuse(`it is ${fileKind(opened)}`);
+  }
+  if (found && (found.ino !== opened.ino || found.dev !== opened.dev)) {
+    file.close();
+    return undefined;
+  }
+  return file;
 }
 
 // Best effort: the marker only decides whether to look for orphans.

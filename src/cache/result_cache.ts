@@ -216,7 +216,9 @@ export async function scanCacheEntries(
   const names: string[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && !e.name.startsWith(".")) names.push(e.name);
+      // Whatever the type: a FIFO, a directory or a symlink where an
+      // entry belongs reads as unreadable, so DEL quarantines it.
+      if (!e.name.startsWith(".")) names.push(e.name);
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return scan;
