@@ -128,8 +128,8 @@ export interface CacheScan {
    * With a container ID, the keys of its files that exist but cannot be
    * decoded or do not name their network and interface. Network and
    * interface come from the file name, so a DEL can still reach them with
-   * today's config of that network; only a name with one reading (see
-   * {@link cacheNameReadings}), and that one of this container, is listed.
+   * today's config of that network; only a name that is this container's
+   * one claim is listed (see {@link CacheScan.ambiguous}).
    */
   unreadable: CacheKey[];
   /**
@@ -141,9 +141,11 @@ export interface CacheScan {
   legacy: CacheKey[];
   /**
    * With a container ID, the names of unreadable or legacy files that hold
-   * `-<containerId>-` but also read as another container's (with dashed
-   * IDs, `n-x-y-eth0` is x's `y-eth0` and x-y's `eth0`): left alone, as
-   * tearing one down could be another pod's network.
+   * `-<containerId>-` but are not its one claim: they also read as the
+   * file of a container whose ID is not part of this one (with dashed IDs,
+   * `n-x-y-eth0` is x's `y-eth0` and x-y's `eth0`: for x it is
+   * ambiguous, for x-y it is its own). Left alone, as tearing one down could
+   * be another pod's network.
    */
   ambiguous: string[];
 }
@@ -183,6 +185,28 @@ export function cacheNameReadings(
     }
   }
   return readings;
+}
+
+// The reading of `containerId`, when it is the name's one claim: no other
+// reading has an ID that is not part of this one. n-x-y-eth0 is then x-y's
+// (n, eth0) and not x's (n, y-eth0), as x-y holds x; so a DEL of x leaves
+// it alone and a file is claimed by one container at most, the one with
+// the longest ID, however many read it.
+function claimOf(
+  readings: readonly CacheKey[],
+  containerId: string,
+): CacheKey | undefined {
+  const ours = readings.filter((r) => r.containerId === containerId);
+  if (ours.length !== 1) return undefined;
+  const [key] = ours as [CacheKey];
+  const from = key.networkName.length + 1;
+  const to = from + containerId.length;
+  return readings.every((r) => {
+      const start = r.networkName.length + 1;
+      return start >= from && start + r.containerId.length <= to;
+    })
+    ? key
+    : undefined;
 }
 
 function valid(check: (name: string) => void, name: string): boolean {
@@ -237,11 +261,9 @@ export async function scanCacheEntries(
       continue;
     }
     // Network and interface from the name, for a file that cannot say.
-    const readings = cacheNameReadings(name, networks);
-    const [key] = readings;
-    if (readings.length === 1 && key?.containerId === containerId) {
-      sortInto(scan, file, key);
-    } else if (file.kind !== "absent") scan.ambiguous.push(name);
+    const key = claimOf(cacheNameReadings(name, networks), containerId);
+    if (key) sortInto(scan, file, key);
+    else if (file.kind !== "absent") scan.ambiguous.push(name);
   }
   return scan;
 }

@@ -45,7 +45,13 @@ Deno.test("del x leaves alone a legacy entry whose name also parses as container
   deepEqual(await fake.calls(), [], "no plugin ran for container x");
   equal(await Deno.readTextFile(file), LEGACY, "the entry is untouched");
   deepEqual((await scanCacheEntries(fake.cacheDir, "x")).legacy, []);
-  deepEqual((await scanCacheEntries(fake.cacheDir, "x-y")).legacy, []);
+  // Container x-y's own DEL still finds it: x-y holds x, not the reverse.
+  await remove("x-y", NETNS, options);
+  deepEqual(
+    (await fake.calls()).map((c) => [c.command, c.env.CNI_CONTAINERID]),
+    [["DEL", "x-y"]],
+  );
+  equal(await Deno.lstat(file).then(() => true, () => false), false);
 });
 
 Deno.test("an unreadable entry whose name parses one way among today's networks is still torn down, dashes and all", async () => {
