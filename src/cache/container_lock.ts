@@ -178,12 +178,12 @@ export async function lockContainer(
   containerId: string,
 ): Promise<HeldLock> {
   validateContainerId(containerId);
-  const dir = joinPath(cacheDir, "locks");
-  await ensurePrivateDir(joinPath(dir, CONTAINERS));
-  const gc = await lockFile(joinPath(dir, "gc.lock"), false);
+  const dir = (await ensurePrivateDir(cacheDir, `locks/${CONTAINERS}`))!;
+  const top = joinPath(cacheDir, "locks");
+  const gc = await lockFile(joinPath(top, "gc.lock"), false);
   try {
     const own = await lockFile(
-      joinPath(dir, CONTAINERS, `${containerId}.lock`),
+      joinPath(dir, `${containerId}.lock`),
       true,
       true,
     );
@@ -208,8 +208,7 @@ export async function lockContainer(
 
 /** Takes the GC lock exclusively: no ADD or DEL runs while it is held. */
 export async function lockForGc(cacheDir: string): Promise<HeldLock> {
-  const dir = joinPath(cacheDir, "locks");
-  await ensurePrivateDir(dir);
+  const dir = (await ensurePrivateDir(cacheDir, "locks"))!;
   return await lockFile(joinPath(dir, "gc.lock"), true);
 }
 
@@ -223,14 +222,15 @@ export async function sweepContainerLocks(
   cacheDir: string,
   keep: ReadonlySet<string>,
 ): Promise<void> {
-  const dir = joinPath(cacheDir, "locks");
+  const dir = await ensurePrivateDir(cacheDir, "locks", false);
+  if (!dir) return;
   for (const name of await lockNames(dir)) {
     if (name !== "gc.lock") await removeLock(joinPath(dir, name));
   }
-  const own = joinPath(dir, CONTAINERS);
-  for (const name of await lockNames(own)) {
+  const own = await ensurePrivateDir(cacheDir, `locks/${CONTAINERS}`, false);
+  for (const name of own ? await lockNames(own) : []) {
     if (!keep.has(name.slice(0, -".lock".length))) {
-      await removeLock(joinPath(own, name));
+      await removeLock(joinPath(own!, name));
     }
   }
 }

@@ -14,6 +14,7 @@ import {
 } from "./cache_entry.ts";
 import {
   ensurePrivateDir,
+  readFileNoFollow,
   readPrivateFile,
   removeFile,
   writeFileAtomic,
@@ -37,8 +38,12 @@ export interface CacheKey {
 
 /** The path of an attachment's cache file. */
 export function cacheFilePath(cacheDir: string, key: CacheKey): string {
+  return joinPath(cacheDir, cacheFileRel(key));
+}
+
+// The path under the cache dir.
+function cacheFileRel(key: CacheKey): string {
   return joinPath(
-    cacheDir,
     "results",
     cacheFileName(key.networkName, key.containerId, key.ifName),
   );
@@ -50,7 +55,8 @@ export async function writeCacheEntry(
   entry: CacheEntry,
 ): Promise<void> {
   await writeFileAtomic(
-    cacheFilePath(cacheDir, entry),
+    cacheDir,
+    cacheFileRel(entry),
     encodeCacheEntry(entry),
   );
 }
@@ -65,7 +71,7 @@ export async function readCacheEntry(
   key: CacheKey,
 ): Promise<DecodedCacheFile | undefined> {
   const path = cacheFilePath(cacheDir, key);
-  const text = await readPrivateFile(path);
+  const text = await readPrivateFile(cacheDir, cacheFileRel(key));
   if (text === undefined) return undefined;
   try {
     return decodeCacheFile(text);
@@ -83,7 +89,7 @@ export async function deleteCacheEntry(
   cacheDir: string,
   key: CacheKey,
 ): Promise<void> {
-  await removeFile(cacheFilePath(cacheDir, key));
+  await removeFile(cacheDir, cacheFileRel(key));
 }
 
 /**
@@ -96,14 +102,14 @@ export async function quarantineCacheEntry(
   key: CacheKey,
 ): Promise<string> {
   const from = cacheFilePath(cacheDir, key);
-  const dir = joinPath(cacheDir, "quarantine");
-  await ensurePrivateDir(dir);
+  const dir = (await ensurePrivateDir(cacheDir, "quarantine"))!;
   const to = joinPath(dir, `${from.split("/").pop()}.${Date.now()}`);
+  if (!await ensurePrivateDir(cacheDir, "results", false)) return to;
   try {
     await Deno.rename(from, to);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) {
-      await removeFile(from);
+      await removeFile(cacheDir, cacheFileRel(key));
     }
   }
   return to;
@@ -238,6 +244,7 @@ export async function scanCacheEntries(
     ambiguous: [],
   };
   const names: string[] = [];
+  if (!await ensurePrivateDir(cacheDir, "results", false)) return scan;
   try {
     for await (const e of Deno.readDir(dir)) {
       // Whatever the type: a FIFO, a directory or a symlink where an
@@ -284,6 +291,7 @@ export async function readCacheEntries(
     legacy: [],
     ambiguous: [],
   };
+  if (!await ensurePrivateDir(cacheDir, "results", false)) return scan;
   const read = await Promise.all(
     keys.map((k) => readCacheFile(cacheFilePath(cacheDir, k), k.containerId)),
   );
@@ -296,12 +304,13 @@ type CacheFile =
   | { kind: "entry"; entry: CacheEntry };
 
 // One results file as a scan sees it; "other" is another container's.
+// The results directory is checked by the caller.
 async function readCacheFile(
   path: string,
   containerId: string | undefined,
 ): Promise<CacheFile> {
   try {
-    const text = await readPrivateFile(path);
+    const text = await readFileNoFollow(path);
     if (text === undefined) return { kind: "absent" };
     const decoded = decodeCacheFile(text);
     if (decoded.kind !== "entry") return { kind: "legacy" };

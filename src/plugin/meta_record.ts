@@ -10,6 +10,7 @@ import { joinPath } from "../spec/posix_path.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
 import type { CniResult, JsonObject } from "../spec/types.ts";
 import {
+  ensurePrivateDir,
   readPrivateFile,
   removeFile,
   writeFileAtomic,
@@ -72,8 +73,12 @@ export type RecordRead =
 
 /** The record's path. */
 export function recordPath(cacheDir: string, containerId: string): string {
+  return joinPath(cacheDir, fileName(containerId));
+}
+
+function fileName(containerId: string): string {
   validateContainerId(containerId);
-  return joinPath(cacheDir, `${containerId}.json`);
+  return `${containerId}.json`;
 }
 
 /** Writes the record atomically. */
@@ -82,7 +87,8 @@ export async function writeRecord(
   record: MetaRecord,
 ): Promise<void> {
   await writeFileAtomic(
-    recordPath(cacheDir, record.containerId),
+    cacheDir,
+    fileName(record.containerId),
     JSON.stringify(record, null, 2) + "\n",
   );
 }
@@ -92,7 +98,7 @@ export async function removeRecord(
   cacheDir: string,
   containerId: string,
 ): Promise<void> {
-  await removeFile(recordPath(cacheDir, containerId));
+  await removeFile(cacheDir, fileName(containerId));
 }
 
 function decodeRecord(text: string, containerId: string): MetaRecord | string {
@@ -124,7 +130,7 @@ export async function readRecord(
   containerId: string,
 ): Promise<RecordRead> {
   const path = recordPath(cacheDir, containerId);
-  const text = await readPrivateFile(path);
+  const text = await readPrivateFile(cacheDir, fileName(containerId));
   if (text === undefined) return { kind: "missing" };
   const decoded = decodeRecord(text, containerId);
   return typeof decoded === "string"
@@ -142,6 +148,7 @@ export async function quarantineRecord(path: string): Promise<string> {
 /** The container IDs that have a record. */
 export async function listRecords(cacheDir: string): Promise<string[]> {
   const ids: string[] = [];
+  if (!await ensurePrivateDir(cacheDir, "", false)) return ids;
   try {
     for await (const e of Deno.readDir(cacheDir)) {
       if (e.isFile && e.name.endsWith(".json") && !e.name.startsWith(".")) {

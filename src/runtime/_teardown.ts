@@ -161,7 +161,16 @@ export async function teardown(
     }
   });
   if (failures.length === 0) {
-    await removePodRecord(engine.cacheDir, containerId);
+    // A record the cache refuses to reach (its directory a symlink, say)
+    // was never read either: the pod is gone, and a DEL that failed on it
+    // would be retried forever.
+    await removePodRecord(engine.cacheDir, containerId).catch((error) => {
+      const warning = `The pod record was not removed: ${
+        (error as Error).message
+      }`;
+      report.warnings.push(warning);
+      log.warn(warning, { containerId });
+    });
   }
   return report;
 }

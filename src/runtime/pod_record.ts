@@ -9,6 +9,7 @@
 import { joinPath } from "../spec/posix_path.ts";
 import type { CniArg, JsonObject } from "../spec/types.ts";
 import {
+  ensurePrivateDir,
   readPrivateFile,
   removeFile,
   writeFileAtomic,
@@ -46,8 +47,11 @@ export interface PodRecord {
   capabilityArgs?: JsonObject;
 }
 
-function recordPath(cacheDir: string, containerId: string): string {
-  return joinPath(cacheDir, "cnishim", "pods", `${containerId}.json`);
+const PODS = "cnishim/pods";
+
+// The path under the cache dir.
+function recordPath(containerId: string): string {
+  return joinPath(PODS, `${containerId}.json`);
 }
 
 /**
@@ -62,7 +66,8 @@ export async function writePodRecord(
   record: PodRecord,
 ): Promise<void> {
   await writeFileAtomic(
-    recordPath(cacheDir, record.containerId),
+    cacheDir,
+    recordPath(record.containerId),
     JSON.stringify(record),
     { durable: false },
   );
@@ -74,7 +79,7 @@ export async function readPodRecord(
   containerId: string,
 ): Promise<PodRecord | undefined> {
   try {
-    const text = await readPrivateFile(recordPath(cacheDir, containerId));
+    const text = await readPrivateFile(cacheDir, recordPath(containerId));
     if (text === undefined) return undefined;
     const value = JSON.parse(text) as PodRecord;
     if (!Array.isArray(value.attachments)) return undefined;
@@ -89,14 +94,16 @@ export async function removePodRecord(
   cacheDir: string,
   containerId: string,
 ): Promise<void> {
-  await removeFile(recordPath(cacheDir, containerId));
+  await removeFile(cacheDir, recordPath(containerId));
 }
 
 /** Container IDs that have a record. */
 export async function listPodRecords(cacheDir: string): Promise<string[]> {
   const ids: string[] = [];
+  const dir = await ensurePrivateDir(cacheDir, PODS, false);
+  if (!dir) return ids;
   try {
-    for await (const e of Deno.readDir(joinPath(cacheDir, "cnishim", "pods"))) {
+    for await (const e of Deno.readDir(dir)) {
       if (e.isFile && e.name.endsWith(".json")) ids.push(e.name.slice(0, -5));
     }
   } catch {
