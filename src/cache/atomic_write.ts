@@ -11,31 +11,80 @@ import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 const ENCODER = new TextEncoder();
 
 /**
- * Creates `dir` (and missing parents) with mode 0700 and refuses a
- * directory that is a symlink, so a planted link cannot redirect writes.
+ * The directory `sub` (`/`-separated, "" for the cache dir itself) under
+ * the cache dir `root`, checked on every call: one lstat per component
+ * (the cache dir itself is stat'd, as an operator may link it elsewhere).
+ * Each must be a directory, not a symlink, owned by the effective user and
+ * not writable by group or other: another user who can write one could
+ * plant a result that root then feeds to a plugin, or a link that sends
+ * root's writes elsewhere. Missing ones are created 0700 when `create`;
+ * otherwise `undefined` says one is missing.
  *
- * @throws {CniError} code 5
+ * @throws {CniError} code 5 naming the path, and its owner and mode
  */
-export async function ensurePrivateDir(dir: string): Promise<void> {
-  try {
-    // It exists on every write but a node's first: one lstat then.
-    const info = await Deno.lstat(dir).catch(async (error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-      return await Deno.lstat(dir);
-    });
-    if (!info.isDirectory) {
-      throw new CniError(
-        CNI_ERROR_CODES.ioFailure,
-        `Cannot use "${dir}" as a cache directory: it is ${
-          info.isSymlink ? "a symlink" : "not a directory"
-        }`,
-      );
+export async function ensurePrivateDir(
+  root: string,
+  sub = "",
+  create = true,
+): Promise<string | undefined> {
+  let dir = root;
+  const parts = sub.split("/").filter((p) => p !== "" && p !== ".");
+  for (let i = -1; i < parts.length; i++) {
+    if (i >= 0) dir = joinPath(dir, parts[i]!);
+    let info: Deno.FileInfo;
+    try {
+      info = await (i < 0 ? Deno.stat(dir) : Deno.lstat(dir));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        throw ioError(`use "${dir}" as a cache directory`, error);
+      }
+      if (!create) return undefined;
+      try {
+        // The cache dir may lack parents on a node's first write.
+        // A parallel write of the same pod may make it first.
+        await Deno.mkdir(dir, { recursive: i < 0, mode: 0o700 }).catch(
+          (error) => {
+            if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+          },
+        );
+        info = await Deno.lstat(dir);
+      } catch (error) {
+        throw ioError(`create directory "${dir}"`, error);
+      }
     }
-  } catch (error) {
-    if (error instanceof CniError) throw error;
-    throw ioError(`create directory "${dir}"`, error);
+    checkDir(dir, info);
   }
+  return dir;
+}
+
+// The real uid, which is the effective one but under setuid (which cnishim
+// is not). A library user without --allow-sys gets no owner check.
+let uid: number | null | undefined;
+function ownUid(): number | null {
+  try {
+    return uid ??= Deno.uid();
+  } catch {
+    return uid = null;
+  }
+}
+
+function checkDir(dir: string, info: Deno.FileInfo): void {
+  const euid = ownUid();
+  const mode = (info.mode ?? 0) & 0o7777;
+  const why = !info.isDirectory
+    ? `it is ${fileKind(info)}`
+    : euid !== null && info.uid !== euid
+    ? `it is owned by uid ${info.uid}, not ${euid}`
+    : mode & 0o022
+    ? "it is writable by group or other"
+    : undefined;
+  if (!why) return;
+  throw new CniError(
+    CNI_ERROR_CODES.ioFailure,
+    `Cannot use "${dir}" as a cache directory: ${why} (owner uid ${info.uid}, mode ${
+      mode.toString(8).padStart(4, "0")
+    }); it must be a directory of uid ${euid} that no other user can write`,
+  );
 }
 
 /** Options of {@link writeFileAtomic}. */
@@ -51,18 +100,20 @@ export interface AtomicWriteOptions {
 }
 
 /**
- * Writes `text` to `path` atomically with mode 0600. A symlink at `path`
- * is replaced, never followed.
+ * Writes `text` to `rel` under the cache dir `root` atomically with mode
+ * 0600, in directories checked by {@link ensurePrivateDir}. A symlink at
+ * the path is replaced, never followed.
  *
  * @throws {CniError} code 5
  */
 export async function writeFileAtomic(
-  path: string,
+  root: string,
+  rel: string,
   text: string,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const dir = dirName(path);
-  await ensurePrivateDir(dir);
+  const dir = (await ensurePrivateDir(root, dirName(rel)))!;
+  const path = joinPath(root, rel);
   const tmp = joinPath(
     dir,
     `.${path.slice(dir.length + 1)}.${crypto.randomUUID()}.tmp`,
@@ -92,12 +143,29 @@ export async function writeFileAtomic(
 }
 
 /**
- * Reads a regular file; `undefined` when it does not exist. A symlink is
- * refused rather than followed.
+ * Reads the regular file `rel` under the cache dir `root`; `undefined`
+ * when it or its directory does not exist. The directories are checked by
+ * {@link ensurePrivateDir}; a symlink, FIFO or directory is refused, never
+ * opened.
  *
  * @throws {CniError} code 5
  */
 export async function readPrivateFile(
+  root: string,
+  rel: string,
+): Promise<string | undefined> {
+  if (!await ensurePrivateDir(root, dirName(rel), false)) return undefined;
+  return await readFileNoFollow(joinPath(root, rel));
+}
+
+/**
+ * Reads the regular file at `path`, in a directory the caller checked with
+ * {@link ensurePrivateDir}; `undefined` when it does not exist. A symlink,
+ * FIFO or directory is refused, never opened.
+ *
+ * @throws {CniError} code 5
+ */
+export async function readFileNoFollow(
   path: string,
 ): Promise<string | undefined> {
   try {
@@ -105,7 +173,7 @@ export async function readPrivateFile(
     if (!info.isFile) {
       throw new CniError(
         CNI_ERROR_CODES.ioFailure,
-        `Cannot read "${path}": not a regular file`,
+        `Cannot read "${path}": it is ${fileKind(info)}`,
       );
     }
     return await Deno.readTextFile(path);
@@ -116,8 +184,15 @@ export async function readPrivateFile(
   }
 }
 
-/** Removes a file; a missing one is fine. */
-export async function removeFile(path: string): Promise<void> {
+/**
+ * Removes the file `rel` under the cache dir `root`, its directories
+ * checked as {@link ensurePrivateDir} does; a missing one is fine.
+ *
+ * @throws {CniError} code 5
+ */
+export async function removeFile(root: string, rel: string): Promise<void> {
+  if (!await ensurePrivateDir(root, dirName(rel), false)) return;
+  const path = joinPath(root, rel);
   try {
     await Deno.remove(path);
   } catch (error) {
@@ -125,6 +200,16 @@ export async function removeFile(path: string): Promise<void> {
       throw ioError(`remove "${path}"`, error);
     }
   }
+}
+
+/** What a non-regular file is, for an error message. */
+export function fileKind(info: Deno.FileInfo): string {
+  if (info.isSymlink) return "a symlink";
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO";
+  if (info.isSocket) return "a socket";
+  if (info.isCharDevice || info.isBlockDevice) return "a device";
+  return "not a regular file";
 }
 
 function ioError(action: string, error: unknown): CniError {

@@ -3,10 +3,16 @@
  * forbids parallel operations on one container), and a shared/exclusive
  * lock that keeps GC apart from every ADD and DEL.
  *
+ * Layout: `locks/gc.lock` and `locks/containers/<id>.lock`. The container
+ * locks have a directory of their own because a container ID is any
+ * `[a-zA-Z0-9][a-zA-Z0-9_.-]*`: beside `gc.lock`, the ID `gc` named the GC
+ * lock and its ADD deadlocked on itself. No ID holds a `/`, so none can
+ * leave `containers/`, whatever names are added beside it later.
+ *
  * @module
  */
 import { joinPath } from "../spec/posix_path.ts";
-import { ensurePrivateDir } from "./atomic_write.ts";
+import { ensurePrivateDir, fileKind } from "./atomic_write.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 
@@ -30,6 +36,7 @@ export interface HeldLock extends AsyncDisposable {
 }
 
 const ENCODER = new TextEncoder();
+const CONTAINERS = "containers";
 const DECODER = new TextDecoder();
 
 async function lockFile(
@@ -38,20 +45,8 @@ async function lockFile(
   recordHolder = false,
 ): Promise<HeldLock> {
   for (;;) {
-    let file: Deno.FsFile;
-    try {
-      file = await Deno.open(path, {
-        read: true,
-        write: true,
-        create: true,
-        mode: 0o600,
-      });
-    } catch (error) {
-      throw new CniError(
-        CNI_ERROR_CODES.ioFailure,
-        `Cannot open lock file "${path}": ${(error as Error).message}`,
-      );
-    }
+    const file = await openLockFile(path);
+    if (!file) continue;
     await file.lock(exclusive);
     // The holder before us may have unlinked the file we waited on: a lock
     // on an unlinked inode excludes nobody, so take the one at the path.
@@ -106,6 +101,54 @@ async function lockFile(
   }
 }
 
+// Opens the regular file at `path`, creating it when missing, and never
+// a FIFO (reading one would block for good), a directory or a symlink's
+// target: those are refused with code 5. `undefined`: the file changed
+// between the lstat and the open; look again.
+async function openLockFile(path: string): Promise<Deno.FsFile | undefined> {
+  const refuse = (why: string) =>
+    new CniError(
+      CNI_ERROR_CODES.ioFailure,
+      `Cannot use lock file "${path}": ${why}`,
+    );
+  let found: Deno.FileInfo | undefined;
+  try {
+    found = await Deno.lstat(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw refuse((error as Error).message);
+    }
+  }
+  if (found && !found.isFile) throw refuse(`it is ${fileKind(found)}`);
+  let file: Deno.FsFile;
+  try {
+    // Missing: O_CREAT|O_EXCL, which no symlink satisfies. Present:
+    // O_RDWR without O_CREAT; what was opened is checked below.
+    file = await Deno.open(
+      path,
+      found
+        ? { read: true, write: true }
+        : { read: true, write: true, createNew: true, mode: 0o600 },
+    );
+  } catch (error) {
+    if (
+      error instanceof Deno.errors.AlreadyExists ||
+      error instanceof Deno.errors.NotFound
+    ) return undefined;
+    throw refuse((error as Error).message);
+  }
+  const opened = await file.stat();
+  if (!opened.isFile) {
+    file.close();
+    throw refuse(`it is ${fileKind(opened)}`);
+  }
+  if (found && (found.ino !== opened.ino || found.dev !== opened.dev)) {
+    file.close();
+    return undefined;
+  }
+  return file;
+}
+
 // Best effort: the marker only decides whether to look for orphans.
 // `empty`: the file is known empty and read to offset 0, so the text is
 // written as it is.
@@ -125,6 +168,18 @@ async function writeHolder(
 }
 
 /**
+ * Where a container's lock file is: `locks/containers/`, a directory of
+ * their own, so that no container ID (`gc` is a legal one) names the GC
+ * lock.
+ */
+export function containerLockPath(
+  cacheDir: string,
+  containerId: string,
+): string {
+  return joinPath(cacheDir, "locks", CONTAINERS, `${containerId}.lock`);
+}
+
+/**
  * Takes the locks for an operation on one container: GC lock shared, then
  * the container's lock exclusive. Waits while another process holds them.
  * {@link HeldLock.deadHolder} tells whether the previous holder died
@@ -135,9 +190,9 @@ export async function lockContainer(
   containerId: string,
 ): Promise<HeldLock> {
   validateContainerId(containerId);
-  const dir = joinPath(cacheDir, "locks");
-  await ensurePrivateDir(dir);
-  const gc = await lockFile(joinPath(dir, "gc.lock"), false);
+  const dir = (await ensurePrivateDir(cacheDir, `locks/${CONTAINERS}`))!;
+  const top = joinPath(cacheDir, "locks");
+  const gc = await lockFile(joinPath(top, "gc.lock"), false);
   try {
     const own = await lockFile(
       joinPath(dir, `${containerId}.lock`),
@@ -165,33 +220,44 @@ export async function lockContainer(
 
 /** Takes the GC lock exclusively: no ADD or DEL runs while it is held. */
 export async function lockForGc(cacheDir: string): Promise<HeldLock> {
-  const dir = joinPath(cacheDir, "locks");
-  await ensurePrivateDir(dir);
+  const dir = (await ensurePrivateDir(cacheDir, "locks"))!;
   return await lockFile(joinPath(dir, "gc.lock"), true);
 }
 
 /**
- * Removes the lock files of containers not in `keep`. Only while holding
- * {@link lockForGc}: every ADD and DEL takes the GC lock shared before it
- * opens a container's lock file, so none is open now.
+ * Removes the lock files of containers not in `keep`, and the container
+ * locks of the previous layout (`locks/<id>.lock`, only ever lock files).
+ * Only while holding {@link lockForGc}: every ADD and DEL takes the GC lock
+ * shared before it opens a container's lock file, so none is open now.
  */
 export async function sweepContainerLocks(
   cacheDir: string,
   keep: ReadonlySet<string>,
 ): Promise<void> {
-  const dir = joinPath(cacheDir, "locks");
-  let names: string[];
+  const dir = await ensurePrivateDir(cacheDir, "locks", false);
+  if (!dir) return;
+  for (const name of await lockNames(dir)) {
+    if (name !== "gc.lock") await removeLock(joinPath(dir, name));
+  }
+  const own = await ensurePrivateDir(cacheDir, `locks/${CONTAINERS}`, false);
+  for (const name of own ? await lockNames(own) : []) {
+    if (!keep.has(name.slice(0, -".lock".length))) {
+      await removeLock(joinPath(own!, name));
+    }
+  }
+}
+
+async function lockNames(dir: string): Promise<string[]> {
   try {
-    names = (await Array.fromAsync(Deno.readDir(dir)))
-      .filter((e) => e.isFile && e.name.endsWith(".lock"))
+    return (await Array.fromAsync(Deno.readDir(dir)))
+      .filter((e) => !e.isDirectory && e.name.endsWith(".lock"))
       .map((e) => e.name);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
+    if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
-  for (const name of names) {
-    const id = name.slice(0, -".lock".length);
-    if (name === "gc.lock" || keep.has(id)) continue;
-    await Deno.remove(joinPath(dir, name)).catch(() => {});
-  }
+}
+
+async function removeLock(path: string): Promise<void> {
+  await Deno.remove(path).catch(() => {});
 }

@@ -14,11 +14,17 @@ import {
 } from "./cache_entry.ts";
 import {
   ensurePrivateDir,
+  readFileNoFollow,
   readPrivateFile,
   removeFile,
   writeFileAtomic,
 } from "./atomic_write.ts";
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import {
+  validateContainerId,
+  validateIfName,
+  validateNetworkName,
+} from "../spec/identifiers.ts";
 
 /** Identifies one attachment in the cache. */
 export interface CacheKey {
@@ -32,8 +38,12 @@ export interface CacheKey {
 
 /** The path of an attachment's cache file. */
 export function cacheFilePath(cacheDir: string, key: CacheKey): string {
+  return joinPath(cacheDir, cacheFileRel(key));
+}
+
+// The path under the cache dir.
+function cacheFileRel(key: CacheKey): string {
   return joinPath(
-    cacheDir,
     "results",
     cacheFileName(key.networkName, key.containerId, key.ifName),
   );
@@ -45,7 +55,8 @@ export async function writeCacheEntry(
   entry: CacheEntry,
 ): Promise<void> {
   await writeFileAtomic(
-    cacheFilePath(cacheDir, entry),
+    cacheDir,
+    cacheFileRel(entry),
     encodeCacheEntry(entry),
   );
 }
@@ -60,7 +71,7 @@ export async function readCacheEntry(
   key: CacheKey,
 ): Promise<DecodedCacheFile | undefined> {
   const path = cacheFilePath(cacheDir, key);
-  const text = await readPrivateFile(path);
+  const text = await readPrivateFile(cacheDir, cacheFileRel(key));
   if (text === undefined) return undefined;
   try {
     return decodeCacheFile(text);
@@ -78,7 +89,7 @@ export async function deleteCacheEntry(
   cacheDir: string,
   key: CacheKey,
 ): Promise<void> {
-  await removeFile(cacheFilePath(cacheDir, key));
+  await removeFile(cacheDir, cacheFileRel(key));
 }
 
 /**
@@ -91,14 +102,14 @@ export async function quarantineCacheEntry(
   key: CacheKey,
 ): Promise<string> {
   const from = cacheFilePath(cacheDir, key);
-  const dir = joinPath(cacheDir, "quarantine");
-  await ensurePrivateDir(dir);
+  const dir = (await ensurePrivateDir(cacheDir, "quarantine"))!;
   const to = joinPath(dir, `${from.split("/").pop()}.${Date.now()}`);
+  if (!await ensurePrivateDir(cacheDir, "results", false)) return to;
   try {
     await Deno.rename(from, to);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) {
-      await removeFile(from);
+      await removeFile(cacheDir, cacheFileRel(key));
     }
   }
   return to;
@@ -122,9 +133,9 @@ export interface CacheScan {
   /**
    * With a container ID, the keys of its files that exist but cannot be
    * decoded or do not name their network and interface. Network and
-   * interface come from the file name (`<network>-<containerId>-<ifName>`,
-   * ambiguous when a network name holds `-<containerId>-`), so a DEL can
-   * still reach them with today's config of that network.
+   * interface come from the file name, so a DEL can still reach them with
+   * today's config of that network; only a name that is this container's
+   * one claim is listed (see {@link CacheScan.ambiguous}).
    */
   unreadable: CacheKey[];
   /**
@@ -134,24 +145,111 @@ export interface CacheScan {
    * of that network.
    */
   legacy: CacheKey[];
+  /**
+   * With a container ID, the names of unreadable or legacy files that hold
+   * `-<containerId>-` but are not its one claim: they also read as the
+   * file of a container whose ID is not part of this one (with dashed IDs,
+   * `n-x-y-eth0` is x's `y-eth0` and x-y's `eth0`: for x it is
+   * ambiguous, for x-y it is its own). Left alone, as tearing one down could
+   * be another pod's network.
+   */
+  ambiguous: string[];
+}
+
+/**
+ * Every way a results file name reads as `<network>-<containerId>-<ifName>`
+ * with a valid name in each part, the network one of `networks` when given.
+ */
+export function cacheNameReadings(
+  name: string,
+  networks?: ReadonlySet<string>,
+): CacheKey[] {
+  const dashes: number[] = [];
+  for (let i = name.indexOf("-"); i >= 0; i = name.indexOf("-", i + 1)) {
+    dashes.push(i);
+  }
+  const readings: CacheKey[] = [];
+  for (const [n, i] of dashes.entries()) {
+    const networkName = name.slice(0, i);
+    if (
+      networks
+        ? !networks.has(networkName)
+        : !valid(validateNetworkName, networkName)
+    ) {
+      continue;
+    }
+    for (const j of dashes.slice(n + 1)) {
+      const key = {
+        networkName,
+        containerId: name.slice(i + 1, j),
+        ifName: name.slice(j + 1),
+      };
+      if (
+        valid(validateContainerId, key.containerId) &&
+        valid(validateIfName, key.ifName)
+      ) readings.push(key);
+    }
+  }
+  return readings;
+}
+
+// The reading of `containerId`, when it is the name's one claim: no other
+// reading has an ID that is not part of this one. n-x-y-eth0 is then x-y's
+// (n, eth0) and not x's (n, y-eth0), as x-y holds x; so a DEL of x leaves
+// it alone and a file is claimed by one container at most, the one with
+// the longest ID, however many read it.
+function claimOf(
+  readings: readonly CacheKey[],
+  containerId: string,
+): CacheKey | undefined {
+  const ours = readings.filter((r) => r.containerId === containerId);
+  if (ours.length !== 1) return undefined;
+  const [key] = ours as [CacheKey];
+  const from = key.networkName.length + 1;
+  const to = from + containerId.length;
+  return readings.every((r) => {
+      const start = r.networkName.length + 1;
+      return start >= from && start + r.containerId.length <= to;
+    })
+    ? key
+    : undefined;
+}
+
+function valid(check: (name: string) => void, name: string): boolean {
+  try {
+    check(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Reads the results directory once: the readable entries, optionally of
- * one container, and that container's unreadable files.
+ * one container, and that container's unreadable files. `networks`, when
+ * given, are the only network names a file name is read with.
  *
  * @throws {CniError} code 5 when the directory exists but cannot be listed
  */
 export async function scanCacheEntries(
   cacheDir: string,
   containerId?: string,
+  networks?: ReadonlySet<string>,
 ): Promise<CacheScan> {
   const dir = joinPath(cacheDir, "results");
-  const scan: CacheScan = { entries: [], unreadable: [], legacy: [] };
+  const scan: CacheScan = {
+    entries: [],
+    unreadable: [],
+    legacy: [],
+    ambiguous: [],
+  };
   const names: string[] = [];
+  if (!await ensurePrivateDir(cacheDir, "results", false)) return scan;
   try {
     for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && !e.name.startsWith(".")) names.push(e.name);
+      // Whatever the type: a FIFO, a directory or a symlink where an
+      // entry belongs reads as unreadable, so DEL quarantines it.
+      if (!e.name.startsWith(".")) names.push(e.name);
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return scan;
@@ -163,17 +261,16 @@ export async function scanCacheEntries(
   names.sort();
   const infix = `-${containerId}-`;
   for (const name of names) {
-    const at = containerId ? name.indexOf(infix) : 0;
-    if (at < 0) continue;
+    if (containerId && !name.includes(infix)) continue;
+    const file = await readCacheFile(joinPath(dir, name), containerId);
+    if (!containerId || file.kind === "entry" || file.kind === "other") {
+      sortInto(scan, file);
+      continue;
+    }
     // Network and interface from the name, for a file that cannot say.
-    const key = containerId && at > 0 && at + infix.length < name.length
-      ? {
-        networkName: name.slice(0, at),
-        containerId,
-        ifName: name.slice(at + infix.length),
-      }
-      : undefined;
-    sortInto(scan, await readCacheFile(joinPath(dir, name), containerId), key);
+    const key = claimOf(cacheNameReadings(name, networks), containerId);
+    if (key) sortInto(scan, file, key);
+    else if (file.kind !== "absent") scan.ambiguous.push(name);
   }
   return scan;
 }
@@ -188,7 +285,13 @@ export async function readCacheEntries(
   cacheDir: string,
   keys: readonly CacheKey[],
 ): Promise<CacheScan> {
-  const scan: CacheScan = { entries: [], unreadable: [], legacy: [] };
+  const scan: CacheScan = {
+    entries: [],
+    unreadable: [],
+    legacy: [],
+    ambiguous: [],
+  };
+  if (!await ensurePrivateDir(cacheDir, "results", false)) return scan;
   const read = await Promise.all(
     keys.map((k) => readCacheFile(cacheFilePath(cacheDir, k), k.containerId)),
   );
@@ -201,12 +304,13 @@ type CacheFile =
   | { kind: "entry"; entry: CacheEntry };
 
 // One results file as a scan sees it; "other" is another container's.
+// The results directory is checked by the caller.
 async function readCacheFile(
   path: string,
   containerId: string | undefined,
 ): Promise<CacheFile> {
   try {
-    const text = await readPrivateFile(path);
+    const text = await readFileNoFollow(path);
     if (text === undefined) return { kind: "absent" };
     const decoded = decodeCacheFile(text);
     if (decoded.kind !== "entry") return { kind: "legacy" };

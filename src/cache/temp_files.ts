@@ -9,6 +9,7 @@
  */
 import { joinPath } from "../spec/posix_path.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
+import { containerLockPath } from "./container_lock.ts";
 
 const TEMP_NAME =
   /^\.(.+)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
@@ -88,7 +89,7 @@ export async function ownedCacheName(
     }
   }
   for (const id of others) {
-    const lock = joinPath(cacheDir, "locks", `${id}.lock`);
+    const lock = containerLockPath(cacheDir, id);
     if (await Deno.lstat(lock).then(() => true, () => false)) return false;
   }
   return true;

@@ -15,6 +15,7 @@ import {
 } from "../spec/identifiers.ts";
 import type { CniResult, JsonObject } from "../spec/types.ts";
 import {
+  ensurePrivateDir,
   readPrivateFile,
   removeFile,
   writeFileAtomic,
@@ -113,6 +114,13 @@ export function legacyRecordPath(
   return joinPath(cacheDir, `${containerId}.json`);
 }
 
+// The cache's file helpers take the directory they check and a name in it;
+// every record file lies directly in the cache dir.
+function inDir(path: string): [string, string] {
+  const dir = dirName(path);
+  return [dir, path.slice(dir.length + 1)];
+}
+
 /** The key of a record. */
 export function recordKey(record: MetaRecord): RecordKey {
   return {
@@ -128,14 +136,14 @@ export async function writeRecord(
   record: MetaRecord,
 ): Promise<void> {
   await writeFileAtomic(
-    recordPath(cacheDir, recordKey(record)),
+    ...inDir(recordPath(cacheDir, recordKey(record))),
     JSON.stringify(record, null, 2) + "\n",
   );
 }
 
 /** Removes a record file (`RecordRead.path`); a missing one is fine. */
 export async function removeRecord(path: string): Promise<void> {
-  await removeFile(path);
+  await removeFile(...inDir(path));
 }
 
 function decodeRecord(text: string, containerId: string): MetaRecord | string {
@@ -188,7 +196,7 @@ export async function readRecordFile(
   path: string,
   containerId: string,
 ): Promise<RecordRead> {
-  const text = await readPrivateFile(path);
+  const text = await readPrivateFile(...inDir(path));
   if (text === undefined) return { kind: "missing" };
   const decoded = decodeRecord(text, containerId);
   return typeof decoded === "string"
@@ -206,6 +214,7 @@ export async function quarantineRecord(path: string): Promise<string> {
 /** The record files of the cache dir, keyed and legacy names alike. */
 export async function listRecords(cacheDir: string): Promise<string[]> {
   const paths: string[] = [];
+  if (!await ensurePrivateDir(cacheDir, "", false)) return paths;
   try {
     for await (const e of Deno.readDir(cacheDir)) {
       if (e.isFile && e.name.endsWith(".json") && !e.name.startsWith(".")) {
@@ -224,7 +233,7 @@ export async function listRecords(cacheDir: string): Promise<string[]> {
  * attachment its file name says, a legacy one the container.
  */
 export async function readListedRecord(path: string): Promise<RecordRead> {
-  const text = await readPrivateFile(path);
+  const text = await readPrivateFile(...inDir(path));
   if (text === undefined) return { kind: "missing" };
   const base = path.slice(dirName(path).length + 1, -".json".length);
   let named = base;

@@ -77,8 +77,23 @@ export async function teardown(
   scope: TeardownScope = {},
 ): Promise<Teardown> {
   const log = options.logger ?? SILENT_LOGGER;
-  const { record, scan } = await readPod(engine.cacheDir, containerId);
-  const { unreadable, legacy } = scan;
+  let current: Promise<Map<string, NetworkConfigList>> | undefined;
+  const today = () =>
+    current ??= confNetworks(options).then(({ networks }) =>
+      new Map(networks.map((n) => [n.name, n]))
+    );
+  const { record, scan } = await readPod(
+    engine.cacheDir,
+    containerId,
+    // Without a record, file names read with today's networks only; a
+    // conf dir that cannot be loaded leaves every valid name.
+    () =>
+      today().then(
+        (m) => new Set([...m.keys(), LOOPBACK_NETWORK]),
+        () => undefined,
+      ),
+  );
+  const { unreadable, legacy, ambiguous } = scan;
   const skip = scope.skip ?? new Set<string>();
   const skipped = (k: { networkName: string; ifName: string }) =>
     skip.has(attachmentKey(k.networkName, k.ifName));
@@ -90,6 +105,12 @@ export async function teardown(
     leftForRetry: [...scan.entries, ...unreadable, ...legacy].some(skipped),
   };
   const failures = report.failures;
+  for (const name of ambiguous) {
+    const warning =
+      `Cache file "${name}" is left alone: its name reads as more than one attachment (or another container's), and it cannot say which`;
+    report.warnings.push(warning);
+    log.warn(warning, { containerId });
+  }
   const entries = scan.entries.filter((e) => !skipped(e));
   if (record && !scope.cachedOnly) {
     entries.push(...uncachedAttachments(record, scan, log));
@@ -122,7 +143,6 @@ export async function teardown(
     entries.push(recordedEntry(key, record));
   }
   const ordered = teardownOrder(entries, record?.attachments ?? []);
-  let current: Promise<Map<string, NetworkConfigList>> | undefined;
   const tearOne = async (entry: CacheEntry): Promise<Torn> => {
     const isLoopback = entry.networkName === LOOPBACK_NETWORK;
     const warnings: string[] = [];
@@ -130,10 +150,7 @@ export async function teardown(
       const list = await cachedList(entry).catch(async () => {
         // The cached config is unreadable: fall back to today's of that name.
         if (isLoopback) return await loopbackNetwork(engine);
-        current ??= confNetworks(options).then(({ networks }) =>
-          new Map(networks.map((n) => [n.name, n]))
-        );
-        return (await current).get(entry.networkName);
+        return (await today()).get(entry.networkName);
       });
       if (!list) {
         const why = entry.config.length || !uncached.has(entry)
@@ -195,7 +212,16 @@ export async function teardown(
     }
   });
   if (failures.length === 0 && !report.leftForRetry) {
-    await removePodRecord(engine.cacheDir, containerId);
+    // A record the cache refuses to reach (its directory a symlink, say)
+    // was never read either: the pod is gone, and a DEL that failed on it
+    // would be retried forever.
+    await removePodRecord(engine.cacheDir, containerId).catch((error) => {
+      const warning = `The pod record was not removed: ${
+        (error as Error).message
+      }`;
+      report.warnings.push(warning);
+      log.warn(warning, { containerId });
+    });
   }
   return report;
 }

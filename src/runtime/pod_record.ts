@@ -9,6 +9,7 @@
 import { joinPath } from "../spec/posix_path.ts";
 import type { CniArg, JsonObject } from "../spec/types.ts";
 import {
+  ensurePrivateDir,
   readPrivateFile,
   removeFile,
   writeFileAtomic,
@@ -46,13 +47,16 @@ export interface PodRecord {
   capabilityArgs?: JsonObject;
 }
 
+const PODS = "cnishim/pods";
+
 /** The directory of the pod records. */
 export function podRecordDir(cacheDir: string): string {
-  return joinPath(cacheDir, "cnishim", "pods");
+  return joinPath(cacheDir, PODS);
 }
 
-function recordPath(cacheDir: string, containerId: string): string {
-  return joinPath(podRecordDir(cacheDir), `${containerId}.json`);
+// The path under the cache dir.
+function recordPath(containerId: string): string {
+  return joinPath(PODS, `${containerId}.json`);
 }
 
 /**
@@ -67,7 +71,8 @@ export async function writePodRecord(
   record: PodRecord,
 ): Promise<void> {
   await writeFileAtomic(
-    recordPath(cacheDir, record.containerId),
+    cacheDir,
+    recordPath(record.containerId),
     JSON.stringify(record),
     { durable: false },
   );
@@ -79,7 +84,7 @@ export async function readPodRecord(
   containerId: string,
 ): Promise<PodRecord | undefined> {
   try {
-    const text = await readPrivateFile(recordPath(cacheDir, containerId));
+    const text = await readPrivateFile(cacheDir, recordPath(containerId));
     if (text === undefined) return undefined;
     const value = JSON.parse(text) as PodRecord;
     if (!Array.isArray(value.attachments)) return undefined;
@@ -94,14 +99,16 @@ export async function removePodRecord(
   cacheDir: string,
   containerId: string,
 ): Promise<void> {
-  await removeFile(recordPath(cacheDir, containerId));
+  await removeFile(cacheDir, recordPath(containerId));
 }
 
 /** Container IDs that have a record. */
 export async function listPodRecords(cacheDir: string): Promise<string[]> {
   const ids: string[] = [];
+  const dir = await ensurePrivateDir(cacheDir, PODS, false);
+  if (!dir) return ids;
   try {
-    for await (const e of Deno.readDir(joinPath(cacheDir, "cnishim", "pods"))) {
+    for await (const e of Deno.readDir(dir)) {
       if (e.isFile && e.name.endsWith(".json")) ids.push(e.name.slice(0, -5));
     }
   } catch {
@@ -127,14 +134,20 @@ export function recordedKeys(
  * attachments it lists, read at their names: the setup that wrote it made
  * no others. Without one (a setup older than records, or one a crash or
  * power loss left unrecorded), a scan of the results directory, which
- * costs as much as the node has pods.
+ * costs as much as the node has pods; `networks` then gives the network
+ * names a file that cannot name its attachment is read with.
  */
 export async function readPod(
   cacheDir: string,
   containerId: string,
+  networks?: () => Promise<ReadonlySet<string> | undefined>,
 ): Promise<{ record?: PodRecord; scan: CacheScan }> {
   const record = await readPodRecord(cacheDir, containerId);
-  if (!record) return { scan: await scanCacheEntries(cacheDir, containerId) };
+  if (!record) {
+    // File names are read with today's network names only, when given.
+    const names = await networks?.();
+    return { scan: await scanCacheEntries(cacheDir, containerId, names) };
+  }
   const keys = recordedKeys(containerId, record.attachments);
   return { record, scan: await readCacheEntries(cacheDir, keys) };
 }

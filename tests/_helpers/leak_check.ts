@@ -35,7 +35,7 @@ export interface Leaks {
   iptables: string[];
   /** Files under `<cacheDir>/cnishim/pods`. */
   podRecords: string[];
-  /** The containers' lock files (`<cacheDir>/locks/<id>.lock`). */
+  /** The containers' lock files (`<cacheDir>/locks/containers/<id>.lock`). */
   locks: string[];
 }
 
@@ -76,9 +76,9 @@ export async function leakCheck(ctx: LeakContext): Promise<Leaks> {
   if (ctx.cacheDir) {
     leaks.cache = await listFiles(`${ctx.cacheDir}/results`);
     leaks.podRecords = await listFiles(`${ctx.cacheDir}/cnishim/pods`);
-    leaks.locks = (await listFiles(`${ctx.cacheDir}/locks`)).filter((f) =>
-      (ctx.containerIds ?? []).some((id) => f === `${id}.lock`)
-    );
+    leaks.locks = (await listFiles(`${ctx.cacheDir}/locks/containers`)).filter((
+      f,
+    ) => (ctx.containerIds ?? []).some((id) => f === `${id}.lock`));
   }
   const ids = ctx.containerIds ?? [];
   if (ids.length) {

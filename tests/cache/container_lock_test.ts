@@ -6,8 +6,13 @@ import {
 } from "../../src/cache/container_lock.ts";
 
 async function lockNames(cacheDir: string): Promise<string[]> {
-  return (await Array.fromAsync(Deno.readDir(`${cacheDir}/locks`)))
-    .map((e) => e.name).sort();
+  // The GC lock and the containers' (in their own directory), by name.
+  const top = (await Array.fromAsync(Deno.readDir(`${cacheDir}/locks`)))
+    .map((e) => e.name).filter((n) => n !== "containers");
+  const own = await Array.fromAsync(
+    Deno.readDir(`${cacheDir}/locks/containers`),
+  ).catch(() => []);
+  return [...top, ...own.map((e) => e.name)].sort();
 }
 
 Deno.test("lockContainer() serialises one container, and a removed lock file still excludes", async () => {
@@ -69,7 +74,7 @@ Deno.test("sweepContainerLocks() under the GC lock keeps only the kept container
     await sweepContainerLocks(cacheDir, new Set(["keep-me"]));
     await gc.release();
     deepEqual(await lockNames(cacheDir), ["gc.lock", "keep-me.lock"]);
-    const st = await Deno.stat(`${cacheDir}/locks/keep-me.lock`);
+    const st = await Deno.stat(`${cacheDir}/locks/containers/keep-me.lock`);
     equal(st.mode! & 0o777, 0o600);
   } finally {
     await Deno.remove(cacheDir, { recursive: true });
@@ -85,7 +90,7 @@ Deno.test("deadHolder names a process that died holding the container's lock, un
     const clean = await lockContainer(cacheDir, "c3");
     equal(clean.deadHolder, undefined);
     await clean.release();
-    equal(await Deno.readTextFile(`${cacheDir}/locks/c3.lock`), "");
+    equal(await Deno.readTextFile(`${cacheDir}/locks/containers/c3.lock`), "");
 
     // A holder killed mid-operation leaves its pid.
     const child = new Deno.Command(Deno.execPath(), {

@@ -138,7 +138,8 @@ Deno.test("scanCacheEntries() names the entries of a container that listCacheEnt
     const id = RT.containerId;
     const files: Record<string, string> = {
       [`demo-${id}-eth1`]: good.slice(0, 40), // truncated
-      [`side-net-${id}-net-1`]: "", // empty; dashes in both names
+      [`side-net-${id}-net1`]: "", // empty; a dashed network name
+      [`demo-${id}-net-1`]: "", // or container "<id>-net"'s interface "1"
       [`other-${id}-eth2`]: '{"kind":"cniCacheV1","containerId":"x"}',
       [`demo-someone-else-eth0`]: "{", // another container's
       [`.demo-${id}-eth3.tmp`]: "{", // a write in progress
@@ -146,11 +147,21 @@ Deno.test("scanCacheEntries() names the entries of a container that listCacheEnt
     for (const [name, text] of Object.entries(files)) {
       await Deno.writeTextFile(join(results, name), text);
     }
-    deepEqual((await scanCacheEntries(cacheDir, id)).unreadable, [
+    const networks = new Set(["demo", "other", "side-net"]);
+    deepEqual((await scanCacheEntries(cacheDir, id, networks)).unreadable, [
       { networkName: "demo", containerId: id, ifName: "eth1" },
       { networkName: "other", containerId: id, ifName: "eth2" },
-      { networkName: "side-net", containerId: id, ifName: "net-1" },
+      { networkName: "side-net", containerId: id, ifName: "net1" },
     ]);
+    deepEqual(
+      (await scanCacheEntries(cacheDir, id, networks)).ambiguous,
+      [`demo-${id}-net-1`],
+    );
+    // Without today's networks, a dashed network name reads two ways too
+    // (network "side", container "net-<id>"): left alone.
+    const scan = await scanCacheEntries(cacheDir, id);
+    deepEqual(scan.unreadable.map((k) => k.networkName), ["demo", "other"]);
+    deepEqual(scan.ambiguous, [`demo-${id}-net-1`, `side-net-${id}-net1`]);
     deepEqual(
       (await scanCacheEntries(join(cacheDir, "none"), id)).unreadable,
       [],

@@ -346,19 +346,24 @@ export class FaultBed implements AsyncDisposable {
 export const assertNothingLeft: (leaks: FaultLeaks) => void = assertNoLeaks;
 
 /**
- * The lock files under `<cacheDir>/locks` that a process holds, from
+ * The lock files under `<cacheDir>/locks` (and its `containers/`) that a process holds, from
  * /proc/locks. Not by trying them: `flock(1)` creates a file it cannot
  * find, so probing one that its holder unlinked meanwhile leaves a lock
  * file behind, the very leak this looks for.
  */
 export async function heldLocks(cacheDir: string): Promise<string[]> {
-  const dir = `${cacheDir}/locks`;
-  let names: string[];
-  try {
-    names = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name);
-  } catch {
-    return [];
+  // The GC lock, and the containers' in their own directory (by name).
+  const paths = new Map<string, string>();
+  for (const dir of [`${cacheDir}/locks`, `${cacheDir}/locks/containers`]) {
+    try {
+      for await (const e of Deno.readDir(dir)) {
+        if (e.name !== "containers") paths.set(e.name, `${dir}/${e.name}`);
+      }
+    } catch {
+      // Not there yet.
+    }
   }
+  const names = [...paths.keys()];
   // Fields: id, FLOCK, ADVISORY, mode, pid, major:minor:inode (hex:hex:dec).
   const locked = new Set(
     (await Deno.readTextFile("/proc/locks")).split("\n")
@@ -368,7 +373,7 @@ export async function heldLocks(cacheDir: string): Promise<string[]> {
   );
   const held: string[] = [];
   for (const name of names.sort()) {
-    const info = await Deno.lstat(`${dir}/${name}`).catch(() => undefined);
+    const info = await Deno.lstat(paths.get(name)!).catch(() => undefined);
     if (!info?.dev || !info.ino) continue;
     const dev = BigInt(info.dev);
     const major = (dev >> 8n) & 0xfffn | (dev >> 32n) & ~0xfffn;

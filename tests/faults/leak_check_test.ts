@@ -22,7 +22,7 @@ Deno.test({
     await requireRealParts();
     await using fb = await FaultBed.create();
     const id = faultId("probe");
-    const locks = `${fb.bed.cacheDir}/locks`;
+    const locks = `${fb.bed.cacheDir}/locks/containers`;
     await Deno.mkdir(locks, { recursive: true });
     await Deno.writeTextFile(`${locks}/${id}.lock`, "");
     // One process holding the lock (a deno child, so that killing it

@@ -703,7 +703,7 @@ async function withDefaultCacheDir(id: string): Promise<AsyncDisposable> {
       for (
         const f of [
           `${dir}/dockin-${id}-eth0.json`,
-          `${dir}/multinet/locks/${id}.lock`,
+          `${dir}/multinet/locks/containers/${id}.lock`,
           ...results.filter((r) => r.includes(`-${id}-`)).map((r) =>
             `${dir}/results/${r}`
           ),

@@ -70,7 +70,10 @@ Deno.test("remove() tears down an attachment whose cache entry is corrupt with t
   match(report.warnings.join("\n"), /network "n" \(eth0\) was corrupt/);
   ok(report.warnings[0]!.includes(quarantined[0]!.name));
   equal(await exists(join(fake.cacheDir, "cnishim", "pods", "c1.json")), false);
-  equal(await exists(join(fake.cacheDir, "locks", "c1.lock")), false);
+  equal(
+    await exists(join(fake.cacheDir, "locks", "containers", "c1.lock")),
+    false,
+  );
 });
 
 Deno.test("remove() with the pod record left empty (a power loss after its unsynced write) tears down from the fsync'd cache entries alone", async () => {
@@ -132,7 +135,10 @@ Deno.test("remove() after a holder died kills the plugins it left running, then 
   const { options } = await podBed(fake);
   await setup("c3", NETNS, options);
   // As after a SIGKILL: a pid in the lock file and a plugin still running.
-  await Deno.writeTextFile(join(fake.cacheDir, "locks", "c3.lock"), "4194305");
+  await Deno.writeTextFile(
+    join(fake.cacheDir, "locks", "containers", "c3.lock"),
+    "4194305",
+  );
   const orphan = new Deno.Command("sleep", {
     args: ["600"],
     env: { CNI_COMMAND: "ADD", CNI_CONTAINERID: "c3" },
@@ -150,7 +156,10 @@ Deno.test("remove() after a holder died kills the plugins it left running, then 
     ]);
     clearTimeout(timer);
     equal(status?.signal, "SIGKILL", "the orphan was killed");
-    equal(await exists(join(fake.cacheDir, "locks", "c3.lock")), false);
+    equal(
+      await exists(join(fake.cacheDir, "locks", "containers", "c3.lock")),
+      false,
+    );
   } finally {
     try {
       orphan.kill("SIGKILL");

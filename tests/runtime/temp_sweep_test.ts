@@ -49,9 +49,9 @@ async function plant(cacheDir: string, dir: string, target: string) {
 
 /** What a holder killed midway leaves in its lock file: its pid. */
 async function diedHolding(cacheDir: string, containerId: string) {
-  await Deno.mkdir(join(cacheDir, "locks"), { recursive: true });
+  await Deno.mkdir(join(cacheDir, "locks", "containers"), { recursive: true });
   await Deno.writeTextFile(
-    join(cacheDir, "locks", `${containerId}.lock`),
+    join(cacheDir, "locks", "containers", `${containerId}.lock`),
     "4194305",
   );
 }
@@ -78,8 +78,11 @@ Deno.test("del after a holder died midway removes the container's own temp files
   const other = await plant(cacheDir, "results", "n-c2-eth0");
   const otherRecord = await plant(cacheDir, "cnishim/pods", "c2.json");
   const ambiguous = await plant(cacheDir, "results", "n-x-c1-eth0");
-  await Deno.writeTextFile(join(cacheDir, "locks", "x-c1.lock"), "");
   await diedHolding(cacheDir, "c1");
+  await Deno.writeTextFile(
+    join(cacheDir, "locks", "containers", "x-c1.lock"),
+    "",
+  );
 
   await remove("c1", NETNS, options);
   deepEqual(await temps(cacheDir), [other, otherRecord, ambiguous].sort());
