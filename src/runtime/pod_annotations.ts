@@ -8,9 +8,10 @@
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import {
-  hasGoSpace,
+  ifNameProblem,
   MAX_IFNAME_BYTES,
   MAX_NETWORK_NAME_LENGTH,
+  networkNameProblem,
 } from "../spec/identifiers.ts";
 import { decoded, invalid, show } from "./_input.ts";
 
@@ -37,11 +38,6 @@ export const MULTUS_NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks";
  * asks for the default network only.
  */
 export const CNISHIM_NETWORK_ANNOTATION = "cnishim.io/network";
-
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
-// deno-lint-ignore no-control-regex
-const BAD_IFNAME = /[/:\x00-\x1f\x7f]/;
-const ENCODER = new TextEncoder();
 
 /**
  * Parses pod annotations: a JSON object of string values, or its text
@@ -353,30 +349,29 @@ function request(
   ifName: string | undefined,
   where: string,
 ): NetworkRequest {
-  const nameError = name === ""
-    ? "the network name is empty"
-    : name.length > MAX_NETWORK_NAME_LENGTH
-    ? `the network name is longer than ${MAX_NETWORK_NAME_LENGTH} characters`
-    : NAME.test(name)
-    ? undefined
-    : `network name ${
-      JSON.stringify(name)
-    } has characters outside [a-zA-Z0-9_.-] or does not start with a letter or digit`;
-  if (nameError) throw invalid(`${where}.name`, nameError);
+  const nameProblem = networkNameProblem(name)?.rule;
+  if (nameProblem) {
+    throw invalid(
+      `${where}.name`,
+      nameProblem === "empty"
+        ? "the network name is empty"
+        : nameProblem === "length"
+        ? `the network name is longer than ${MAX_NETWORK_NAME_LENGTH} characters`
+        : `network name ${
+          JSON.stringify(name)
+        } has characters outside [a-zA-Z0-9_.-] or does not start with a letter or digit`,
+    );
+  }
   if (ifName === undefined) return { name };
-  const ifError = ifName === ""
-    ? "the interface name is empty"
-    : ENCODER.encode(ifName).length > MAX_IFNAME_BYTES
-    ? `interface name ${
-      JSON.stringify(ifName)
-    } is longer than ${MAX_IFNAME_BYTES} bytes`
-    : ifName === "." || ifName === ".."
-    ? `interface name ${JSON.stringify(ifName)} is not allowed`
-    : BAD_IFNAME.test(ifName) || hasGoSpace(ifName)
-    ? `interface name ${
-      JSON.stringify(ifName)
-    } contains "/", ":", whitespace or a control character`
-    : undefined;
+  const shown = JSON.stringify(ifName);
+  const ifProblem = ifNameProblem(ifName)?.rule;
+  const ifError = ifProblem && {
+    empty: "the interface name is empty",
+    length: `interface name ${shown} is longer than ${MAX_IFNAME_BYTES} bytes`,
+    dots: `interface name ${shown} is not allowed`,
+    characters:
+      `interface name ${shown} contains "/", ":", whitespace or a control character`,
+  }[ifProblem];
   if (ifError) throw invalid(`${where}.interface`, ifError);
   return { name, interface: ifName };
 }
