@@ -1,6 +1,7 @@
 /**
  * What a sub-command gets: its arguments, the resolved settings, the
- * injected I/O, and the runtime options built from the settings.
+ * injected I/O, and the runtime options built from the settings; and what
+ * a sub-command is, as the command table lists it.
  *
  * @module
  */
@@ -31,6 +32,11 @@ export interface CommandContext {
   logIsCallersStderr: boolean;
   /** Runtime options derived from the settings. */
   runtime: RuntimeOptions;
+  /**
+   * Every sub-command (the command table): `serve` runs the served ones
+   * through it, so no command imports the table that loads it.
+   */
+  commands: readonly Command[];
 }
 
 /** What a command printed and its exit status. */
@@ -40,6 +46,36 @@ export interface CommandOutput {
   /** The exit status. @default {0} */
   exitCode?: number;
 }
+
+/** What help and dispatch know of a sub-command. */
+interface CommandInfo {
+  /** What operators type. */
+  name: string;
+  /** Positional arguments, as help shows them. */
+  args: string;
+  /** One line. */
+  summary: string;
+  /** Whether `cnishim serve` runs it for a client (`--socket`). */
+  served: boolean;
+}
+
+/** One sub-command. */
+export type Command =
+  & CommandInfo
+  & (
+    | {
+      /** Runs with the shim's settings. */
+      bare?: false;
+      /** Imports the command's module. */
+      load(): Promise<(ctx: CommandContext) => Promise<CommandOutput>>;
+    }
+    | {
+      /** Runs without the shim's settings: a broken config cannot stop it. */
+      bare: true;
+      /** Imports the command's module. */
+      load(): Promise<() => Promise<CommandOutput>>;
+    }
+  );
 
 /** A string flag, or `undefined`. */
 export function stringFlag(

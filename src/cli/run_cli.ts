@@ -8,8 +8,8 @@
 import { UsageError } from "../spec/errors.ts";
 import type { ProcessIo } from "../spec/types.ts";
 import { createLogger } from "../log/logger.ts";
-import { type ParsedArgs, parseFlags } from "./flags.ts";
-import { FLAGS, renderHelp } from "./help.ts";
+import { FLAGS, type ParsedArgs, parseFlags } from "./flags.ts";
+import { renderHelp } from "./help.ts";
 import { effectiveDefaults, resolveSettings } from "./settings.ts";
 import type { CommandContext } from "./context.ts";
 import { COMMANDS, findCommand } from "./command_table.ts";
@@ -100,5 +100,6 @@ async function prepare(
       env: settings.pluginEnv,
       logger,
     },
+    commands: COMMANDS,
   };
 }

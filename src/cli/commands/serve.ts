@@ -33,7 +33,6 @@ import {
 } from "../context.ts";
 import type { ProcessIo } from "../../spec/types.ts";
 import { parsedFromRequest } from "../remote.ts";
-import { COMMANDS, findCommand } from "../command_table.ts";
 import { runCommand } from "../run_command.ts";
 import {
   STALE_TEMP_AGE_MS,
@@ -113,7 +112,7 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
         env: ctx.io.env,
       };
       // The server runs only served operations: each is in the table.
-      const command = findCommand(operation)!;
+      const command = ctx.commands.find((c) => c.name === operation)!;
       const outcome = await runCommand(command, io, () =>
         Promise.resolve({
           ...ctx,
@@ -131,7 +130,7 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
       socket,
       ...(listenFd !== undefined ? { listenFd } : {}),
       operations: [
-        ...COMMANDS.filter((c) => c.served).map((c) => c.name),
+        ...ctx.commands.filter((c) => c.served).map((c) => c.name),
         CNI_OPERATION,
       ],
       handle,
