@@ -10,7 +10,12 @@ import type { ProcessIo } from "../spec/types.ts";
 import type { RuntimeOptions } from "../runtime/runtime_options.ts";
 import type { ParsedArgs } from "./flags.ts";
 import type { Settings } from "./settings.ts";
-import { CNI_ERROR_CODES, CniError, UsageError } from "../spec/errors.ts";
+import {
+  CNI_ERROR_CODES,
+  CniError,
+  errorText,
+  UsageError,
+} from "../spec/errors.ts";
 
 /** Everything a command needs. */
 export interface CommandContext {
@@ -114,7 +119,7 @@ export async function flagText(flag: string, value: string): Promise<string> {
   } catch (error) {
     throw new CniError(
       CNI_ERROR_CODES.ioFailure,
-      `Cannot read --${flag} file "${path}": ${(error as Error).message}`,
+      `Cannot read --${flag} file "${path}": ${errorText(error)}`,
     );
   }
 }

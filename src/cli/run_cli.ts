@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UsageError } from "../spec/errors.ts";
+import { errorText, UsageError } from "../spec/errors.ts";
 import type { ProcessIo } from "../spec/types.ts";
 import { createLogger } from "../log/logger.ts";
 import { FLAGS, type ParsedArgs, parseFlags } from "./flags.ts";
@@ -66,7 +66,7 @@ async function helpText(parsed: ParsedArgs, io: ProcessIo): Promise<string> {
   try {
     return renderHelp(await effectiveDefaults(parsed, io.env));
   } catch (error) {
-    return renderHelp({}, `Config file not used: ${(error as Error).message}`);
+    return renderHelp({}, `Config file not used: ${errorText(error)}`);
   }
 }
 

@@ -16,7 +16,7 @@ import {
   DEFAULT_CONF_DIR,
 } from "../spec/defaults.ts";
 import type { ParsedArgs } from "./flags.ts";
-import { UsageError } from "../spec/errors.ts";
+import { errorText, UsageError } from "../spec/errors.ts";
 
 /** The default shim config file. */
 export const DEFAULT_CONFIG_FILE = "/etc/cnishim/config.json";
@@ -362,7 +362,7 @@ async function readConfigFile(
   } catch (error) {
     if (!explicit && error instanceof Deno.errors.NotFound) return undefined;
     throw new UsageError(
-      `Cannot read config file "${path}": ${(error as Error).message}`,
+      `Cannot read config file "${path}": ${errorText(error)}`,
     );
   }
   let data: unknown;
@@ -370,7 +370,7 @@ async function readConfigFile(
     data = JSON.parse(text);
   } catch (error) {
     throw new UsageError(
-      `Cannot parse config file "${path}": ${(error as Error).message}`,
+      `Cannot parse config file "${path}": ${errorText(error)}`,
     );
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) {

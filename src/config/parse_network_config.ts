@@ -7,6 +7,7 @@
 import {
   CNI_ERROR_CODES,
   ConfigError,
+  errorText,
   type IdentifierError,
 } from "../spec/errors.ts";
 import {
@@ -366,7 +367,7 @@ export async function loadNetworkConfigList(
   } catch (error) {
     throw new ConfigError(
       CNI_ERROR_CODES.ioFailure,
-      `Cannot read network config: ${(error as Error).message}`,
+      `Cannot read network config: ${errorText(error)}`,
       { file: path },
     );
   }

@@ -8,6 +8,7 @@ import {
   AggregateCniError,
   CNI_ERROR_CODES,
   CniError,
+  errorText,
   PluginError,
   toCniError,
 } from "../spec/errors.ts";
@@ -91,7 +92,7 @@ export async function addNetworkList(
       new CniError(
         CNI_ERROR_CODES.ioFailure,
         `Cannot cache the result of network "${list.name}": ${
-          (error as Error).message
+          errorText(error)
         }`,
         { cause: error },
       ),
@@ -132,7 +133,7 @@ async function addOne(
     throw new PluginError(
       CNI_ERROR_CODES.decodingFailure,
       `Plugin "${plugin.type}" failed (ADD): cannot parse its result: ${
-        (error as Error).message
+        errorText(error)
       }`,
       { pluginType: plugin.type, command: "ADD" },
     );

@@ -3,7 +3,12 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError, PluginError } from "../spec/errors.ts";
+import {
+  CNI_ERROR_CODES,
+  CniError,
+  errorText,
+  PluginError,
+} from "../spec/errors.ts";
 import { CURRENT_VERSION } from "../spec/version.ts";
 import { buildPluginEnv } from "../invoke/plugin_env.ts";
 import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
@@ -72,7 +77,7 @@ function decodeVersionInfo(type: string, text: string): PluginVersionInfo {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    fail((error as Error).message);
+    fail(errorText(error));
   }
   const obj = (value ?? {}) as {
     cniVersion?: unknown;

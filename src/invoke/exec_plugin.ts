@@ -8,6 +8,7 @@
 import {
   CNI_ERROR_CODES,
   type CniCommand,
+  errorText,
   PluginError,
   PluginTimeoutError,
 } from "../spec/errors.ts";
@@ -87,7 +88,7 @@ async function execOnce(request: ExecRequest): Promise<Uint8Array> {
     throw pluginError(
       request,
       CNI_ERROR_CODES.ioFailure,
-      `cannot start ${request.pluginPath}: ${(error as Error).message}`,
+      `cannot start ${request.pluginPath}: ${errorText(error)}`,
       { cause: error },
     );
   }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { CNI_ERROR_CODES, CniError, errorText } from "../spec/errors.ts";
 import type { JsonObject } from "../spec/types.ts";
 import { parseJson } from "../spec/json.ts";
 import { validateIfName, validateNetworkName } from "../spec/identifiers.ts";
@@ -82,13 +82,13 @@ function networkOf(entry: unknown, i: number): PodNetwork {
   try {
     validateNetworkName(type);
   } catch (error) {
-    throw invalid(`${where}.type: ${(error as Error).message}`);
+    throw invalid(`${where}.type: ${errorText(error)}`);
   }
   const ifName = str("ifName", true);
   try {
     validateIfName(ifName);
   } catch (error) {
-    throw invalid(`${where}.ifName: ${(error as Error).message}`);
+    throw invalid(`${where}.ifName: ${errorText(error)}`);
   }
   const podIpText = str("podIp", true);
   const podIp = parseGoIp(podIpText);
@@ -241,7 +241,7 @@ export async function probeBackend(
   } catch (error) {
     throw new CniError(
       CNI_ERROR_CODES.pluginNotAvailable,
-      (error as Error).message,
+      errorText(error),
       { cause: error },
     );
   }
@@ -265,7 +265,7 @@ async function get(
     if (signal.aborted) throw late();
     throw new CniError(
       CNI_ERROR_CODES.tryAgainLater,
-      `Cannot reach the backend ${url}: ${(error as Error).message}`,
+      `Cannot reach the backend ${url}: ${errorText(error)}`,
       { cause: error },
     );
   }
@@ -277,7 +277,7 @@ async function get(
     if (signal.aborted) throw late();
     throw new CniError(
       CNI_ERROR_CODES.tryAgainLater,
-      `Cannot read the answer of backend ${url}: ${(error as Error).message}`,
+      `Cannot read the answer of backend ${url}: ${errorText(error)}`,
     );
   }
   if (response.status >= 500) {

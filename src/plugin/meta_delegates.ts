@@ -10,6 +10,7 @@ import {
   CNI_ERROR_CODES,
   CniError,
   ConfigError,
+  errorText,
   toCniError,
 } from "../spec/errors.ts";
 import type { JsonObject, NetworkConfigList } from "../spec/types.ts";
@@ -70,7 +71,7 @@ async function findNetworkFiles(
         file,
       ));
     } catch (error) {
-      const reason = (error as Error).message.replace(`${file}: `, "");
+      const reason = errorText(error).replace(`${file}: `, "");
       broken.push(`${file} (${reason})`);
       log.info("skipping a network config that cannot be read", {
         file,

@@ -12,6 +12,7 @@ import {
   AggregateCniError,
   CNI_ERROR_CODES,
   CniError,
+  errorText,
   toCniError,
 } from "../spec/errors.ts";
 import type {
@@ -396,7 +397,7 @@ async function delFromBackend(ctx: Context): Promise<void> {
     ({ record } = await planRecord(ctx, pod, answer, "added"));
   } catch (error) {
     log.info("no record and the backend cannot say; DEL succeeds", {
-      error: (error as Error).message,
+      error: errorText(error),
     });
     return;
   }
@@ -499,7 +500,7 @@ async function gc(ctx: Context): Promise<void> {
     } catch (error) {
       log.error("unreadable record skipped by GC", {
         path,
-        error: (error as Error).message,
+        error: errorText(error),
       });
       continue;
     }

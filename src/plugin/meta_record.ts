@@ -20,6 +20,7 @@ import {
   removeFile,
   writeFileAtomic,
 } from "../cache/atomic_write.ts";
+import { errorText } from "../spec/errors.ts";
 
 /** The record's `kind`. */
 export const RECORD_KIND = "cnishim-multinet/v1";
@@ -151,7 +152,7 @@ function decodeRecord(text: string, containerId: string): MetaRecord | string {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return `not JSON (${(error as Error).message})`;
+    return `not JSON (${errorText(error)})`;
   }
   const r = value as MetaRecord;
   if (!r || typeof r !== "object" || r.kind !== RECORD_KIND) {

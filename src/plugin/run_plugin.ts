@@ -14,6 +14,7 @@ import {
   CNI_ERROR_CODES,
   CniError,
   type CniErrorObject,
+  errorText,
   toCniError,
 } from "../spec/errors.ts";
 import type { CniResult, JsonObject, ProcessIo } from "../spec/types.ts";
@@ -106,7 +107,7 @@ export async function runPlugin(
     } catch (error) {
       throw new CniError(
         CNI_ERROR_CODES.ioFailure,
-        `error reading from stdin: ${(error as Error).message}`,
+        `error reading from stdin: ${errorText(error)}`,
       );
     }
     const call = decodeCall(command, stdin, io.env);

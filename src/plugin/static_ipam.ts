@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { CNI_ERROR_CODES, CniError, errorText } from "../spec/errors.ts";
 import type { CniResult, JsonObject } from "../spec/types.ts";
 import { versionAtLeast } from "../spec/version.ts";
 import { convertResult } from "../result/convert_result.ts";
@@ -272,7 +272,7 @@ function checkPrevResult(ipam: IpamConfig, call: PluginCall): void {
       "1.0.0",
     );
   } catch (error) {
-    return fail(`failed to convert prevResult: ${(error as Error).message}`);
+    return fail(`failed to convert prevResult: ${errorText(error)}`);
   }
   const ips = ((current.ips as JsonObject[] | undefined) ?? []).map((ip) => ({
     address: parseGoCidr(String(ip.address ?? "")),

@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError, toCniError } from "../spec/errors.ts";
+import {
+  CNI_ERROR_CODES,
+  CniError,
+  errorText,
+  toCniError,
+} from "../spec/errors.ts";
 import type { NetworkConfigList } from "../spec/types.ts";
 import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 import { parseNetworkConfigList } from "../config/parse_network_config.ts";
@@ -216,9 +221,7 @@ export async function teardown(
     // was never read either: the pod is gone, and a DEL that failed on it
     // would be retried forever.
     await removePodRecord(engine.cacheDir, containerId).catch((error) => {
-      const warning = `The pod record was not removed: ${
-        (error as Error).message
-      }`;
+      const warning = `The pod record was not removed: ${errorText(error)}`;
       report.warnings.push(warning);
       log.warn(warning, { containerId });
     });

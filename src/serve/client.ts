@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { CNI_ERROR_CODES, CniError, errorText } from "../spec/errors.ts";
 import {
   API_PREFIX,
   CNI_OPERATION,
@@ -68,7 +68,7 @@ export async function sendCniCall(
       "application/x-www-form-urlencoded",
     );
   } catch (error) {
-    return { refused: (error as Error).message };
+    return { refused: errorText(error) };
   }
   const exit = res.headers.get(EXIT_CODE_HEADER);
   if ((res.status === 200 || res.status === 500) && exit !== undefined) {
@@ -118,7 +118,7 @@ async function exchange(
   } catch (error) {
     throw new CniError(
       CNI_ERROR_CODES.tryAgainLater,
-      `Cannot reach cnishim serve at "${socket}": ${(error as Error).message}`,
+      `Cannot reach cnishim serve at "${socket}": ${errorText(error)}`,
       { cause: error },
     );
   }
@@ -141,9 +141,7 @@ async function exchange(
     if (error instanceof CniError) throw error;
     throw new CniError(
       CNI_ERROR_CODES.ioFailure,
-      `Lost cnishim serve at "${socket}" during ${what}: ${
-        (error as Error).message
-      }`,
+      `Lost cnishim serve at "${socket}" during ${what}: ${errorText(error)}`,
       { cause: error },
     );
   } finally {

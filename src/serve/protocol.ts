@@ -14,6 +14,7 @@ import { isJsonObject, parseJson } from "../spec/json.ts";
 import {
   CNI_ERROR_CODES,
   type CniErrorObject,
+  errorText,
   UsageError,
 } from "../spec/errors.ts";
 
@@ -153,7 +154,7 @@ export function parseServeRequest(text: string): ServeRequest {
   try {
     data = parseJson(text, "Cannot decode the request body");
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(errorText(error));
   }
   if (!isJsonObject(data)) {
     throw new UsageError("The request body must be a JSON object");

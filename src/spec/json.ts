@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError } from "./errors.ts";
+import { CNI_ERROR_CODES, CniError, errorText } from "./errors.ts";
 import type { JsonObject } from "./types.ts";
 
 /**
@@ -20,7 +20,7 @@ export function parseJson(text: string, what: string): unknown {
   } catch (error) {
     throw new CniError(
       CNI_ERROR_CODES.decodingFailure,
-      `${what}: ${(error as Error).message}`,
+      `${what}: ${errorText(error)}`,
       { cause: error },
     );
   }

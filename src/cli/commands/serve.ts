@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { UsageError } from "../../spec/errors.ts";
+import { errorText, UsageError } from "../../spec/errors.ts";
 import { WarmNetworks } from "../../serve/warm_networks.ts";
 import { inheritedSocketPath, startServer } from "../../serve/server.ts";
 import { listenFds } from "../../serve/activation.ts";
@@ -166,7 +166,7 @@ function sweepAtStartUp(ctx: CommandContext): void {
   }, (error: unknown) => {
     ctx.logger.warn("cannot sweep the cache dir's temp files", {
       cacheDir,
-      error: (error as Error).message,
+      error: errorText(error),
     });
   });
 }
