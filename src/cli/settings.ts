@@ -17,6 +17,7 @@ import {
 } from "../spec/defaults.ts";
 import type { ParsedArgs } from "./flags.ts";
 import { errorText, UsageError } from "../spec/errors.ts";
+import { parseJson } from "../spec/json.ts";
 
 /** The default shim config file. */
 export const DEFAULT_CONFIG_FILE = "/etc/cnishim/config.json";
@@ -365,14 +366,10 @@ async function readConfigFile(
       `Cannot read config file "${path}": ${errorText(error)}`,
     );
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(
-      `Cannot parse config file "${path}": ${errorText(error)}`,
-    );
-  }
+  const data = parseJson(
+    text,
+    (why) => new UsageError(`Cannot parse config file "${path}": ${why}`),
+  );
   if (!data || typeof data !== "object" || Array.isArray(data)) {
     throw new UsageError(`Cannot use config file "${path}": not a JSON object`);
   }

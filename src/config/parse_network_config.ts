@@ -25,6 +25,7 @@ import {
   SUPPORTED_VERSIONS,
   tryParseVersion,
 } from "../spec/version.ts";
+import { tryParseJson } from "../spec/json.ts";
 
 /** How to read the bytes. */
 export type ConfigFormat = "conflist" | "conf" | "auto";
@@ -109,11 +110,9 @@ export async function decodeConfigObject(
       where(),
     );
   }
-  let value: unknown;
+  let value = tryParseJson(text);
   let canonical = false;
-  try {
-    value = JSON.parse(text);
-  } catch {
+  if (value === undefined) {
     const { parseJsonc } = await import("./_jsonc.ts");
     const parsed = await parseJsonc(text);
     if ("error" in parsed) {

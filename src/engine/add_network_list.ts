@@ -30,6 +30,7 @@ import {
   type ResolvedEngineOptions,
   resolveEngineOptions,
 } from "./engine_options.ts";
+import { parseJson } from "../spec/json.ts";
 
 const DECODER = new TextDecoder();
 
@@ -126,18 +127,12 @@ async function addOne(
     capabilityArgs: rt.capabilityArgs,
   });
   const stdout = await runPlugin(plugin, "ADD", stdin, rt, options);
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(DECODER.decode(stdout));
-  } catch (error) {
-    throw new PluginError(
+  const decoded = parseJson(DECODER.decode(stdout), (why) =>
+    new PluginError(
       CNI_ERROR_CODES.decodingFailure,
-      `Plugin "${plugin.type}" failed (ADD): cannot parse its result: ${
-        errorText(error)
-      }`,
+      `Plugin "${plugin.type}" failed (ADD): cannot parse its result: ${why}`,
       { pluginType: plugin.type, command: "ADD" },
-    );
-  }
+    ));
   try {
     return parseResult(decoded, list.cniVersion);
   } catch (error) {

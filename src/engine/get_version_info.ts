@@ -3,15 +3,11 @@
  *
  * @module
  */
-import {
-  CNI_ERROR_CODES,
-  CniError,
-  errorText,
-  PluginError,
-} from "../spec/errors.ts";
+import { CNI_ERROR_CODES, CniError, PluginError } from "../spec/errors.ts";
 import { CURRENT_VERSION } from "../spec/version.ts";
 import { buildPluginEnv } from "../invoke/plugin_env.ts";
 import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
+import { parseJson } from "../spec/json.ts";
 
 /** A plugin's VERSION answer. */
 export interface PluginVersionInfo {
@@ -73,12 +69,7 @@ function decodeVersionInfo(type: string, text: string): PluginVersionInfo {
       `Cannot decode the VERSION answer of plugin "${type}": ${why}`,
     );
   };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    fail(errorText(error));
-  }
+  const value = parseJson(text, fail);
   const obj = (value ?? {}) as {
     cniVersion?: unknown;
     supportedVersions?: unknown;

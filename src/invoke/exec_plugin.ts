@@ -13,6 +13,7 @@ import {
   PluginTimeoutError,
 } from "../spec/errors.ts";
 import { killPluginTree } from "./plugin_processes.ts";
+import { isJsonObject, tryParseJson } from "../spec/json.ts";
 
 /** One plugin call. */
 export interface ExecRequest {
@@ -301,16 +302,8 @@ function decodeFailure(
       { stderrTail },
     );
   }
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(stdout);
-  } catch {
-    decoded = undefined;
-  }
-  if (
-    !decoded || typeof decoded !== "object" || Array.isArray(decoded) ||
-    !isValidCode((decoded as { code?: unknown }).code)
-  ) {
+  const decoded = tryParseJson(stdout);
+  if (!isJsonObject(decoded) || !isValidCode(decoded.code)) {
     return pluginError(
       request,
       CNI_ERROR_CODES.unknown,

@@ -21,6 +21,7 @@ import {
   writeFileAtomic,
 } from "../cache/atomic_write.ts";
 import { errorText } from "../spec/errors.ts";
+import { isJsonObject, parseJson, tryParseJson } from "../spec/json.ts";
 
 /** The record's `kind`. */
 export const RECORD_KIND = "cnishim-multinet/v1";
@@ -150,9 +151,9 @@ export async function removeRecord(path: string): Promise<void> {
 function decodeRecord(text: string, containerId: string): MetaRecord | string {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text, (why) => new Error(`not JSON (${why})`));
   } catch (error) {
-    return `not JSON (${errorText(error)})`;
+    return errorText(error);
   }
   const r = value as MetaRecord;
   if (!r || typeof r !== "object" || r.kind !== RECORD_KIND) {
@@ -238,13 +239,13 @@ export async function readListedRecord(path: string): Promise<RecordRead> {
   if (text === undefined) return { kind: "missing" };
   const base = path.slice(dirName(path).length + 1, -".json".length);
   let named = base;
-  try {
-    const r = JSON.parse(text) as MetaRecord;
-    if (`${r.networkName}-${r.containerId}-${r.runtimeIfName}` === base) {
-      named = String(r.containerId);
-    }
-  } catch {
-    // decodeRecord says why.
+  // Not JSON: decodeRecord says why.
+  const r = tryParseJson(text);
+  if (
+    isJsonObject(r) &&
+    `${r.networkName}-${r.containerId}-${r.runtimeIfName}` === base
+  ) {
+    named = String(r.containerId);
   }
   const decoded = decodeRecord(text, named);
   return typeof decoded === "string"

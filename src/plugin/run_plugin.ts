@@ -21,6 +21,7 @@ import type { CniResult, JsonObject, ProcessIo } from "../spec/types.ts";
 import { CURRENT_VERSION } from "../spec/version.ts";
 import { SELF_TYPE } from "../config/load_networks.ts";
 import { checkEnv, decodeCall, type PluginCall, versionInfo } from "./_skel.ts";
+import { isJsonObject, tryParseJson } from "../spec/json.ts";
 
 /** The `type` names of the meta plugin. */
 export const META_PLUGIN_TYPES: readonly string[] = [
@@ -173,11 +174,8 @@ export async function runPlugin(
 
 // The error object names the caller's version when its config says one.
 function configVersion(stdin: string | undefined): string {
-  try {
-    const v = (JSON.parse(stdin ?? "") as JsonObject)?.cniVersion;
-    if (typeof v === "string" && v !== "") return v;
-  } catch {
-    // Not JSON: the error is about that.
-  }
-  return CURRENT_VERSION;
+  // Not JSON: the error is about that.
+  const config = tryParseJson(stdin ?? "");
+  const v = isJsonObject(config) ? config.cniVersion : undefined;
+  return typeof v === "string" && v !== "" ? v : CURRENT_VERSION;
 }

@@ -18,6 +18,7 @@ import {
   type ServeRequest,
   STDERR_HEADER,
 } from "./protocol.ts";
+import { isJsonObject, tryParseJson } from "../spec/json.ts";
 
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
@@ -76,10 +77,10 @@ export async function sendCniCall(
   }
   const text = DECODER.decode(res.body).trim();
   let why = `HTTP ${res.status}`;
-  try {
-    const msg = (JSON.parse(text) as { msg?: unknown }).msg;
-    if (typeof msg === "string") why += `: ${msg}`;
-  } catch { /* not an error object */ }
+  const body = tryParseJson(text);
+  if (isJsonObject(body) && typeof body.msg === "string") {
+    why += `: ${body.msg}`;
+  }
   return { refused: why };
 }
 

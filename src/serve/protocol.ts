@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { isJsonObject, parseJson } from "../spec/json.ts";
+import { isJsonObject, parseJson, tryParseJson } from "../spec/json.ts";
 import {
   CNI_ERROR_CODES,
   type CniErrorObject,
@@ -212,12 +212,8 @@ export function parseServeRequest(text: string): ServeRequest {
  * @throws {UsageError} as {@link parseServeRequest}
  */
 export function parseHookRequest(text: string): ServeRequest {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return parseServeRequest(text); // names the decoding error
-  }
+  const data = tryParseJson(text);
+  if (data === undefined) return parseServeRequest(text); // names the decoding error
   const raw = isJsonObject(data) &&
     !["args", "flags", "stdin"].some((key) => Object.hasOwn(data, key));
   return raw ? { args: [], flags: {}, stdin: text } : parseServeRequest(text);

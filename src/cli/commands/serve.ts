@@ -38,6 +38,7 @@ import {
   STALE_TEMP_AGE_MS,
   sweepStaleTemps,
 } from "../../runtime/temp_sweep.ts";
+import { tryParseJson } from "../../spec/json.ts";
 
 const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
 
@@ -184,12 +185,11 @@ async function serveCniCall(
   ctx: CommandContext,
   host: FrontEndHost,
 ): Promise<ServeReply> {
-  let named: unknown;
-  try {
-    named = (JSON.parse(call.stdin) as Record<string, unknown>)?.socket;
-  } catch {
-    named = socket; // undecodable: the plugin's own error answers it
-  }
+  const config = tryParseJson(call.stdin);
+  // Undecodable: the plugin's own error answers it.
+  const named = config === undefined
+    ? socket
+    : (config as Record<string, unknown> | null)?.socket;
   if (named !== socket) {
     return {
       exitCode: 1,
