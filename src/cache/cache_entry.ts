@@ -118,9 +118,8 @@ export function decodeCacheFile(text: string): DecodedCacheFile {
   const caps = obj.capabilityargs ?? {};
   const result = obj.result;
   if (
-    typeof caps !== "object" || Array.isArray(caps) ||
-    (result !== undefined && result !== null &&
-      (typeof result !== "object" || Array.isArray(result)))
+    !isJsonObject(caps) ||
+    (result !== undefined && result !== null && !isJsonObject(result))
   ) {
     throw new CniError(
       CNI_ERROR_CODES.decodingFailure,

@@ -17,7 +17,7 @@ import {
 } from "../spec/defaults.ts";
 import type { ParsedArgs } from "./flags.ts";
 import { errorText, UsageError } from "../spec/errors.ts";
-import { parseJson } from "../spec/json.ts";
+import { isJsonObject, parseJson } from "../spec/json.ts";
 
 /** The default shim config file. */
 export const DEFAULT_CONFIG_FILE = "/etc/cnishim/config.json";
@@ -370,7 +370,7 @@ async function readConfigFile(
     text,
     (why) => new UsageError(`Cannot parse config file "${path}": ${why}`),
   );
-  if (!data || typeof data !== "object" || Array.isArray(data)) {
+  if (!isJsonObject(data)) {
     throw new UsageError(`Cannot use config file "${path}": not a JSON object`);
   }
   const known: readonly string[] = KEYS;

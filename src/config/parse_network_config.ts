@@ -25,7 +25,7 @@ import {
   SUPPORTED_VERSIONS,
   tryParseVersion,
 } from "../spec/version.ts";
-import { tryParseJson } from "../spec/json.ts";
+import { isJsonObject, tryParseJson } from "../spec/json.ts";
 
 /** How to read the bytes. */
 export type ConfigFormat = "conflist" | "conf" | "auto";
@@ -125,7 +125,7 @@ export async function decodeConfigObject(
     value = parsed.value;
     canonical = true;
   }
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     throw new ConfigError(
       CNI_ERROR_CODES.decodingFailure,
       "Cannot parse network config: not a JSON object",
@@ -175,7 +175,7 @@ function listFrom(
   if (raw.length === 0) fail("plugins", "no plugins in list");
   const plugins = raw.map((p, i): PluginConfig => {
     const at = `plugins[${i}]`;
-    if (!p || typeof p !== "object" || Array.isArray(p)) {
+    if (!isJsonObject(p)) {
       fail(at, `plugin ${i} must be an object, not ${typeOf(p)}`);
     }
     const plugin = p as JsonObject;
@@ -186,7 +186,7 @@ function listFrom(
     pluginName(plugin.type as string, `${at}.type`, fail);
     if (plugin.capabilities !== undefined) {
       const caps = plugin.capabilities;
-      if (!caps || typeof caps !== "object" || Array.isArray(caps)) {
+      if (!isJsonObject(caps)) {
         fail(
           `${at}.capabilities`,
           `"capabilities" must be an object, not ${typeOf(caps)}`,
@@ -203,7 +203,7 @@ function listFrom(
     }
     if (plugin.ipam !== undefined) {
       const ipam = plugin.ipam;
-      if (!ipam || typeof ipam !== "object" || Array.isArray(ipam)) {
+      if (!isJsonObject(ipam)) {
         fail(`${at}.ipam`, `"ipam" must be an object, not ${typeOf(ipam)}`);
       }
       const t = (ipam as JsonObject).type;
@@ -310,7 +310,7 @@ function boolField(v: unknown, field: string, fail: Fail): boolean {
 // (and cannot become the default one) there either. null is Go's zero value.
 function dnsBlock(dns: unknown, field: string, fail: Fail): void {
   if (dns === null) return;
-  if (typeof dns !== "object" || Array.isArray(dns)) {
+  if (!isJsonObject(dns)) {
     fail(field, `"dns" must be an object, not ${typeOf(dns)}`);
   }
   const block = dns as JsonObject;

@@ -9,7 +9,7 @@
  */
 import { CNI_ERROR_CODES, CniError, errorText } from "../spec/errors.ts";
 import type { JsonObject } from "../spec/types.ts";
-import { parseJson } from "../spec/json.ts";
+import { isJsonObject, parseJson } from "../spec/json.ts";
 import { validateIfName, validateNetworkName } from "../spec/identifiers.ts";
 import { formatGoIp, isV4, parseGoIp } from "./_go_net.ts";
 
@@ -63,7 +63,7 @@ export function maskPrefix(mask: string): number | undefined {
 
 function networkOf(entry: unknown, i: number): PodNetwork {
   const where = `data[${i}]`;
-  if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
+  if (!isJsonObject(entry)) {
     throw invalid(`${where} is not an object`);
   }
   const e = entry as JsonObject;
@@ -161,7 +161,7 @@ function networkOf(entry: unknown, i: number): PodNetwork {
  * @throws {CniError} code 11 for a non-zero `code`, 7 for bad data
  */
 export function validateBackendAnswer(body: unknown): BackendAnswer {
-  if (!body || typeof body !== "object" || Array.isArray(body)) {
+  if (!isJsonObject(body)) {
     throw invalid("not a JSON object");
   }
   const b = body as JsonObject;

@@ -58,6 +58,7 @@ import {
   removeRecord,
   writeRecord,
 } from "./meta_record.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 /** The pod as `CNI_ARGS` names it. */
 interface PodArgs {
@@ -469,9 +470,7 @@ function comparePrevResult(ctx: Context, record: MetaRecord): void {
   if (!master) return;
   const addresses = (r: CniResult) =>
     resultIps(r).map((ip) => ip.address).sort().join(", ");
-  const got = typeof prev === "object" && !Array.isArray(prev)
-    ? addresses(prev as CniResult)
-    : "";
+  const got = isJsonObject(prev) ? addresses(prev as CniResult) : "";
   const want = addresses(master);
   if (got !== want) {
     throw new CniError(

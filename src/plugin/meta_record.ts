@@ -156,14 +156,14 @@ function decodeRecord(text: string, containerId: string): MetaRecord | string {
     return errorText(error);
   }
   const r = value as MetaRecord;
-  if (!r || typeof r !== "object" || r.kind !== RECORD_KIND) {
+  if (!isJsonObject(r) || r.kind !== RECORD_KIND) {
     return `not a ${RECORD_KIND} record`;
   }
   if (r.containerId !== containerId) return "it names another container";
   if (
     !Array.isArray(r.delegates) ||
     !r.delegates.every((d) =>
-      d && typeof d === "object" && typeof d.ifName === "string" &&
+      isJsonObject(d) && typeof d.ifName === "string" &&
       typeof d.netName === "string" && d.config &&
       typeof d.config === "object"
     )

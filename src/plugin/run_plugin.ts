@@ -67,7 +67,7 @@ export function pluginKind(
   // An IPAM plugin receives its parent's config: the parent's `type` is the
   // main plugin (bridge), the IPAM's own name is `ipam.type`.
   if (
-    ipam && typeof ipam === "object" &&
+    isJsonObject(ipam) &&
     STATIC_IPAM_TYPES.includes(ipam.type as string)
   ) return "ipam";
   if (STATIC_IPAM_TYPES.includes(config.type as string)) return "ipam";

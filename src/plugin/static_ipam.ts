@@ -29,6 +29,7 @@ import {
   parseGoIp,
 } from "./_go_net.ts";
 import { loadArgs, type PluginCall } from "./_skel.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 interface Address {
   // Set for config-file entries until they are parsed (the reference
@@ -77,7 +78,7 @@ function stringField(v: unknown, field: string): string {
 
 function objectField(v: unknown, field: string, goType: string): JsonObject {
   if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) {
+  if (!isJsonObject(v)) {
     return typeError(v, field, goType);
   }
   return v as JsonObject;
@@ -261,7 +262,7 @@ function buildResult(ipam: IpamConfig, version: string): CniResult {
 function checkPrevResult(ipam: IpamConfig, call: PluginCall): void {
   const raw = call.config.prevResult;
   if (raw === undefined || raw === null) fail("Required prevResult missing");
-  if (typeof raw !== "object" || Array.isArray(raw)) {
+  if (!isJsonObject(raw)) {
     fail("failed to parse prevResult: not a JSON object");
   }
   const prev = raw as CniResult;

@@ -16,6 +16,7 @@ import { SILENT_LOGGER } from "../log/logger.ts";
 import { settleDeadHolder } from "./_orphans.ts";
 import { readPod, removePodRecord } from "./pod_record.ts";
 import type { RuntimeOptions } from "./runtime_options.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 /** One attachment dropped from the cache without its DEL. */
 export interface DroppedAttachment {
@@ -124,7 +125,7 @@ export async function forceDrop(
 function resultInterfaces(result: JsonObject): DroppedAttachment["interfaces"] {
   const list = Array.isArray(result.interfaces) ? result.interfaces : [];
   return list.flatMap((i) => {
-    if (!i || typeof i !== "object" || Array.isArray(i)) return [];
+    if (!isJsonObject(i)) return [];
     const { name, sandbox } = i as JsonObject;
     if (typeof name !== "string") return [];
     return [{

@@ -14,6 +14,7 @@ import {
   networkNameProblem,
 } from "../spec/identifiers.ts";
 import { decoded, invalid, show } from "./_input.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 /** One extra network asked for by an annotation. */
 export interface NetworkRequest {
@@ -62,7 +63,7 @@ export function parseAnnotations(
   source = "--annotations",
 ): Record<string, string> {
   const value = decoded(input, source);
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     throw invalid(
       source,
       `expected a JSON object of strings, got ${show(value)}`,
@@ -291,7 +292,7 @@ function fromObject(
   multus: boolean,
   ignored: string[] = [],
 ): NetworkRequest {
-  if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
+  if (!isJsonObject(entry)) {
     throw invalid(
       where,
       `expected an object {"name", "interface"}, got ${show(entry)}`,

@@ -94,8 +94,8 @@ export function parseOciState(text: string): OciState {
   }
   const ann = v.annotations ?? {};
   if (
-    typeof ann !== "object" || Array.isArray(ann) ||
-    !Object.values(ann as object).every((x) => typeof x === "string")
+    !isJsonObject(ann) ||
+    !Object.values(ann).every((x) => typeof x === "string")
   ) {
     throw malformed('"annotations" must be an object of strings');
   }
