@@ -15,6 +15,7 @@ import {
 } from "../spec/identifiers.ts";
 import { decoded, invalid, show } from "./_input.ts";
 import { isJsonObject } from "../spec/json.ts";
+import { DEFAULT_IFNAME } from "../spec/defaults.ts";
 
 /** One extra network asked for by an annotation. */
 export interface NetworkRequest {
@@ -114,7 +115,7 @@ export function parseAnnotations(
  */
 export function extraNetworksFromAnnotations(
   annotations: Readonly<Record<string, string>>,
-  defaultIfName = "eth0",
+  defaultIfName = DEFAULT_IFNAME,
   ignored: string[] = [],
 ): NetworkRequest[] {
   const get = (key: string): string =>
@@ -208,7 +209,7 @@ export function extraNetworksFromAnnotations(
  */
 export function assignInterfaces(
   requests: readonly NetworkRequest[],
-  defaultIfName = "eth0",
+  defaultIfName = DEFAULT_IFNAME,
 ): { name: string; ifName: string }[] {
   // The default interface is reserved for automatic naming only: an
   // explicit request for it replaces the default network (iSulad).
@@ -282,7 +283,7 @@ export function ignoredAnnotationKeys(
   annotations: Readonly<Record<string, string>>,
 ): string[] {
   const ignored: string[] = [];
-  extraNetworksFromAnnotations(annotations, "eth0", ignored);
+  extraNetworksFromAnnotations(annotations, DEFAULT_IFNAME, ignored);
   return ignored;
 }
 
