@@ -10,7 +10,7 @@ import type { CniArg, CniResult, JsonObject } from "../spec/types.ts";
 import { isJsonObject, parseJson } from "../spec/json.ts";
 
 /** The `kind` libcni writes. */
-export const CACHE_KIND = "cniCacheV1";
+const CACHE_KIND = "cniCacheV1";
 
 /** A decoded cache entry. */
 export interface CacheEntry {

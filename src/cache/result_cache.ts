@@ -160,7 +160,7 @@ export interface CacheScan {
  * Every way a results file name reads as `<network>-<containerId>-<ifName>`
  * with a valid name in each part, the network one of `networks` when given.
  */
-export function cacheNameReadings(
+function cacheNameReadings(
   name: string,
   networks?: ReadonlySet<string>,
 ): CacheKey[] {

@@ -78,13 +78,12 @@ export async function parseNetworkConfigList(
       plugins: [obj],
     };
     if (lifted.cniVersion === undefined) delete lifted.cniVersion;
-    return listFrom(lifted, ENCODER.encode(JSON.stringify(lifted)), file, "");
+    return listFrom(lifted, ENCODER.encode(JSON.stringify(lifted)), file);
   }
   return listFrom(
     obj,
     canonical ? ENCODER.encode(JSON.stringify(obj)) : bytes,
     file,
-    "",
   );
 }
 
@@ -139,7 +138,6 @@ function listFrom(
   obj: JsonObject,
   bytes: Uint8Array,
   file: string | undefined,
-  _: string,
 ): NetworkConfigList {
   const fail = (
     field: string,

@@ -70,7 +70,7 @@ export function versionInfo(): JsonObject {
 }
 
 /** Go's `%q` of a string slice: `["a" "b"]`. */
-export function goQuoteList(items: readonly string[]): string {
+function goQuoteList(items: readonly string[]): string {
   return `[${items.map((s) => JSON.stringify(s)).join(" ")}]`;
 }
 

@@ -108,7 +108,7 @@ export function recordPath(cacheDir: string, key: RecordKey): string {
  * `<cacheDir>/<containerId>.json`: read (for DEL, CHECK, GC and a retried
  * ADD) when it is of the same network and interface, never written.
  */
-export function legacyRecordPath(
+function legacyRecordPath(
   cacheDir: string,
   containerId: string,
 ): string {
@@ -194,7 +194,7 @@ export async function readRecord(
 }
 
 /** Reads one record file; `containerId` is what it must name. */
-export async function readRecordFile(
+async function readRecordFile(
   path: string,
   containerId: string,
 ): Promise<RecordRead> {

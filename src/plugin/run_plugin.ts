@@ -58,7 +58,7 @@ export interface PluginHost {
 }
 
 /** Which built-in plugin a config asks for, or `undefined`. */
-export function pluginKind(
+function pluginKind(
   config: JsonObject,
 ): "front" | "meta" | "ipam" | undefined {
   const ipam = config.ipam as JsonObject | undefined;

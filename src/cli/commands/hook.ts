@@ -74,7 +74,7 @@ export async function runHook(ctx: CommandContext): Promise<CommandOutput> {
 }
 
 /** Decodes and checks an OCI state document. */
-export function parseOciState(text: string): OciState {
+function parseOciState(text: string): OciState {
   const v = parseJson(text, "Cannot decode the OCI state on stdin");
   if (!isJsonObject(v)) throw malformed("not a JSON object");
   if (typeof v.id !== "string" || v.id === "") {
