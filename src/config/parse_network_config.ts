@@ -4,12 +4,7 @@
  *
  * @module
  */
-import {
-  CNI_ERROR_CODES,
-  ConfigError,
-  errorText,
-  type IdentifierError,
-} from "../spec/errors.ts";
+import { CNI_ERROR_CODES, ConfigError, errorText } from "../spec/errors.ts";
 import {
   validateNetworkName,
   validatePluginType,
@@ -157,7 +152,7 @@ function listFrom(
   try {
     validateNetworkName(name);
   } catch (error) {
-    fail("name", (error as IdentifierError).message);
+    fail("name", errorText(error));
   }
   const cniVersion = negotiateVersion(obj, fail);
   const flags = Object.fromEntries(
@@ -339,7 +334,7 @@ function pluginName(type: string, field: string, fail: Fail): void {
   try {
     validatePluginType(type);
   } catch (error) {
-    fail(field, (error as IdentifierError).message);
+    fail(field, errorText(error));
   }
 }
 

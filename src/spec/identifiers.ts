@@ -12,8 +12,8 @@ import { CNI_ERROR_CODES, IdentifierError } from "./errors.ts";
 const ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
 const ENCODER = new TextEncoder();
 // deno-lint-ignore no-control-regex
-const IFNAME_CHARS = /[/:\x00-\x1f\x7f]/;
-const GO_IFNAME_CHARS = /[/:]/;
+const CONTROL = /[\x00-\x1f\x7f]/;
+const IFNAME_CHARS = /[/:]/;
 // Go's unicode.IsSpace, which libcni's ValidateInterfaceName uses: every
 // rune it accepts, listed by running it over all of Unicode. JavaScript's
 // \s differs on two: it misses U+0085 (NEL) and adds U+FEFF (BOM).
@@ -168,14 +168,32 @@ export function ifNameProblem(
   if (name === "." || name === "..") {
     return { rule: "dots", reason: "interface name is . or .." };
   }
-  const forbidden = options.goRule ? GO_IFNAME_CHARS : IFNAME_CHARS;
-  if (forbidden.test(name) || hasGoSpace(name)) {
+  if (
+    IFNAME_CHARS.test(name) || hasGoSpace(name) ||
+    (!options.goRule && hasControlCharacter(name))
+  ) {
     return {
       rule: "characters",
       reason: "interface name contains /, :, whitespace or control characters",
     };
   }
   return undefined;
+}
+
+/**
+ * Whether `text` holds a C0 control character or DEL: none may reach a
+ * file name, a log field or `CNI_ARGS`.
+ *
+ * @example Usage
+ * ```ts
+ * import { hasControlCharacter } from "./identifiers.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(hasControlCharacter("a\tb"), true);
+ * equal(hasControlCharacter("a b"), false);
+ * ```
+ */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL.test(text);
 }
 
 /**
@@ -270,8 +288,7 @@ export function validatePluginType(type: string): void {
   if (type === "") fail("no plugin name provided");
   if (type.length > 255) fail("longer than 255 characters");
   if (type === "." || type === "..") fail("not an executable name");
-  // deno-lint-ignore no-control-regex
-  if (/[/\x00-\x1f\x7f]/.test(type)) {
+  if (type.includes("/") || hasControlCharacter(type)) {
     fail("must be a bare executable name (no '/', no control characters)");
   }
 }
