@@ -6,7 +6,7 @@
  * counted like any import. Exits 1 listing violations.
  *
  * A file marked `// Pure: no Deno API.` keeps the marker's promise: no
- * `Deno.` in its code, no `node:` module, and its static imports are pure
+ * `Deno` in its code, no `node:` module, and its static imports are pure
  * files too (type-only ones aside: they are erased), so loading it runs
  * wherever a JavaScript engine does. A dynamic `import()` is not loaded
  * with it (the command table's rows load their commands when they run).
@@ -165,13 +165,14 @@ function isTypeOnly(text: string, at: number): boolean {
   return first !== undefined && TYPE_ONLY.test(first);
 }
 
-// `Deno.` anywhere in the code (comments dropped; strings not exempt: a
-// pure file has no reason to spell it) or a node: module breaks the marker.
+// `Deno` anywhere in the code (`Deno.x`, `Deno[x]`, a `Deno.` type;
+// comments dropped, strings not exempt: a pure file has no reason to spell
+// it) or a node: module breaks the marker.
 function checkPure(file: string, code: string): void {
   const where = relative(root, file);
   for (const line of code.split("\n")) {
     const bare = line.replace(/\/\/.*$/, "");
-    if (/\bDeno\./.test(bare)) {
+    if (/\bDeno\b/.test(bare)) {
       problems.push(
         `${where}: marked pure but uses the Deno API: ${line.trim()}`,
       );
