@@ -1,13 +1,15 @@
 // deno-lint-ignore-file no-console -- a script talks to its operator on the console
 /**
  * Keeps the dependency ladder honest: a file under `src/<folder>/` may
- * import its own folder or a lower rank, a `_private.ts` file only from its
- * own folder, and no import cycle may exist. Exits 1 listing violations.
+ * import its own folder or a strictly lower rank, a `_private.ts` file only
+ * from its own folder, and no import cycle may exist, a dynamic `import()`
+ * counted like any import. Exits 1 listing violations.
  *
- * A dynamic `import()` is ranked like any import, but it is left out of
- * the cycle search: it runs after every static import has been evaluated,
- * so a cycle through one never sees a half-initialized module (the command
- * table loads `serve`, which runs the other commands through the table).
+ * A file marked `// Pure: no Deno API.` keeps the marker's promise: no
+ * `Deno` in its code, no `node:` module, and its static imports are pure
+ * files too (type-only ones aside: they are erased), so loading it runs
+ * wherever a JavaScript engine does. A dynamic `import()` is not loaded
+ * with it (the command table's rows load their commands when they run).
  *
  * And no file of `src/` imports a `node:` module at its top (types aside):
  * the CLI ships as one bundled file, where such an import is evaluated at
@@ -19,7 +21,11 @@
  */
 import { dirname, join, relative, resolve } from "node:path";
 
-/** Folder → rank; `main.ts` sits on top. */
+/**
+ * Folder → rank, by what each folder imports; `main.ts` sits on top.
+ * `serve` (the socket transport) needs only config, invoke and log;
+ * `plugin` runs the engine; `cli` drives all of them.
+ */
 const RANKS: Record<string, number> = {
   spec: 0,
   result: 1,
@@ -28,19 +34,21 @@ const RANKS: Record<string, number> = {
   invoke: 2,
   cache: 2,
   engine: 3,
+  serve: 3,
   runtime: 4,
+  plugin: 4,
   cli: 5,
-  plugin: 5,
-  serve: 5,
   "": 6,
 };
 
-/** Edges between folders of one rank that are allowed, one way only. */
-const SIDEWAYS = new Set(["cli>serve", "cli>plugin"]);
+const PURE_MARKER = "// Pure: no Deno API.";
 
 const root = resolve(new URL("..", import.meta.url).pathname);
 const src = join(root, "src");
 const IMPORT = /(from\s+|import\s*\(\s*)["'](\.[^"']+)["']/g;
+// `import type … from` and `export type … from`: erased, so no runtime edge.
+const TYPE_ONLY = /^\s*(import|export)\s+type\b/;
+const NODE_IMPORT = /["']node:[^"']+["']/;
 const STATIC_NODE_IMPORT =
   /^\s*import\s+(?!type\b)[^;]*?from\s+["']node:([^"']+)["']/gm;
 
@@ -58,11 +66,20 @@ function folderOf(file: string): string {
 }
 
 const graph = new Map<string, string[]>();
+const pure = new Set<string>();
+// Pure file → the files it loads with it (static, not type-only imports).
+const runtimeDeps = new Map<string, string[]>();
 const problems: string[] = [];
 for await (const file of walk(src)) {
+  const raw = await Deno.readTextFile(file);
   // Imports inside JSDoc examples are not edges of the module graph.
-  const text = (await Deno.readTextFile(file)).split("\n")
+  const text = raw.split("\n")
     .filter((line) => !/^\s*(\*|\/\/)/.test(line)).join("\n");
+  if (raw.split("\n").some((line) => line.trim() === PURE_MARKER)) {
+    pure.add(file);
+    runtimeDeps.set(file, []);
+    checkPure(file, text);
+  }
   const deps: string[] = [];
   for (const m of text.matchAll(STATIC_NODE_IMPORT)) {
     problems.push(
@@ -73,7 +90,10 @@ for await (const file of walk(src)) {
   }
   for (const m of text.matchAll(IMPORT)) {
     const target = resolve(dirname(file), m[2]!);
-    if (m[1]!.startsWith("from")) deps.push(target);
+    deps.push(target);
+    if (m[1]!.startsWith("from") && !isTypeOnly(text, m.index!)) {
+      runtimeDeps.get(file)?.push(target);
+    }
     const from = folderOf(file);
     const to = relative(src, target).startsWith("..")
       ? undefined
@@ -89,10 +109,7 @@ for await (const file of walk(src)) {
           !(from in RANKS) ? from : to
         }" has no rank in scripts/check_layers.ts`,
       );
-    } else if (
-      from !== to && RANKS[to]! >= RANKS[from]! &&
-      !SIDEWAYS.has(`${from}>${to}`)
-    ) {
+    } else if (from !== to && RANKS[to]! >= RANKS[from]!) {
       problems.push(
         `${where}: ${from || "main"} (rank ${
           RANKS[from]
@@ -111,6 +128,18 @@ for await (const file of walk(src)) {
   graph.set(file, deps);
 }
 
+for (const [file, deps] of runtimeDeps) {
+  for (const dep of deps) {
+    if (!pure.has(dep)) {
+      problems.push(
+        `${relative(root, file)}: marked pure but imports ${
+          relative(root, dep)
+        }, which is not (mark it, or import only its types)`,
+      );
+    }
+  }
+}
+
 // Cycles, by depth-first search with colours.
 const state = new Map<string, 1 | 2>();
 function visit(node: string, path: string[]): void {
@@ -127,6 +156,32 @@ function visit(node: string, path: string[]): void {
   state.set(node, 2);
 }
 for (const node of graph.keys()) visit(node, []);
+
+// Whether the `import … from`/`export … from` statement ending at `at` is
+// type-only: its first line, the last one before `at` starting a statement.
+function isTypeOnly(text: string, at: number): boolean {
+  const lines = text.slice(0, at).split("\n");
+  const first = lines.findLast((l) => /^\s*(import|export)\b/.test(l));
+  return first !== undefined && TYPE_ONLY.test(first);
+}
+
+// `Deno` anywhere in the code (`Deno.x`, `Deno[x]`, a `Deno.` type;
+// comments dropped, strings not exempt: a pure file has no reason to spell
+// it) or a node: module breaks the marker.
+function checkPure(file: string, code: string): void {
+  const where = relative(root, file);
+  for (const line of code.split("\n")) {
+    const bare = line.replace(/\/\/.*$/, "");
+    if (/\bDeno\b/.test(bare)) {
+      problems.push(
+        `${where}: marked pure but uses the Deno API: ${line.trim()}`,
+      );
+    }
+    if (NODE_IMPORT.test(bare)) {
+      problems.push(`${where}: marked pure but imports a node: module`);
+    }
+  }
+}
 
 if (problems.length) {
   for (const p of problems) console.error(p);

@@ -28,7 +28,7 @@ import { buildVersion } from "./_version.ts";
 import { DENO_VERSION, shebang } from "./_bundle.ts";
 import { installParts } from "./_real_parts.ts";
 import { PACKAGE_PARTS } from "./real_parts.ts";
-import { FLAGS } from "../src/cli/help.ts";
+import { FLAGS } from "../src/cli/flags.ts";
 import { COMMANDS } from "../src/cli/command_table.ts";
 import { PLUGIN_NAMES } from "../src/plugin/run_plugin.ts";
 import { DEFAULT_SOCKET } from "../src/serve/protocol.ts";

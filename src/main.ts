@@ -6,6 +6,7 @@
  */
 import { LISTEN_VARIABLES } from "./serve/activation.ts";
 import { OUTPUT_LOST_EXIT_CODE } from "./spec/render_failure.ts";
+import { errorText } from "./spec/errors.ts";
 
 const env = Deno.env.toObject();
 // sd_listen_fds: read (from the snapshot, by `serve`), then unset, so that
@@ -29,7 +30,7 @@ const guarded =
     try {
       writeAll(file, text);
     } catch (error) {
-      lost.set(name, (error as Error).message);
+      lost.set(name, errorText(error));
     }
   };
 const io = {

@@ -6,7 +6,7 @@
  * @module
  */
 import { dirName, joinPath } from "../spec/posix_path.ts";
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { CNI_ERROR_CODES, CniError, errorText } from "../spec/errors.ts";
 
 const ENCODER = new TextEncoder();
 
@@ -215,7 +215,7 @@ export function fileKind(info: Deno.FileInfo): string {
 function ioError(action: string, error: unknown): CniError {
   return new CniError(
     CNI_ERROR_CODES.ioFailure,
-    `Cannot ${action}: ${(error as Error).message}`,
+    `Cannot ${action}: ${errorText(error)}`,
     { cause: error },
   );
 }

@@ -10,7 +10,7 @@ import type { CniArg, CniResult, JsonObject } from "../spec/types.ts";
 import { isJsonObject, parseJson } from "../spec/json.ts";
 
 /** The `kind` libcni writes. */
-export const CACHE_KIND = "cniCacheV1";
+const CACHE_KIND = "cniCacheV1";
 
 /** A decoded cache entry. */
 export interface CacheEntry {
@@ -118,9 +118,8 @@ export function decodeCacheFile(text: string): DecodedCacheFile {
   const caps = obj.capabilityargs ?? {};
   const result = obj.result;
   if (
-    typeof caps !== "object" || Array.isArray(caps) ||
-    (result !== undefined && result !== null &&
-      (typeof result !== "object" || Array.isArray(result)))
+    !isJsonObject(caps) ||
+    (result !== undefined && result !== null && !isJsonObject(result))
   ) {
     throw new CniError(
       CNI_ERROR_CODES.decodingFailure,

@@ -14,7 +14,7 @@
 import { joinPath } from "../spec/posix_path.ts";
 import { ensurePrivateDir, fileKind } from "./atomic_write.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { CNI_ERROR_CODES, CniError, errorText } from "../spec/errors.ts";
 
 /** A held lock; disposing releases it. */
 export interface HeldLock extends AsyncDisposable {
@@ -116,7 +116,7 @@ async function openLockFile(path: string): Promise<Deno.FsFile | undefined> {
     found = await Deno.lstat(path);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) {
-      throw refuse((error as Error).message);
+      throw refuse(errorText(error));
     }
   }
   if (found && !found.isFile) throw refuse(`it is ${fileKind(found)}`);
@@ -135,7 +135,7 @@ async function openLockFile(path: string): Promise<Deno.FsFile | undefined> {
       error instanceof Deno.errors.AlreadyExists ||
       error instanceof Deno.errors.NotFound
     ) return undefined;
-    throw refuse((error as Error).message);
+    throw refuse(errorText(error));
   }
   const opened = await file.stat();
   if (!opened.isFile) {

@@ -19,7 +19,7 @@ import {
   removeFile,
   writeFileAtomic,
 } from "./atomic_write.ts";
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { CNI_ERROR_CODES, CniError, errorText } from "../spec/errors.ts";
 import {
   validateContainerId,
   validateIfName,
@@ -78,7 +78,7 @@ export async function readCacheEntry(
   } catch (error) {
     throw new CniError(
       (error as CniError).code,
-      `${(error as Error).message} (file "${path}")`,
+      `${errorText(error)} (file "${path}")`,
       { cause: error },
     );
   }
@@ -160,7 +160,7 @@ export interface CacheScan {
  * Every way a results file name reads as `<network>-<containerId>-<ifName>`
  * with a valid name in each part, the network one of `networks` when given.
  */
-export function cacheNameReadings(
+function cacheNameReadings(
   name: string,
   networks?: ReadonlySet<string>,
 ): CacheKey[] {
@@ -255,7 +255,7 @@ export async function scanCacheEntries(
     if (error instanceof Deno.errors.NotFound) return scan;
     throw new CniError(
       CNI_ERROR_CODES.ioFailure,
-      `Cannot list "${dir}": ${(error as Error).message}`,
+      `Cannot list "${dir}": ${errorText(error)}`,
     );
   }
   names.sort();

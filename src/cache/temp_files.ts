@@ -15,7 +15,7 @@ const TEMP_NAME =
   /^\.(.+)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
 
 /** The file a temp file was to become (its name in the same dir), if it is one. */
-export function tempFileTarget(name: string): string | undefined {
+function tempFileTarget(name: string): string | undefined {
   return TEMP_NAME.exec(name)?.[1];
 }
 

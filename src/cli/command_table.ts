@@ -1,3 +1,4 @@
+// Pure: no Deno API.
 /**
  * Every sub-command in one table: dispatch loads a command from here,
  * `--help` and the man page list it, and `cnishim serve` serves the rows
@@ -6,36 +7,7 @@
  *
  * @module
  */
-import type { CommandContext, CommandOutput } from "./context.ts";
-
-interface CommandInfo {
-  /** What operators type. */
-  name: string;
-  /** Positional arguments, as help shows them. */
-  args: string;
-  /** One line. */
-  summary: string;
-  /** Whether `cnishim serve` runs it for a client (`--socket`). */
-  served: boolean;
-}
-
-/** One sub-command. */
-export type Command =
-  & CommandInfo
-  & (
-    | {
-      /** Runs with the shim's settings. */
-      bare?: false;
-      /** Imports the command's module. */
-      load(): Promise<(ctx: CommandContext) => Promise<CommandOutput>>;
-    }
-    | {
-      /** Runs without the shim's settings: a broken config cannot stop it. */
-      bare: true;
-      /** Imports the command's module. */
-      load(): Promise<() => Promise<CommandOutput>>;
-    }
-  );
+import type { Command } from "./context.ts";
 
 /** Every sub-command, in help order. */
 export const COMMANDS: readonly Command[] = [

@@ -1,6 +1,7 @@
 /**
  * What a sub-command gets: its arguments, the resolved settings, the
- * injected I/O, and the runtime options built from the settings.
+ * injected I/O, and the runtime options built from the settings; and what
+ * a sub-command is, as the command table lists it.
  *
  * @module
  */
@@ -9,7 +10,12 @@ import type { ProcessIo } from "../spec/types.ts";
 import type { RuntimeOptions } from "../runtime/runtime_options.ts";
 import type { ParsedArgs } from "./flags.ts";
 import type { Settings } from "./settings.ts";
-import { CNI_ERROR_CODES, CniError, UsageError } from "../spec/errors.ts";
+import {
+  CNI_ERROR_CODES,
+  CniError,
+  errorText,
+  UsageError,
+} from "../spec/errors.ts";
 
 /** Everything a command needs. */
 export interface CommandContext {
@@ -31,6 +37,11 @@ export interface CommandContext {
   logIsCallersStderr: boolean;
   /** Runtime options derived from the settings. */
   runtime: RuntimeOptions;
+  /**
+   * Every sub-command (the command table): `serve` runs the served ones
+   * through it, so no command imports the table that loads it.
+   */
+  commands: readonly Command[];
 }
 
 /** What a command printed and its exit status. */
@@ -40,6 +51,36 @@ export interface CommandOutput {
   /** The exit status. @default {0} */
   exitCode?: number;
 }
+
+/** What help and dispatch know of a sub-command. */
+interface CommandInfo {
+  /** What operators type. */
+  name: string;
+  /** Positional arguments, as help shows them. */
+  args: string;
+  /** One line. */
+  summary: string;
+  /** Whether `cnishim serve` runs it for a client (`--socket`). */
+  served: boolean;
+}
+
+/** One sub-command. */
+export type Command =
+  & CommandInfo
+  & (
+    | {
+      /** Runs with the shim's settings. */
+      bare?: false;
+      /** Imports the command's module. */
+      load(): Promise<(ctx: CommandContext) => Promise<CommandOutput>>;
+    }
+    | {
+      /** Runs without the shim's settings: a broken config cannot stop it. */
+      bare: true;
+      /** Imports the command's module. */
+      load(): Promise<() => Promise<CommandOutput>>;
+    }
+  );
 
 /** A string flag, or `undefined`. */
 export function stringFlag(
@@ -78,7 +119,7 @@ export async function flagText(flag: string, value: string): Promise<string> {
   } catch (error) {
     throw new CniError(
       CNI_ERROR_CODES.ioFailure,
-      `Cannot read --${flag} file "${path}": ${(error as Error).message}`,
+      `Cannot read --${flag} file "${path}": ${errorText(error)}`,
     );
   }
 }

@@ -1,8 +1,9 @@
 // Pure: no Deno API.
 /**
- * A small flag parser for the command line: `--name value`, `--name=value`,
- * repeatable flags, booleans, flags before or after the command, and `--`
- * to end flags. Unknown flags are usage errors.
+ * The command line's flags, in one table that drives the parser, `--help`
+ * and the man page, and a small parser for them: `--name value`,
+ * `--name=value`, repeatable flags, booleans, flags before or after the
+ * command, and `--` to end flags. Unknown flags are usage errors.
  *
  * @module
  */
@@ -22,6 +23,209 @@ export interface FlagSpec {
   /** Placeholder of the value in help. */
   value?: string;
 }
+
+/** Every flag; global ones apply to every command. */
+export const FLAGS: readonly FlagSpec[] = [
+  {
+    name: "config",
+    kind: "string",
+    value: "FILE",
+    help:
+      "Shim config file (JSON, the settings below by flag name; an iSulad daemon.json is read for them, its own keys ignored) [default: /etc/cnishim/config.json]",
+  },
+  {
+    name: "cni-bin-dir",
+    kind: "list",
+    value: "DIRS",
+    help:
+      "Plugin directories, repeatable or ':'/','-separated [default: /opt/cni/bin]",
+  },
+  {
+    name: "cni-conf-dir",
+    kind: "string",
+    value: "DIR",
+    help: "Network config directory [default: /etc/cni/net.d]",
+  },
+  {
+    name: "cni-cache-dir",
+    kind: "string",
+    value: "DIR",
+    help: "Result cache directory [default: /var/lib/cni]",
+  },
+  {
+    name: "network-plugin",
+    kind: "string",
+    value: "NAME",
+    help: "'cni' attaches CNI networks, '' gives loopback only [default: cni]",
+  },
+  {
+    name: "no-loopback",
+    kind: "boolean",
+    help: "Do not bring lo up with the loopback plugin",
+  },
+  {
+    name: "serial",
+    kind: "boolean",
+    help:
+      "Attach and detach networks one after the other instead of in parallel",
+  },
+  {
+    name: "timeout",
+    kind: "string",
+    value: "DURATION",
+    help:
+      "Kill a plugin call (ADD, CHECK, STATUS, GC) after this long, e.g. 30s, 500ms [default: 60s]",
+  },
+  {
+    name: "del-timeout",
+    kind: "string",
+    value: "DURATION",
+    help: "The same for DEL [default: 60s]",
+  },
+  {
+    name: "log-file",
+    kind: "string",
+    value: "FILE",
+    help: "Append logs to this file instead of stderr",
+  },
+  {
+    name: "log-level",
+    kind: "string",
+    value: "LEVEL",
+    help: "debug, info, notice, warn or error [default: notice]",
+  },
+  {
+    name: "log-format",
+    kind: "string",
+    value: "FORMAT",
+    help:
+      "'text' (time, level, message, fields) or 'json' (one object per line) [default: text]",
+  },
+  {
+    name: "ifname",
+    kind: "string",
+    value: "NAME",
+    help: "add: interface of the default network [default: eth0]",
+  },
+  {
+    name: "pod-name",
+    kind: "string",
+    value: "NAME",
+    help: "add: K8S_POD_NAME",
+  },
+  {
+    name: "pod-namespace",
+    kind: "string",
+    value: "NS",
+    help: "add: K8S_POD_NAMESPACE",
+  },
+  { name: "pod-uid", kind: "string", value: "UID", help: "add: K8S_POD_UID" },
+  {
+    name: "args",
+    kind: "string",
+    value: "K=V;K=V",
+    help: "add: more CNI_ARGS pairs",
+  },
+  {
+    name: "port-mappings",
+    kind: "string",
+    value: "JSON",
+    help:
+      "add: port mappings, CRI form (protocol 0/1/2, container_port, host_port, host_ip) or CNI form",
+  },
+  {
+    name: "bandwidth",
+    kind: "string",
+    value: "JSON",
+    help: "add: {ingressRate, ingressBurst, egressRate, egressBurst} in bits",
+  },
+  {
+    name: "dns",
+    kind: "string",
+    value: "JSON",
+    help: "add: {servers, searches, options}",
+  },
+  {
+    name: "ip-ranges",
+    kind: "string",
+    value: "JSON",
+    help: "add: host-local style ranges, a list of lists",
+  },
+  {
+    name: "mac",
+    kind: "string",
+    value: "MAC",
+    help: "add: the mac capability",
+  },
+  {
+    name: "ips",
+    kind: "string",
+    value: "IPS",
+    help: "add: the ips capability, comma-separated or a JSON list",
+  },
+  {
+    name: "cgroup-path",
+    kind: "string",
+    value: "PATH",
+    help: "add: the cgroupPath capability",
+  },
+  {
+    name: "capabilities",
+    kind: "string",
+    value: "JSON",
+    help: "add: any capability args, merged last",
+  },
+  {
+    name: "annotations",
+    kind: "string",
+    value: "JSON|@FILE",
+    help: "add: pod annotations (extra networks, bandwidth)",
+  },
+  {
+    name: "output",
+    kind: "string",
+    value: "FORMAT",
+    help:
+      "add: 'json' (all networks) or 'cni' (the default network's CNI result) [default: json]",
+  },
+  {
+    name: "keep",
+    kind: "list",
+    value: "ID",
+    help: "gc: container IDs still in use, repeatable",
+  },
+  {
+    name: "all",
+    kind: "boolean",
+    help:
+      "gc: tear down every cached container (gc without --keep refuses without it)",
+  },
+  {
+    name: "force-drop",
+    kind: "list",
+    value: "ID",
+    help:
+      "gc: drop the container's cache entries and pod record WITHOUT running DEL, for one no DEL can clear (args too big to exec, plugin gone); prints what may leak (networks, interfaces, IPs), repeatable",
+  },
+  {
+    name: "socket",
+    kind: "string",
+    value: "PATH",
+    help:
+      "serve: listen here (mode 0660; a socket passed by systemd wins) [default: /run/cnishim/cnishim.sock]; metrics: read that server's; other commands: send the operation to that server instead of running it",
+  },
+  {
+    name: "no-metrics",
+    kind: "boolean",
+    help: "serve: do not keep metrics (GET /metrics is then unknown)",
+  },
+  { name: "help", kind: "boolean", help: "Show this help" },
+  {
+    name: "version",
+    kind: "boolean",
+    help: "Same as the version command",
+  },
+];
 
 /** Parsed flags and positional arguments. */
 export interface ParsedArgs {

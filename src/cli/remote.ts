@@ -11,8 +11,7 @@ import type { FlagValue, ServeRequest } from "../serve/protocol.ts";
 import { sendRequest } from "../serve/client.ts";
 import type { ProcessIo } from "../spec/types.ts";
 import { flagText } from "./context.ts";
-import { type ParsedArgs, splitListValue } from "./flags.ts";
-import { FLAGS } from "./help.ts";
+import { FLAGS, type ParsedArgs, splitListValue } from "./flags.ts";
 import { KEYS } from "./settings.ts";
 import { UsageError } from "../spec/errors.ts";
 

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { UsageError } from "../spec/errors.ts";
+import { errorText, UsageError } from "../spec/errors.ts";
 import type { ProcessIo } from "../spec/types.ts";
 import { createLogger } from "../log/logger.ts";
-import { type ParsedArgs, parseFlags } from "./flags.ts";
-import { FLAGS, renderHelp } from "./help.ts";
+import { FLAGS, type ParsedArgs, parseFlags } from "./flags.ts";
+import { renderHelp } from "./help.ts";
 import { effectiveDefaults, resolveSettings } from "./settings.ts";
 import type { CommandContext } from "./context.ts";
 import { COMMANDS, findCommand } from "./command_table.ts";
@@ -66,7 +66,7 @@ async function helpText(parsed: ParsedArgs, io: ProcessIo): Promise<string> {
   try {
     return renderHelp(await effectiveDefaults(parsed, io.env));
   } catch (error) {
-    return renderHelp({}, `Config file not used: ${(error as Error).message}`);
+    return renderHelp({}, `Config file not used: ${errorText(error)}`);
   }
 }
 
@@ -100,5 +100,6 @@ async function prepare(
       env: settings.pluginEnv,
       logger,
     },
+    commands: COMMANDS,
   };
 }

@@ -8,8 +8,7 @@
 import { CniError, type CniErrorObject } from "../spec/errors.ts";
 import { renderFailure } from "../spec/render_failure.ts";
 import type { ProcessIo } from "../spec/types.ts";
-import type { Command } from "./command_table.ts";
-import type { CommandContext, CommandOutput } from "./context.ts";
+import type { Command, CommandContext, CommandOutput } from "./context.ts";
 
 /** How a command ended. */
 export interface CommandOutcome {

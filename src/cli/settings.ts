@@ -16,7 +16,8 @@ import {
   DEFAULT_CONF_DIR,
 } from "../spec/defaults.ts";
 import type { ParsedArgs } from "./flags.ts";
-import { UsageError } from "../spec/errors.ts";
+import { errorText, UsageError } from "../spec/errors.ts";
+import { isJsonObject, parseJson } from "../spec/json.ts";
 
 /** The default shim config file. */
 export const DEFAULT_CONFIG_FILE = "/etc/cnishim/config.json";
@@ -362,18 +363,14 @@ async function readConfigFile(
   } catch (error) {
     if (!explicit && error instanceof Deno.errors.NotFound) return undefined;
     throw new UsageError(
-      `Cannot read config file "${path}": ${(error as Error).message}`,
+      `Cannot read config file "${path}": ${errorText(error)}`,
     );
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(
-      `Cannot parse config file "${path}": ${(error as Error).message}`,
-    );
-  }
-  if (!data || typeof data !== "object" || Array.isArray(data)) {
+  const data = parseJson(
+    text,
+    (why) => new UsageError(`Cannot parse config file "${path}": ${why}`),
+  );
+  if (!isJsonObject(data)) {
     throw new UsageError(`Cannot use config file "${path}": not a JSON object`);
   }
   const known: readonly string[] = KEYS;

@@ -8,7 +8,7 @@
 import { baseName } from "../spec/posix_path.ts";
 import { CNI_ERROR_CODES, toCniError } from "../spec/errors.ts";
 import type { NetworkConfigList } from "../spec/types.ts";
-import { MAX_NETWORK_NAME_LENGTH } from "../spec/identifiers.ts";
+import { isuladNetworkNameProblem } from "../spec/identifiers.ts";
 import { confDirEntries } from "./conf_files.ts";
 import {
   loadNetworkConfigList,
@@ -62,32 +62,6 @@ export const SELF_TYPE = "cnishim";
 
 /** Most files considered (iSulad's documented limit). */
 export const MAX_CONFIG_FILES = 200;
-/** Longest network name of the iSulad rule. */
-const MAX_ISULAD_NAME_LENGTH = MAX_NETWORK_NAME_LENGTH;
-
-/**
- * The iSulad name rule: at most 200 characters of `[a-z0-9.-]`, not
- * starting or ending with `.` or `-`. Returns the rule broken, if any.
- */
-function networkNameProblem(name: string): string | undefined {
-  if (name.length > MAX_ISULAD_NAME_LENGTH) {
-    return `network name is ${name.length} characters long, over the limit of ${MAX_ISULAD_NAME_LENGTH}`;
-  }
-  const bad = [...name].find((c) => !/[a-z0-9.-]/.test(c));
-  if (bad !== undefined) {
-    return `network name has the character ${
-      JSON.stringify(bad)
-    } (allowed: a-z, 0-9, '.', '-')`;
-  }
-  if (/^[.-]/.test(name)) {
-    return `network name starts with ${JSON.stringify(name[0])}`;
-  }
-  if (/[.-]$/.test(name)) {
-    return `network name ends with ${JSON.stringify(name[name.length - 1])}`;
-  }
-  return undefined;
-}
-
 /**
  * Scans `dir`. Invalid files, files over the size limit, files past the
  * count limit, names breaking the iSulad rule, networks running cnishim
@@ -143,7 +117,7 @@ export async function loadNetworks(
         continue;
       }
       const list = await loadList(file, info);
-      const problem = networkNameProblem(list.name);
+      const problem = isuladNetworkNameProblem(list.name);
       if (problem) {
         skipped.push({
           file,

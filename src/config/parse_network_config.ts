@@ -4,11 +4,7 @@
  *
  * @module
  */
-import {
-  CNI_ERROR_CODES,
-  ConfigError,
-  type IdentifierError,
-} from "../spec/errors.ts";
+import { CNI_ERROR_CODES, ConfigError, errorText } from "../spec/errors.ts";
 import {
   validateNetworkName,
   validatePluginType,
@@ -24,6 +20,7 @@ import {
   SUPPORTED_VERSIONS,
   tryParseVersion,
 } from "../spec/version.ts";
+import { isJsonObject, tryParseJson } from "../spec/json.ts";
 
 /** How to read the bytes. */
 export type ConfigFormat = "conflist" | "conf" | "auto";
@@ -76,13 +73,12 @@ export async function parseNetworkConfigList(
       plugins: [obj],
     };
     if (lifted.cniVersion === undefined) delete lifted.cniVersion;
-    return listFrom(lifted, ENCODER.encode(JSON.stringify(lifted)), file, "");
+    return listFrom(lifted, ENCODER.encode(JSON.stringify(lifted)), file);
   }
   return listFrom(
     obj,
     canonical ? ENCODER.encode(JSON.stringify(obj)) : bytes,
     file,
-    "",
   );
 }
 
@@ -108,11 +104,9 @@ export async function decodeConfigObject(
       where(),
     );
   }
-  let value: unknown;
+  let value = tryParseJson(text);
   let canonical = false;
-  try {
-    value = JSON.parse(text);
-  } catch {
+  if (value === undefined) {
     const { parseJsonc } = await import("./_jsonc.ts");
     const parsed = await parseJsonc(text);
     if ("error" in parsed) {
@@ -125,7 +119,7 @@ export async function decodeConfigObject(
     value = parsed.value;
     canonical = true;
   }
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     throw new ConfigError(
       CNI_ERROR_CODES.decodingFailure,
       "Cannot parse network config: not a JSON object",
@@ -139,7 +133,6 @@ function listFrom(
   obj: JsonObject,
   bytes: Uint8Array,
   file: string | undefined,
-  _: string,
 ): NetworkConfigList {
   const fail = (
     field: string,
@@ -159,7 +152,7 @@ function listFrom(
   try {
     validateNetworkName(name);
   } catch (error) {
-    fail("name", (error as IdentifierError).message);
+    fail("name", errorText(error));
   }
   const cniVersion = negotiateVersion(obj, fail);
   const flags = Object.fromEntries(
@@ -175,7 +168,7 @@ function listFrom(
   if (raw.length === 0) fail("plugins", "no plugins in list");
   const plugins = raw.map((p, i): PluginConfig => {
     const at = `plugins[${i}]`;
-    if (!p || typeof p !== "object" || Array.isArray(p)) {
+    if (!isJsonObject(p)) {
       fail(at, `plugin ${i} must be an object, not ${typeOf(p)}`);
     }
     const plugin = p as JsonObject;
@@ -186,7 +179,7 @@ function listFrom(
     pluginName(plugin.type as string, `${at}.type`, fail);
     if (plugin.capabilities !== undefined) {
       const caps = plugin.capabilities;
-      if (!caps || typeof caps !== "object" || Array.isArray(caps)) {
+      if (!isJsonObject(caps)) {
         fail(
           `${at}.capabilities`,
           `"capabilities" must be an object, not ${typeOf(caps)}`,
@@ -203,7 +196,7 @@ function listFrom(
     }
     if (plugin.ipam !== undefined) {
       const ipam = plugin.ipam;
-      if (!ipam || typeof ipam !== "object" || Array.isArray(ipam)) {
+      if (!isJsonObject(ipam)) {
         fail(`${at}.ipam`, `"ipam" must be an object, not ${typeOf(ipam)}`);
       }
       const t = (ipam as JsonObject).type;
@@ -310,7 +303,7 @@ function boolField(v: unknown, field: string, fail: Fail): boolean {
 // (and cannot become the default one) there either. null is Go's zero value.
 function dnsBlock(dns: unknown, field: string, fail: Fail): void {
   if (dns === null) return;
-  if (typeof dns !== "object" || Array.isArray(dns)) {
+  if (!isJsonObject(dns)) {
     fail(field, `"dns" must be an object, not ${typeOf(dns)}`);
   }
   const block = dns as JsonObject;
@@ -341,7 +334,7 @@ function pluginName(type: string, field: string, fail: Fail): void {
   try {
     validatePluginType(type);
   } catch (error) {
-    fail(field, (error as IdentifierError).message);
+    fail(field, errorText(error));
   }
 }
 
@@ -366,7 +359,7 @@ export async function loadNetworkConfigList(
   } catch (error) {
     throw new ConfigError(
       CNI_ERROR_CODES.ioFailure,
-      `Cannot read network config: ${(error as Error).message}`,
+      `Cannot read network config: ${errorText(error)}`,
       { file: path },
     );
   }

@@ -8,6 +8,7 @@ import {
   AggregateCniError,
   CNI_ERROR_CODES,
   CniError,
+  errorText,
   PluginError,
   toCniError,
 } from "../spec/errors.ts";
@@ -29,6 +30,7 @@ import {
   type ResolvedEngineOptions,
   resolveEngineOptions,
 } from "./engine_options.ts";
+import { parseJson } from "../spec/json.ts";
 
 const DECODER = new TextDecoder();
 
@@ -91,7 +93,7 @@ export async function addNetworkList(
       new CniError(
         CNI_ERROR_CODES.ioFailure,
         `Cannot cache the result of network "${list.name}": ${
-          (error as Error).message
+          errorText(error)
         }`,
         { cause: error },
       ),
@@ -125,18 +127,12 @@ async function addOne(
     capabilityArgs: rt.capabilityArgs,
   });
   const stdout = await runPlugin(plugin, "ADD", stdin, rt, options);
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(DECODER.decode(stdout));
-  } catch (error) {
-    throw new PluginError(
+  const decoded = parseJson(DECODER.decode(stdout), (why) =>
+    new PluginError(
       CNI_ERROR_CODES.decodingFailure,
-      `Plugin "${plugin.type}" failed (ADD): cannot parse its result: ${
-        (error as Error).message
-      }`,
+      `Plugin "${plugin.type}" failed (ADD): cannot parse its result: ${why}`,
       { pluginType: plugin.type, command: "ADD" },
-    );
-  }
+    ));
   try {
     return parseResult(decoded, list.cniVersion);
   } catch (error) {

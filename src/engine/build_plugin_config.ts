@@ -12,6 +12,7 @@ import type {
   NetworkConfigList,
   PluginConfig,
 } from "../spec/types.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 /** What varies per call. */
 export interface PluginConfigInputs {
@@ -49,7 +50,7 @@ function pickCapabilities(
   capabilityArgs: Readonly<JsonObject> | undefined,
 ): JsonObject | undefined {
   const declared = plugin.raw.capabilities;
-  if (!capabilityArgs || !declared || typeof declared !== "object") {
+  if (!capabilityArgs || !isJsonObject(declared)) {
     return undefined;
   }
   let picked: JsonObject | undefined;

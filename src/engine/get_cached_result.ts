@@ -56,16 +56,19 @@ export interface CachedConfig {
 
 /**
  * The config and runtime arguments an attachment was added with, so that a
- * front end can tear it down after the conf file changed or vanished.
- * `undefined` when nothing is cached.
+ * front end can tear it down after the conf file changed or vanished
+ * (libcni's `GetNetworkListCachedConfig`, which also reads only the list's
+ * name: `{ name }` stands for a list whose file is gone). `undefined` when
+ * nothing is cached.
  *
  * @throws {CniError} when the entry is corrupt or of the legacy kind
  */
 export async function getCachedConfig(
-  networkName: string,
+  list: Pick<NetworkConfigList, "name">,
   rt: RuntimeConf,
   options?: EngineOptions,
 ): Promise<CachedConfig | undefined> {
+  const networkName = list.name;
   validateAttachment(networkName, rt);
   const { cacheDir } = resolveEngineOptions(options);
   const decoded = await readCacheEntry(cacheDir, {

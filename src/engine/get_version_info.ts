@@ -7,6 +7,7 @@ import { CNI_ERROR_CODES, CniError, PluginError } from "../spec/errors.ts";
 import { CURRENT_VERSION } from "../spec/version.ts";
 import { buildPluginEnv } from "../invoke/plugin_env.ts";
 import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
+import { parseJson } from "../spec/json.ts";
 
 /** A plugin's VERSION answer. */
 export interface PluginVersionInfo {
@@ -68,12 +69,7 @@ function decodeVersionInfo(type: string, text: string): PluginVersionInfo {
       `Cannot decode the VERSION answer of plugin "${type}": ${why}`,
     );
   };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    fail((error as Error).message);
-  }
+  const value = parseJson(text, fail);
   const obj = (value ?? {}) as {
     cniVersion?: unknown;
     supportedVersions?: unknown;

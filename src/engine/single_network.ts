@@ -192,7 +192,7 @@ export async function getNetworkCachedConfig(
   options?: EngineOptions,
 ): Promise<CachedConfig | undefined> {
   return await getCachedConfig(
-    onePlugin(net, "getNetworkCachedConfig", "getCachedConfig").name,
+    onePlugin(net, "getNetworkCachedConfig", "getCachedConfig"),
     rt,
     options,
   );

@@ -12,6 +12,7 @@ import {
 import type { NetworkConfigList } from "../spec/types.ts";
 import { getVersionInfo } from "./get_version_info.ts";
 import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 /**
  * Checks that every plugin binary exists and supports the list's version
@@ -40,7 +41,7 @@ export async function validateNetworkList(
         );
       }
       const caps = plugin.raw.capabilities;
-      if (caps && typeof caps === "object") {
+      if (isJsonObject(caps)) {
         for (const [name, on] of Object.entries(caps)) {
           if (on === true) capabilities.add(name);
         }

@@ -8,10 +8,12 @@
 import {
   CNI_ERROR_CODES,
   type CniCommand,
+  errorText,
   PluginError,
   PluginTimeoutError,
 } from "../spec/errors.ts";
 import { killPluginTree } from "./plugin_processes.ts";
+import { isJsonObject, tryParseJson } from "../spec/json.ts";
 
 /** One plugin call. */
 export interface ExecRequest {
@@ -87,7 +89,7 @@ async function execOnce(request: ExecRequest): Promise<Uint8Array> {
     throw pluginError(
       request,
       CNI_ERROR_CODES.ioFailure,
-      `cannot start ${request.pluginPath}: ${(error as Error).message}`,
+      `cannot start ${request.pluginPath}: ${errorText(error)}`,
       { cause: error },
     );
   }
@@ -300,16 +302,8 @@ function decodeFailure(
       { stderrTail },
     );
   }
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(stdout);
-  } catch {
-    decoded = undefined;
-  }
-  if (
-    !decoded || typeof decoded !== "object" || Array.isArray(decoded) ||
-    !isValidCode((decoded as { code?: unknown }).code)
-  ) {
+  const decoded = tryParseJson(stdout);
+  if (!isJsonObject(decoded) || !isValidCode(decoded.code)) {
     return pluginError(
       request,
       CNI_ERROR_CODES.unknown,

@@ -10,7 +10,11 @@
  */
 import { CNI_ERROR_CODES, type CniCommand, CniError } from "../spec/errors.ts";
 import type { JsonObject } from "../spec/types.ts";
-import { hasGoSpace } from "../spec/identifiers.ts";
+import {
+  containerIdProblem,
+  ifNameProblem,
+  networkNameProblem,
+} from "../spec/identifiers.ts";
 import { isJsonObject, parseJson } from "../spec/json.ts";
 import {
   CURRENT_VERSION,
@@ -56,8 +60,6 @@ const REQUIRED: Record<string, readonly string[]> = {
   CNI_ARGS: [],
   CNI_PATH: ["ADD", "CHECK", "DEL", "GC", "STATUS"],
 };
-const ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
-const ENCODER = new TextEncoder();
 
 /** The VERSION answer. */
 export function versionInfo(): JsonObject {
@@ -68,7 +70,7 @@ export function versionInfo(): JsonObject {
 }
 
 /** Go's `%q` of a string slice: `["a" "b"]`. */
-export function goQuoteList(items: readonly string[]): string {
+function goQuoteList(items: readonly string[]): string {
   return `[${items.map((s) => JSON.stringify(s)).join(" ")}]`;
 }
 
@@ -120,13 +122,15 @@ export function decodeCall(
     );
   }
   const name = (obj.name as string | null | undefined) ?? "";
-  if (name === "") {
+  // libcni bounds no length: Infinity keeps its rule.
+  const nameProblem = networkNameProblem(name, Infinity)?.rule;
+  if (nameProblem === "empty") {
     throw new CniError(
       CNI_ERROR_CODES.invalidNetworkConfig,
       "missing network name",
     );
   }
-  if (!ID_PATTERN.test(name)) {
+  if (nameProblem) {
     throw new CniError(
       CNI_ERROR_CODES.invalidNetworkConfig,
       "invalid characters found in network name",
@@ -193,11 +197,13 @@ export function decodeCall(
   return { ...call, cniVersion: version };
 }
 
+// libcni's ValidateContainerID and ValidateInterfaceName, with their words.
 function checkContainerId(id: string): void {
-  if (id === "") {
+  const problem = containerIdProblem(id, Infinity)?.rule;
+  if (problem === "empty") {
     throw new CniError(CNI_ERROR_CODES.unknownContainer, "missing containerID");
   }
-  if (!ID_PATTERN.test(id)) {
+  if (problem) {
     throw new CniError(
       CNI_ERROR_CODES.invalidEnvironmentVariables,
       "invalid characters in containerID",
@@ -206,22 +212,23 @@ function checkContainerId(id: string): void {
   }
 }
 
+const GO_IFNAME_WORDS = {
+  empty: ["interface name is empty"],
+  length: [
+    "interface name is too long",
+    "interface name should be less than 16 characters",
+  ],
+  dots: ["interface name is . or .."],
+  characters: ["interface name contains / or : or whitespace characters"],
+} as const;
+
 function checkIfName(name: string): void {
-  const fail = (msg: string, details?: string): never => {
+  const problem = ifNameProblem(name, { goRule: true });
+  if (problem) {
+    const [msg, details] = GO_IFNAME_WORDS[problem.rule];
     throw new CniError(CNI_ERROR_CODES.invalidEnvironmentVariables, msg, {
       details,
     });
-  };
-  if (name === "") fail("interface name is empty");
-  if (ENCODER.encode(name).length > 15) {
-    fail(
-      "interface name is too long",
-      "interface name should be less than 16 characters",
-    );
-  }
-  if (name === "." || name === "..") fail("interface name is . or ..");
-  if (/[/:]/.test(name) || hasGoSpace(name)) {
-    fail("interface name contains / or : or whitespace characters");
   }
 }
 

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { CNI_ERROR_CODES, CniError, errorText } from "../spec/errors.ts";
 import type { JsonObject } from "../spec/types.ts";
-import { parseJson } from "../spec/json.ts";
+import { isJsonObject, parseJson } from "../spec/json.ts";
 import { validateIfName, validateNetworkName } from "../spec/identifiers.ts";
 import { formatGoIp, isV4, parseGoIp } from "./_go_net.ts";
 
@@ -63,7 +63,7 @@ export function maskPrefix(mask: string): number | undefined {
 
 function networkOf(entry: unknown, i: number): PodNetwork {
   const where = `data[${i}]`;
-  if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
+  if (!isJsonObject(entry)) {
     throw invalid(`${where} is not an object`);
   }
   const e = entry as JsonObject;
@@ -82,13 +82,13 @@ function networkOf(entry: unknown, i: number): PodNetwork {
   try {
     validateNetworkName(type);
   } catch (error) {
-    throw invalid(`${where}.type: ${(error as Error).message}`);
+    throw invalid(`${where}.type: ${errorText(error)}`);
   }
   const ifName = str("ifName", true);
   try {
     validateIfName(ifName);
   } catch (error) {
-    throw invalid(`${where}.ifName: ${(error as Error).message}`);
+    throw invalid(`${where}.ifName: ${errorText(error)}`);
   }
   const podIpText = str("podIp", true);
   const podIp = parseGoIp(podIpText);
@@ -161,7 +161,7 @@ function networkOf(entry: unknown, i: number): PodNetwork {
  * @throws {CniError} code 11 for a non-zero `code`, 7 for bad data
  */
 export function validateBackendAnswer(body: unknown): BackendAnswer {
-  if (!body || typeof body !== "object" || Array.isArray(body)) {
+  if (!isJsonObject(body)) {
     throw invalid("not a JSON object");
   }
   const b = body as JsonObject;
@@ -241,7 +241,7 @@ export async function probeBackend(
   } catch (error) {
     throw new CniError(
       CNI_ERROR_CODES.pluginNotAvailable,
-      (error as Error).message,
+      errorText(error),
       { cause: error },
     );
   }
@@ -265,7 +265,7 @@ async function get(
     if (signal.aborted) throw late();
     throw new CniError(
       CNI_ERROR_CODES.tryAgainLater,
-      `Cannot reach the backend ${url}: ${(error as Error).message}`,
+      `Cannot reach the backend ${url}: ${errorText(error)}`,
       { cause: error },
     );
   }
@@ -277,7 +277,7 @@ async function get(
     if (signal.aborted) throw late();
     throw new CniError(
       CNI_ERROR_CODES.tryAgainLater,
-      `Cannot read the answer of backend ${url}: ${(error as Error).message}`,
+      `Cannot read the answer of backend ${url}: ${errorText(error)}`,
     );
   }
   if (response.status >= 500) {

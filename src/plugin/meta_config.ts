@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, ConfigError } from "../spec/errors.ts";
+import { CNI_ERROR_CODES, ConfigError, errorText } from "../spec/errors.ts";
 import type { JsonObject } from "../spec/types.ts";
 import { validatePluginType } from "../spec/identifiers.ts";
 import type { LogLevel } from "../log/logger.ts";
@@ -161,7 +161,7 @@ export function parseMetaConfig(raw: JsonObject): MetaConfig {
   try {
     validatePluginType(ipamType);
   } catch (error) {
-    fail("ipamType", (error as Error).message);
+    fail("ipamType", errorText(error));
   }
   const logFile = str("logFile");
   if (logFile !== undefined && !logFile.startsWith("/")) {

@@ -10,6 +10,7 @@ import {
   CNI_ERROR_CODES,
   CniError,
   ConfigError,
+  errorText,
   toCniError,
 } from "../spec/errors.ts";
 import type { JsonObject, NetworkConfigList } from "../spec/types.ts";
@@ -22,6 +23,7 @@ import {
 } from "../config/parse_network_config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { PodNetwork } from "./meta_backend.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 /** A delegate ready to run. */
 export interface Delegate {
@@ -70,7 +72,7 @@ async function findNetworkFiles(
         file,
       ));
     } catch (error) {
-      const reason = (error as Error).message.replace(`${file}: `, "");
+      const reason = errorText(error).replace(`${file}: `, "");
       broken.push(`${file} (${reason})`);
       log.info("skipping a network config that cannot be read", {
         file,
@@ -133,14 +135,11 @@ export function injectIpam(
     ? config.plugins as JsonObject[]
     : undefined;
   const target = plugins
-    ? plugins.find((p) => p && typeof p === "object" && "ipam" in p) ??
+    ? plugins.find((p) => isJsonObject(p) && "ipam" in p) ??
       plugins[0]
     : config;
-  if (!target || typeof target !== "object") return config;
-  const oldIpam =
-    (target.ipam && typeof target.ipam === "object"
-      ? target.ipam
-      : {}) as JsonObject;
+  if (!isJsonObject(target)) return config;
+  const oldIpam = (isJsonObject(target.ipam) ? target.ipam : {}) as JsonObject;
   const address: JsonObject = { address: network.address };
   if (network.gateway) address.gateway = network.gateway;
   const ipam: JsonObject = { type: ipamType, addresses: [address] };
@@ -217,7 +216,7 @@ export async function findDelegatePlugins(
     for (const plugin of delegate.list.plugins) {
       const ipam = plugin.raw.ipam as JsonObject | undefined;
       const types = [plugin.type];
-      if (ipam && typeof ipam === "object" && typeof ipam.type === "string") {
+      if (isJsonObject(ipam) && typeof ipam.type === "string") {
         types.push(ipam.type);
       }
       for (const type of types) {

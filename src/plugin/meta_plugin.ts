@@ -12,6 +12,7 @@ import {
   AggregateCniError,
   CNI_ERROR_CODES,
   CniError,
+  errorText,
   toCniError,
 } from "../spec/errors.ts";
 import type {
@@ -31,7 +32,7 @@ import type { EngineOptions } from "../engine/engine_options.ts";
 import { addNetworkList } from "../engine/add_network_list.ts";
 import { delNetworkList } from "../engine/del_network_list.ts";
 import { checkNetworkList } from "../engine/check_network_list.ts";
-import type { PluginCall } from "./_skel.ts";
+import { loadArgs, type PluginCall } from "./_skel.ts";
 import { type MetaConfig, parseMetaConfig } from "./meta_config.ts";
 import {
   askBackend,
@@ -57,6 +58,7 @@ import {
   removeRecord,
   writeRecord,
 } from "./meta_record.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 /** The pod as `CNI_ARGS` names it. */
 interface PodArgs {
@@ -72,13 +74,15 @@ interface Context {
   engine: EngineOptions;
 }
 
-// Tolerant, unlike libcni's LoadArgs: runtimes add keys we do not know.
+// Dockin's: libcni's LoadArgs into its struct. Runtimes send
+// IgnoreUnknown=1 beside keys it does not know; without it, those fail.
 function podArgs(cniArgs: string): PodArgs {
-  const pairs = new Map<string, string>();
-  for (const pair of cniArgs.split(";")) {
-    const eq = pair.indexOf("=");
-    if (eq > 0) pairs.set(pair.slice(0, eq), pair.slice(eq + 1));
-  }
+  const pairs = loadArgs(cniArgs, [
+    "IP",
+    "K8S_POD_NAME",
+    "K8S_POD_NAMESPACE",
+    "K8S_POD_INFRA_CONTAINER_ID",
+  ]);
   return {
     name: pairs.get("K8S_POD_NAME") ?? "",
     namespace: pairs.get("K8S_POD_NAMESPACE") ?? "",
@@ -381,7 +385,15 @@ async function teardown(
 // and never fail (a sandbox must not get stuck; Multus #586/#1498).
 async function delFromBackend(ctx: Context): Promise<void> {
   const { call, config, log } = ctx;
-  const pod = podArgs(call.args);
+  let pod: PodArgs;
+  try {
+    pod = podArgs(call.args);
+  } catch (error) {
+    log.info("CNI_ARGS unreadable: nothing to delete", {
+      error: errorText(error),
+    });
+    return;
+  }
   if (!pod.name || !config.backend) {
     log.info("no record and no pod name or backend: nothing to delete");
     return;
@@ -396,7 +408,7 @@ async function delFromBackend(ctx: Context): Promise<void> {
     ({ record } = await planRecord(ctx, pod, answer, "added"));
   } catch (error) {
     log.info("no record and the backend cannot say; DEL succeeds", {
-      error: (error as Error).message,
+      error: errorText(error),
     });
     return;
   }
@@ -468,9 +480,7 @@ function comparePrevResult(ctx: Context, record: MetaRecord): void {
   if (!master) return;
   const addresses = (r: CniResult) =>
     resultIps(r).map((ip) => ip.address).sort().join(", ");
-  const got = typeof prev === "object" && !Array.isArray(prev)
-    ? addresses(prev as CniResult)
-    : "";
+  const got = isJsonObject(prev) ? addresses(prev as CniResult) : "";
   const want = addresses(master);
   if (got !== want) {
     throw new CniError(
@@ -499,7 +509,7 @@ async function gc(ctx: Context): Promise<void> {
     } catch (error) {
       log.error("unreadable record skipped by GC", {
         path,
-        error: (error as Error).message,
+        error: errorText(error),
       });
       continue;
     }

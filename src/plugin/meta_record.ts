@@ -20,6 +20,8 @@ import {
   removeFile,
   writeFileAtomic,
 } from "../cache/atomic_write.ts";
+import { errorText } from "../spec/errors.ts";
+import { isJsonObject, parseJson, tryParseJson } from "../spec/json.ts";
 
 /** The record's `kind`. */
 export const RECORD_KIND = "cnishim-multinet/v1";
@@ -106,7 +108,7 @@ export function recordPath(cacheDir: string, key: RecordKey): string {
  * `<cacheDir>/<containerId>.json`: read (for DEL, CHECK, GC and a retried
  * ADD) when it is of the same network and interface, never written.
  */
-export function legacyRecordPath(
+function legacyRecordPath(
   cacheDir: string,
   containerId: string,
 ): string {
@@ -149,19 +151,19 @@ export async function removeRecord(path: string): Promise<void> {
 function decodeRecord(text: string, containerId: string): MetaRecord | string {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text, (why) => new Error(`not JSON (${why})`));
   } catch (error) {
-    return `not JSON (${(error as Error).message})`;
+    return errorText(error);
   }
   const r = value as MetaRecord;
-  if (!r || typeof r !== "object" || r.kind !== RECORD_KIND) {
+  if (!isJsonObject(r) || r.kind !== RECORD_KIND) {
     return `not a ${RECORD_KIND} record`;
   }
   if (r.containerId !== containerId) return "it names another container";
   if (
     !Array.isArray(r.delegates) ||
     !r.delegates.every((d) =>
-      d && typeof d === "object" && typeof d.ifName === "string" &&
+      isJsonObject(d) && typeof d.ifName === "string" &&
       typeof d.netName === "string" && d.config &&
       typeof d.config === "object"
     )
@@ -192,7 +194,7 @@ export async function readRecord(
 }
 
 /** Reads one record file; `containerId` is what it must name. */
-export async function readRecordFile(
+async function readRecordFile(
   path: string,
   containerId: string,
 ): Promise<RecordRead> {
@@ -237,13 +239,13 @@ export async function readListedRecord(path: string): Promise<RecordRead> {
   if (text === undefined) return { kind: "missing" };
   const base = path.slice(dirName(path).length + 1, -".json".length);
   let named = base;
-  try {
-    const r = JSON.parse(text) as MetaRecord;
-    if (`${r.networkName}-${r.containerId}-${r.runtimeIfName}` === base) {
-      named = String(r.containerId);
-    }
-  } catch {
-    // decodeRecord says why.
+  // Not JSON: decodeRecord says why.
+  const r = tryParseJson(text);
+  if (
+    isJsonObject(r) &&
+    `${r.networkName}-${r.containerId}-${r.runtimeIfName}` === base
+  ) {
+    named = String(r.containerId);
   }
   const decoded = decodeRecord(text, named);
   return typeof decoded === "string"

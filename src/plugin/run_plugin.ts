@@ -14,12 +14,14 @@ import {
   CNI_ERROR_CODES,
   CniError,
   type CniErrorObject,
+  errorText,
   toCniError,
 } from "../spec/errors.ts";
 import type { CniResult, JsonObject, ProcessIo } from "../spec/types.ts";
 import { CURRENT_VERSION } from "../spec/version.ts";
 import { SELF_TYPE } from "../config/load_networks.ts";
 import { checkEnv, decodeCall, type PluginCall, versionInfo } from "./_skel.ts";
+import { isJsonObject, tryParseJson } from "../spec/json.ts";
 
 /** The `type` names of the meta plugin. */
 export const META_PLUGIN_TYPES: readonly string[] = [
@@ -56,7 +58,7 @@ export interface PluginHost {
 }
 
 /** Which built-in plugin a config asks for, or `undefined`. */
-export function pluginKind(
+function pluginKind(
   config: JsonObject,
 ): "front" | "meta" | "ipam" | undefined {
   const ipam = config.ipam as JsonObject | undefined;
@@ -65,7 +67,7 @@ export function pluginKind(
   // An IPAM plugin receives its parent's config: the parent's `type` is the
   // main plugin (bridge), the IPAM's own name is `ipam.type`.
   if (
-    ipam && typeof ipam === "object" &&
+    isJsonObject(ipam) &&
     STATIC_IPAM_TYPES.includes(ipam.type as string)
   ) return "ipam";
   if (STATIC_IPAM_TYPES.includes(config.type as string)) return "ipam";
@@ -106,7 +108,7 @@ export async function runPlugin(
     } catch (error) {
       throw new CniError(
         CNI_ERROR_CODES.ioFailure,
-        `error reading from stdin: ${(error as Error).message}`,
+        `error reading from stdin: ${errorText(error)}`,
       );
     }
     const call = decodeCall(command, stdin, io.env);
@@ -172,11 +174,8 @@ export async function runPlugin(
 
 // The error object names the caller's version when its config says one.
 function configVersion(stdin: string | undefined): string {
-  try {
-    const v = (JSON.parse(stdin ?? "") as JsonObject)?.cniVersion;
-    if (typeof v === "string" && v !== "") return v;
-  } catch {
-    // Not JSON: the error is about that.
-  }
-  return CURRENT_VERSION;
+  // Not JSON: the error is about that.
+  const config = tryParseJson(stdin ?? "");
+  const v = isJsonObject(config) ? config.cniVersion : undefined;
+  return typeof v === "string" && v !== "" ? v : CURRENT_VERSION;
 }

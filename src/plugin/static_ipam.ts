@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { CNI_ERROR_CODES, CniError, errorText } from "../spec/errors.ts";
 import type { CniResult, JsonObject } from "../spec/types.ts";
 import { versionAtLeast } from "../spec/version.ts";
 import { convertResult } from "../result/convert_result.ts";
@@ -29,6 +29,7 @@ import {
   parseGoIp,
 } from "./_go_net.ts";
 import { loadArgs, type PluginCall } from "./_skel.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 interface Address {
   // Set for config-file entries until they are parsed (the reference
@@ -77,7 +78,7 @@ function stringField(v: unknown, field: string): string {
 
 function objectField(v: unknown, field: string, goType: string): JsonObject {
   if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) {
+  if (!isJsonObject(v)) {
     return typeError(v, field, goType);
   }
   return v as JsonObject;
@@ -261,7 +262,7 @@ function buildResult(ipam: IpamConfig, version: string): CniResult {
 function checkPrevResult(ipam: IpamConfig, call: PluginCall): void {
   const raw = call.config.prevResult;
   if (raw === undefined || raw === null) fail("Required prevResult missing");
-  if (typeof raw !== "object" || Array.isArray(raw)) {
+  if (!isJsonObject(raw)) {
     fail("failed to parse prevResult: not a JSON object");
   }
   const prev = raw as CniResult;
@@ -272,7 +273,7 @@ function checkPrevResult(ipam: IpamConfig, call: PluginCall): void {
       "1.0.0",
     );
   } catch (error) {
-    return fail(`failed to convert prevResult: ${(error as Error).message}`);
+    return fail(`failed to convert prevResult: ${errorText(error)}`);
   }
   const ips = ((current.ips as JsonObject[] | undefined) ?? []).map((ip) => ({
     address: parseGoCidr(String(ip.address ?? "")),

@@ -9,6 +9,7 @@ import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import type { CniResult, JsonObject } from "../spec/types.ts";
 import { parseCidr, parseIp } from "../spec/ip_address.ts";
 import { resultFamily } from "./convert_result.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 /**
  * Checks a decoded result against its version's shape and returns it
@@ -32,7 +33,7 @@ export function parseResult(
   fallbackVersion: string,
 ): CniResult {
   const value = input ?? {};
-  if (typeof value !== "object" || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     throw bad("", "not a JSON object");
   }
   const result = value as CniResult;
@@ -97,7 +98,7 @@ function bad(field: string, why: string): CniError {
 }
 
 function object(v: unknown, field: string): JsonObject {
-  if (!v || typeof v !== "object" || Array.isArray(v)) {
+  if (!isJsonObject(v)) {
     throw bad(field, "must be an object");
   }
   return v as JsonObject;

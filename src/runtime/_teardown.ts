@@ -6,15 +6,18 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError, toCniError } from "../spec/errors.ts";
+import {
+  CNI_ERROR_CODES,
+  CniError,
+  errorText,
+  toCniError,
+} from "../spec/errors.ts";
 import type { NetworkConfigList } from "../spec/types.ts";
-import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
 import { parseNetworkConfigList } from "../config/parse_network_config.ts";
 import type { CacheEntry } from "../cache/cache_entry.ts";
 import type { CacheKey, CacheScan } from "../cache/result_cache.ts";
-import type { ResolvedEngineOptions } from "../engine/engine_options.ts";
 import { delNetworkList } from "../engine/del_network_list.ts";
-import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
+import type { Logger } from "../log/logger.ts";
 import {
   type PodRecord,
   readPod,
@@ -23,7 +26,10 @@ import {
 } from "./pod_record.ts";
 import { loopbackNetwork } from "./_loopback.ts";
 import { confNetworks } from "./conf_networks.ts";
-import { LOOPBACK_NETWORK, type RuntimeOptions } from "./runtime_options.ts";
+import {
+  LOOPBACK_NETWORK,
+  type ResolvedRuntimeOptions,
+} from "./runtime_options.ts";
 
 /** What a teardown did. */
 export interface Teardown {
@@ -72,11 +78,10 @@ export function attachmentKey(network: string, ifName: string): string {
 export async function teardown(
   containerId: string,
   netns: string,
-  options: RuntimeOptions,
-  engine: ResolvedEngineOptions,
+  options: ResolvedRuntimeOptions,
   scope: TeardownScope = {},
 ): Promise<Teardown> {
-  const log = options.logger ?? SILENT_LOGGER;
+  const { engine, logger: log } = options;
   let current: Promise<Map<string, NetworkConfigList>> | undefined;
   const today = () =>
     current ??= confNetworks(options).then(({ networks }) =>
@@ -158,9 +163,7 @@ export async function teardown(
           : "the pod record lists it but its cache entry is gone";
         throw new CniError(
           CNI_ERROR_CODES.invalidNetworkConfig,
-          `Cannot tear down network "${entry.networkName}" (${entry.ifName}): ${why} and "${
-            options.confDir ?? DEFAULT_CONF_DIR
-          }" has no valid network of that name (not deletable; the pod record is kept for a retry)`,
+          `Cannot tear down network "${entry.networkName}" (${entry.ifName}): ${why} and "${options.confDir}" has no valid network of that name (not deletable; the pod record is kept for a retry)`,
         );
       }
       const del = await delNetworkList(list, {
@@ -216,9 +219,7 @@ export async function teardown(
     // was never read either: the pod is gone, and a DEL that failed on it
     // would be retried forever.
     await removePodRecord(engine.cacheDir, containerId).catch((error) => {
-      const warning = `The pod record was not removed: ${
-        (error as Error).message
-      }`;
+      const warning = `The pod record was not removed: ${errorText(error)}`;
       report.warnings.push(warning);
       log.warn(warning, { containerId });
     });

@@ -8,6 +8,7 @@
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import { decoded, invalid, show } from "./_input.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 /** The `bandwidth` capability (CONVENTIONS.md): rates in bits/s, bursts in bits. */
 export interface Bandwidth {
@@ -185,7 +186,7 @@ export function parseBandwidth(
   source = "--bandwidth",
 ): Bandwidth {
   value = decoded(value, source);
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     throw invalid(
       source,
       `expected a JSON object with ingressRate, ingressBurst, egressRate, egressBurst, got ${

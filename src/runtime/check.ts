@@ -14,14 +14,15 @@ import { validateContainerId } from "../spec/identifiers.ts";
 import { supportsCheck } from "../spec/version.ts";
 import { parseNetworkConfigList } from "../config/parse_network_config.ts";
 import { lockContainer } from "../cache/container_lock.ts";
-import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { checkNetworkList } from "../engine/check_network_list.ts";
 import { type PodRecord, readPod, recordedKeys } from "./pod_record.ts";
 import type { CacheScan } from "../cache/result_cache.ts";
 import { findNetwork, type LoadedNetworks } from "../config/load_networks.ts";
 import { confNetworks } from "./conf_networks.ts";
-import type { RuntimeOptions } from "./runtime_options.ts";
-import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
+import {
+  resolveRuntimeOptions,
+  type RuntimeOptions,
+} from "./runtime_options.ts";
 
 /** One attachment's CHECK outcome. */
 export interface CheckedNetwork {
@@ -48,7 +49,8 @@ export async function check(
   options: RuntimeOptions = {},
 ): Promise<CheckedNetwork[]> {
   validateContainerId(containerId);
-  const engine = resolveEngineOptions(options);
+  const resolved = resolveRuntimeOptions(options);
+  const { engine } = resolved;
   await using lock = await lockContainer(engine.cacheDir, containerId);
   const out: CheckedNetwork[] = [];
   const failures: CniError[] = [];
@@ -96,14 +98,12 @@ export async function check(
   let current: LoadedNetworks | undefined;
   for (const key of legacy) {
     try {
-      current ??= await confNetworks(options);
+      current ??= await confNetworks(resolved);
       const list = findNetwork(current, key.networkName);
       if (!list) {
         throw new CniError(
           CNI_ERROR_CODES.invalidNetworkConfig,
-          `Cannot CHECK network "${key.networkName}" (${key.ifName}): its cache entry is a pre-0.8 libcni result without a config, and "${
-            options.confDir ?? DEFAULT_CONF_DIR
-          }" has no network of that name`,
+          `Cannot CHECK network "${key.networkName}" (${key.ifName}): its cache entry is a pre-0.8 libcni result without a config, and "${resolved.confDir}" has no network of that name`,
         );
       }
       await checkOne(list, { containerId, netns, ifName: key.ifName });

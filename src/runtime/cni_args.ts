@@ -11,6 +11,7 @@
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import type { CniArg } from "../spec/types.ts";
+import { hasControlCharacter } from "../spec/identifiers.ts";
 
 /** What is known about the pod; an absent or empty field is left out of CNI_ARGS. */
 export interface PodIdentity {
@@ -23,8 +24,6 @@ export interface PodIdentity {
 }
 
 const KEY = /^[A-Za-z0-9_.\-]+$/;
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x1f\x7f]/;
 
 /**
  * Builds a pod's CNI_ARGS in ocicni's fixed order: `IgnoreUnknown=1`,
@@ -144,7 +143,7 @@ function check([key, value]: CniArg, where: string): void {
     ? `";" (it separates pairs in CNI_ARGS)`
     : value.includes("=")
     ? `"=" (plugins split each pair on "=" and want exactly two parts)`
-    : CONTROL.test(value)
+    : hasControlCharacter(value)
     ? "a control character"
     : undefined;
   if (bad) {

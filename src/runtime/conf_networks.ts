@@ -10,20 +10,25 @@ import {
   loadNetworks,
   type SkippedFile,
 } from "../config/load_networks.ts";
-import type { RuntimeOptions } from "./runtime_options.ts";
-import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
+import type { ResolvedRuntimeOptions } from "./runtime_options.ts";
+
+/** Where the networks come from: the resolved conf dir, or the caller's set. */
+export type NetworkSource = Pick<
+  ResolvedRuntimeOptions,
+  "confDir" | "networks"
+>;
 
 /**
  * A scan stops once the default network and every name in `stopWhenFound`
  * are found (a cold ADD needs no more); a warm set is used as it is.
  */
 export function confNetworks(
-  options: RuntimeOptions,
+  options: NetworkSource,
   stopWhenFound?: readonly string[],
 ): Promise<LoadedNetworks> {
   return options.networks?.() ??
     loadNetworks(
-      options.confDir ?? DEFAULT_CONF_DIR,
+      options.confDir,
       stopWhenFound ? { stopWhenFound } : {},
     );
 }
@@ -36,7 +41,7 @@ export function confNetworks(
  * add-on may not have written it yet)
  */
 export async function requireConfNetworks(
-  options: RuntimeOptions,
+  options: NetworkSource,
   stopWhenFound?: readonly string[],
 ): Promise<LoadedNetworks> {
   const loaded = await confNetworks(options, stopWhenFound);
@@ -45,8 +50,8 @@ export async function requireConfNetworks(
 }
 
 /** The error, and the status reason, of a conf dir that does not exist. */
-export function confDirMissing(options: RuntimeOptions): CniError {
-  const dir = options.confDir ?? DEFAULT_CONF_DIR;
+export function confDirMissing(options: NetworkSource): CniError {
+  const dir = options.confDir;
   return new CniError(
     CNI_ERROR_CODES.tryAgainLater,
     `Cannot load the network configs: the conf dir "${dir}" does not exist`,
@@ -56,10 +61,10 @@ export function confDirMissing(options: RuntimeOptions): CniError {
 
 /** The error of a conf dir without any valid network (code 11). */
 export function noValidNetwork(
-  options: RuntimeOptions,
+  options: NetworkSource,
   skipped: readonly SkippedFile[],
 ): CniError {
-  const dir = options.confDir ?? DEFAULT_CONF_DIR;
+  const dir = options.confDir;
   return new CniError(
     CNI_ERROR_CODES.tryAgainLater,
     `Cannot set up the pod network: no valid network config in "${dir}"${

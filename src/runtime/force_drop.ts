@@ -10,12 +10,14 @@ import { validateContainerId } from "../spec/identifiers.ts";
 import type { JsonObject } from "../spec/types.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { cacheFilePath, deleteCacheEntry } from "../cache/result_cache.ts";
-import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { resultIps } from "../result/result_ips.ts";
-import { SILENT_LOGGER } from "../log/logger.ts";
 import { settleDeadHolder } from "./_orphans.ts";
 import { readPod, removePodRecord } from "./pod_record.ts";
-import type { RuntimeOptions } from "./runtime_options.ts";
+import { isJsonObject } from "../spec/json.ts";
+import {
+  resolveRuntimeOptions,
+  type RuntimeOptions,
+} from "./runtime_options.ts";
 
 /** One attachment dropped from the cache without its DEL. */
 export interface DroppedAttachment {
@@ -76,8 +78,7 @@ export async function forceDrop(
   options: RuntimeOptions = {},
 ): Promise<ForceDropReport> {
   validateContainerId(containerId);
-  const engine = resolveEngineOptions(options);
-  const log = options.logger ?? SILENT_LOGGER;
+  const { engine, logger: log } = resolveRuntimeOptions(options);
   await using lock = await lockContainer(engine.cacheDir, containerId);
   await settleDeadHolder(lock, containerId, log);
   const { record, scan } = await readPod(engine.cacheDir, containerId);
@@ -124,7 +125,7 @@ export async function forceDrop(
 function resultInterfaces(result: JsonObject): DroppedAttachment["interfaces"] {
   const list = Array.isArray(result.interfaces) ? result.interfaces : [];
   return list.flatMap((i) => {
-    if (!i || typeof i !== "object" || Array.isArray(i)) return [];
+    if (!isJsonObject(i)) return [];
     const { name, sandbox } = i as JsonObject;
     if (typeof name !== "string") return [];
     return [{

@@ -13,13 +13,15 @@ import { validateContainerId } from "../spec/identifiers.ts";
 import type { GcAttachment } from "../spec/types.ts";
 import { confNetworks } from "./conf_networks.ts";
 import { lockForGc, sweepContainerLocks } from "../cache/container_lock.ts";
-import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { getCachedAttachments } from "../engine/get_cached_result.ts";
 import { gcNetworkList } from "../engine/gc_network_list.ts";
 import { listPodRecords } from "./pod_record.ts";
 import { teardown } from "./_teardown.ts";
 import { sweepStaleTemps } from "./temp_sweep.ts";
-import type { RuntimeOptions } from "./runtime_options.ts";
+import {
+  resolveRuntimeOptions,
+  type RuntimeOptions,
+} from "./runtime_options.ts";
 
 /** Options of {@link gc}. */
 export interface GcOptions extends RuntimeOptions {
@@ -50,7 +52,8 @@ export async function gc(
   options: GcOptions = {},
 ): Promise<GcResult> {
   keep.forEach(validateContainerId);
-  const engine = resolveEngineOptions(options);
+  const resolved = resolveRuntimeOptions(options);
+  const { engine } = resolved;
   await using _lock = await lockForGc(engine.cacheDir);
   const kept = new Set(keep);
   const entries = await getCachedAttachments(undefined, engine);
@@ -72,7 +75,7 @@ export async function gc(
   const removedContainers: string[] = [];
   const failed = new Set<string>();
   for (const id of [...stale].sort()) {
-    const errors = (await teardown(id, "", options, engine)).failures;
+    const errors = (await teardown(id, "", resolved)).failures;
     if (errors.length) {
       failures.push(...errors);
       failed.add(id);
@@ -84,8 +87,8 @@ export async function gc(
   const validAttachments = entries
     .filter((e) => kept.has(e.containerId))
     .map((e) => ({ containerID: e.containerId, ifname: e.ifName }));
-  if ((options.networkPlugin ?? "cni") === "cni") {
-    const loaded = await confNetworks(options);
+  if (resolved.networkPlugin === "cni") {
+    const loaded = await confNetworks(resolved);
     for (const list of loaded.networks) {
       const mine = entries
         .filter((e) => kept.has(e.containerId) && e.networkName === list.name)

@@ -6,15 +6,16 @@
  */
 import type { NetworkConfigList } from "../spec/types.ts";
 import type { LoadedNetworks, SkippedFile } from "../config/load_networks.ts";
-import { resolveEngineOptions } from "../engine/engine_options.ts";
 import {
   confNetworks,
   noValidNetwork,
   requireConfNetworks,
 } from "./conf_networks.ts";
 import { loopbackNetwork } from "./_loopback.ts";
-import type { RuntimeOptions } from "./runtime_options.ts";
-import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
+import {
+  resolveRuntimeOptions,
+  type RuntimeOptions,
+} from "./runtime_options.ts";
 
 /** Runtime options with a loaded set of networks bound (what {@link load} returns). */
 export interface LoadedRuntime extends RuntimeOptions {
@@ -60,9 +61,10 @@ export async function load(
   options: RuntimeOptions = {},
 ): Promise<LoadedRuntime> {
   const { networks: _previous, ...rest } = options;
-  const loaded = await requireConfNetworks(rest);
-  if ((options.networkPlugin ?? "cni") === "cni" && !loaded.defaultNetwork) {
-    throw noValidNetwork(options, loaded.skipped);
+  const resolved = resolveRuntimeOptions(rest);
+  const loaded = await requireConfNetworks(resolved);
+  if (resolved.networkPlugin === "cni" && !loaded.defaultNetwork) {
+    throw noValidNetwork(resolved, loaded.skipped);
   }
   return { ...rest, networks: () => Promise.resolve(loaded) };
 }
@@ -83,14 +85,15 @@ export async function load(
 export async function getConfig(
   options: RuntimeOptions = {},
 ): Promise<RuntimeConfig> {
-  const engine = resolveEngineOptions(options);
-  const loaded = await confNetworks(options);
-  const loopback = options.loopback === false
-    ? undefined
-    : await loopbackNetwork(engine);
+  const resolved = resolveRuntimeOptions(options);
+  const { engine } = resolved;
+  const loaded = await confNetworks(resolved);
+  const loopback = resolved.loopback
+    ? await loopbackNetwork(engine)
+    : undefined;
   return {
     binDirs: engine.binDirs,
-    confDir: options.confDir ?? DEFAULT_CONF_DIR,
+    confDir: resolved.confDir,
     cacheDir: engine.cacheDir,
     networks: loaded.networks,
     ...(loaded.defaultNetwork

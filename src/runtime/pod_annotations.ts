@@ -8,11 +8,14 @@
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
 import {
-  hasGoSpace,
+  ifNameProblem,
   MAX_IFNAME_BYTES,
   MAX_NETWORK_NAME_LENGTH,
+  networkNameProblem,
 } from "../spec/identifiers.ts";
 import { decoded, invalid, show } from "./_input.ts";
+import { isJsonObject } from "../spec/json.ts";
+import { DEFAULT_IFNAME } from "../spec/defaults.ts";
 
 /** One extra network asked for by an annotation. */
 export interface NetworkRequest {
@@ -38,11 +41,6 @@ export const MULTUS_NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks";
  */
 export const CNISHIM_NETWORK_ANNOTATION = "cnishim.io/network";
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
-// deno-lint-ignore no-control-regex
-const BAD_IFNAME = /[/:\x00-\x1f\x7f]/;
-const ENCODER = new TextEncoder();
-
 /**
  * Parses pod annotations: a JSON object of string values, or its text
  * (the `--annotations` flag).
@@ -66,7 +64,7 @@ export function parseAnnotations(
   source = "--annotations",
 ): Record<string, string> {
   const value = decoded(input, source);
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     throw invalid(
       source,
       `expected a JSON object of strings, got ${show(value)}`,
@@ -117,7 +115,7 @@ export function parseAnnotations(
  */
 export function extraNetworksFromAnnotations(
   annotations: Readonly<Record<string, string>>,
-  defaultIfName = "eth0",
+  defaultIfName = DEFAULT_IFNAME,
   ignored: string[] = [],
 ): NetworkRequest[] {
   const get = (key: string): string =>
@@ -211,7 +209,7 @@ export function extraNetworksFromAnnotations(
  */
 export function assignInterfaces(
   requests: readonly NetworkRequest[],
-  defaultIfName = "eth0",
+  defaultIfName = DEFAULT_IFNAME,
 ): { name: string; ifName: string }[] {
   // The default interface is reserved for automatic naming only: an
   // explicit request for it replaces the default network (iSulad).
@@ -285,7 +283,7 @@ export function ignoredAnnotationKeys(
   annotations: Readonly<Record<string, string>>,
 ): string[] {
   const ignored: string[] = [];
-  extraNetworksFromAnnotations(annotations, "eth0", ignored);
+  extraNetworksFromAnnotations(annotations, DEFAULT_IFNAME, ignored);
   return ignored;
 }
 
@@ -295,7 +293,7 @@ function fromObject(
   multus: boolean,
   ignored: string[] = [],
 ): NetworkRequest {
-  if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
+  if (!isJsonObject(entry)) {
     throw invalid(
       where,
       `expected an object {"name", "interface"}, got ${show(entry)}`,
@@ -353,30 +351,29 @@ function request(
   ifName: string | undefined,
   where: string,
 ): NetworkRequest {
-  const nameError = name === ""
-    ? "the network name is empty"
-    : name.length > MAX_NETWORK_NAME_LENGTH
-    ? `the network name is longer than ${MAX_NETWORK_NAME_LENGTH} characters`
-    : NAME.test(name)
-    ? undefined
-    : `network name ${
-      JSON.stringify(name)
-    } has characters outside [a-zA-Z0-9_.-] or does not start with a letter or digit`;
-  if (nameError) throw invalid(`${where}.name`, nameError);
+  const nameProblem = networkNameProblem(name)?.rule;
+  if (nameProblem) {
+    throw invalid(
+      `${where}.name`,
+      nameProblem === "empty"
+        ? "the network name is empty"
+        : nameProblem === "length"
+        ? `the network name is longer than ${MAX_NETWORK_NAME_LENGTH} characters`
+        : `network name ${
+          JSON.stringify(name)
+        } has characters outside [a-zA-Z0-9_.-] or does not start with a letter or digit`,
+    );
+  }
   if (ifName === undefined) return { name };
-  const ifError = ifName === ""
-    ? "the interface name is empty"
-    : ENCODER.encode(ifName).length > MAX_IFNAME_BYTES
-    ? `interface name ${
-      JSON.stringify(ifName)
-    } is longer than ${MAX_IFNAME_BYTES} bytes`
-    : ifName === "." || ifName === ".."
-    ? `interface name ${JSON.stringify(ifName)} is not allowed`
-    : BAD_IFNAME.test(ifName) || hasGoSpace(ifName)
-    ? `interface name ${
-      JSON.stringify(ifName)
-    } contains "/", ":", whitespace or a control character`
-    : undefined;
+  const shown = JSON.stringify(ifName);
+  const ifProblem = ifNameProblem(ifName)?.rule;
+  const ifError = ifProblem && {
+    empty: "the interface name is empty",
+    length: `interface name ${shown} is longer than ${MAX_IFNAME_BYTES} bytes`,
+    dots: `interface name ${shown} is not allowed`,
+    characters:
+      `interface name ${shown} contains "/", ":", whitespace or a control character`,
+  }[ifProblem];
   if (ifError) throw invalid(`${where}.interface`, ifError);
   return { name, interface: ifName };
 }

@@ -128,7 +128,7 @@ export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 /** Most port mappings of one pod: over a thousand host ports is no pod's. */
 export const MAX_PORT_MAPPINGS = 1024;
 /** Longest `cgroupPath`, in bytes: Linux's `PATH_MAX`. */
-export const MAX_CGROUP_PATH_BYTES = 4096;
+const MAX_CGROUP_PATH_BYTES = 4096;
 /**
  * Most bytes of all capability args together, as the JSON each plugin
  * may get on stdin and each cache entry keeps: room for the annotations

@@ -20,6 +20,7 @@ import {
   readCacheEntries,
   scanCacheEntries,
 } from "../cache/result_cache.ts";
+import { isJsonObject, tryParseJson } from "../spec/json.ts";
 
 /** One attachment of a pod. */
 export interface Attachment {
@@ -86,9 +87,11 @@ export async function readPodRecord(
   try {
     const text = await readPrivateFile(cacheDir, recordPath(containerId));
     if (text === undefined) return undefined;
-    const value = JSON.parse(text) as PodRecord;
-    if (!Array.isArray(value.attachments)) return undefined;
-    return value;
+    const value = tryParseJson(text);
+    if (!isJsonObject(value) || !Array.isArray(value.attachments)) {
+      return undefined;
+    }
+    return value as unknown as PodRecord;
   } catch {
     return undefined;
   }

@@ -10,6 +10,7 @@
  */
 import { parseIp } from "../spec/ip_address.ts";
 import { decoded, invalid, show } from "./_input.ts";
+import { isJsonObject } from "../spec/json.ts";
 
 /** One entry of the `portMappings` capability (CONVENTIONS.md). */
 export interface PortMapping {
@@ -74,7 +75,7 @@ export function parsePortMappings(
 }
 
 function parseEntry(entry: unknown, where: string): PortMapping | undefined {
-  if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
+  if (!isJsonObject(entry)) {
     throw invalid(where, `expected an object, got ${show(entry)}`);
   }
   const found: Partial<Record<keyof PortMapping, [string, unknown]>> = {};

@@ -7,11 +7,12 @@
 import { AggregateCniError } from "../spec/errors.ts";
 import { validateContainerId } from "../spec/identifiers.ts";
 import { lockContainer } from "../cache/container_lock.ts";
-import { resolveEngineOptions } from "../engine/engine_options.ts";
-import { SILENT_LOGGER } from "../log/logger.ts";
 import { settleDeadHolder } from "./_orphans.ts";
 import { teardown } from "./_teardown.ts";
-import type { RuntimeOptions } from "./runtime_options.ts";
+import {
+  resolveRuntimeOptions,
+  type RuntimeOptions,
+} from "./runtime_options.ts";
 
 /** What {@link remove} tore down. */
 export interface RemoveReport {
@@ -40,19 +41,19 @@ export async function remove(
   options: RuntimeOptions = {},
 ): Promise<RemoveReport> {
   validateContainerId(containerId);
-  const engine = resolveEngineOptions(options);
+  const resolved = resolveRuntimeOptions(options);
+  const { engine } = resolved;
   await using lock = await lockContainer(engine.cacheDir, containerId);
   await settleDeadHolder(
     lock,
     containerId,
-    options.logger ?? SILENT_LOGGER,
+    resolved.logger,
     engine.cacheDir,
   );
   const { failures, removed, warnings } = await teardown(
     containerId,
     netns,
-    options,
-    engine,
+    resolved,
   );
   if (failures.length) {
     throw new AggregateCniError(

@@ -17,14 +17,9 @@ import { noValidNetwork, requireConfNetworks } from "./conf_networks.ts";
 import { lockContainer } from "../cache/container_lock.ts";
 import { readCacheEntries } from "../cache/result_cache.ts";
 import { joinPath } from "../spec/posix_path.ts";
-import {
-  type ResolvedEngineOptions,
-  resolveEngineOptions,
-} from "../engine/engine_options.ts";
 import { addNetworkList } from "../engine/add_network_list.ts";
 import { validateAttachment } from "../engine/validate_attachment.ts";
 import { primaryIp, type ResultIp, resultIps } from "../result/result_ips.ts";
-import { SILENT_LOGGER } from "../log/logger.ts";
 import {
   type Attachment,
   readPodRecord,
@@ -40,8 +35,12 @@ import {
   type PodInputs,
   translatePodInputs,
 } from "./pod_inputs.ts";
-import type { RuntimeOptions } from "./runtime_options.ts";
-import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
+import {
+  type ResolvedRuntimeOptions,
+  resolveRuntimeOptions,
+  type RuntimeOptions,
+} from "./runtime_options.ts";
+import { DEFAULT_IFNAME } from "../spec/defaults.ts";
 import type { Logger } from "../log/logger.ts";
 import { ignoredAnnotationKeys, parseAnnotations } from "./pod_annotations.ts";
 
@@ -100,7 +99,7 @@ export async function setup(
   options: SetupOptions = {},
 ): Promise<SetupResult> {
   validateContainerId(containerId);
-  const ifName = options.ifName ?? "eth0";
+  const ifName = options.ifName ?? DEFAULT_IFNAME;
   validateIfName(ifName);
   if (!netns) {
     throw new CniError(
@@ -110,15 +109,14 @@ export async function setup(
   }
   await validateNetns(netns);
   const inputs = translatePodInputs(containerId, ifName, options);
-  const engine = resolveEngineOptions(options);
-  const log = options.logger ?? SILENT_LOGGER;
+  const resolved = resolveRuntimeOptions(options);
+  const { engine, logger: log } = resolved;
   logIgnoredAnnotationKeys(options, log);
   const plan = await planNetworks(
     ifName,
     inputs.defaultNetwork,
     inputs.extraNetworks,
-    options,
-    engine,
+    resolved,
   );
   // Every attachment's names are checked before the first one runs.
   for (const p of plan) {
@@ -162,7 +160,7 @@ export async function setup(
   };
 
   const settled: PromiseSettledResult<CniResult>[] = [];
-  if (options.serial) {
+  if (resolved.serial) {
     for (const p of plan) {
       try {
         settled.push({ status: "fulfilled", value: await attach(p) });
@@ -194,8 +192,7 @@ export async function setup(
     const { failures: undo, leftForRetry } = await teardown(
       containerId,
       netns,
-      options,
-      engine,
+      resolved,
       {
         skip: new Set(
           failed.map((f) => attachmentKey(f.p.list.name, f.p.ifName)),
@@ -277,16 +274,15 @@ async function planNetworks(
   ifName: string,
   attachDefault: boolean,
   extras: readonly ExtraNetwork[],
-  options: SetupOptions,
-  engine: ResolvedEngineOptions,
+  options: ResolvedRuntimeOptions,
 ): Promise<Planned[]> {
   const plan: Planned[] = [];
-  if (options.loopback !== false) {
-    const lo = await loopbackNetwork(engine);
+  if (options.loopback) {
+    const lo = await loopbackNetwork(options.engine);
     if (lo) plan.push({ list: lo, ifName: "lo", isLoopback: true });
   }
-  if ((options.networkPlugin ?? "cni") !== "cni") return plan;
-  const dir = options.confDir ?? DEFAULT_CONF_DIR;
+  if (options.networkPlugin !== "cni") return plan;
+  const dir = options.confDir;
   const loaded = await requireConfNetworks(
     options,
     extras.map((e) => e.name),

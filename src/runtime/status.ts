@@ -5,12 +5,13 @@
  */
 import { toCniError } from "../spec/errors.ts";
 import { confDirMissing, confNetworks } from "./conf_networks.ts";
-import { resolveEngineOptions } from "../engine/engine_options.ts";
 import { validateNetworkList } from "../engine/validate_network_list.ts";
 import { getStatusNetworkList } from "../engine/get_status_network_list.ts";
 import { loopbackNetwork } from "./_loopback.ts";
-import type { RuntimeOptions } from "./runtime_options.ts";
-import { DEFAULT_CONF_DIR } from "../spec/defaults.ts";
+import {
+  resolveRuntimeOptions,
+  type RuntimeOptions,
+} from "./runtime_options.ts";
 
 /** What {@link status} found. */
 export interface StatusReport {
@@ -35,13 +36,14 @@ export interface StatusReport {
 export async function status(
   options: RuntimeOptions = {},
 ): Promise<StatusReport> {
-  const engine = resolveEngineOptions(options);
+  const resolved = resolveRuntimeOptions(options);
+  const { engine } = resolved;
   const lo = (await loopbackNetwork(engine)) !== undefined;
   const reasons: string[] = [];
-  if (options.loopback !== false && !lo) {
+  if (resolved.loopback && !lo) {
     reasons.push(`loopback plugin not found in ${engine.binDirs.join(":")}`);
   }
-  if ((options.networkPlugin ?? "cni") !== "cni") {
+  if (resolved.networkPlugin !== "cni") {
     return {
       ready: reasons.length === 0,
       reasons,
@@ -50,7 +52,7 @@ export async function status(
       loopback: lo,
     };
   }
-  const loaded = await confNetworks(options);
+  const loaded = await confNetworks(resolved);
   const report: StatusReport = {
     ready: false,
     reasons,
@@ -60,10 +62,10 @@ export async function status(
   };
   const def = loaded.defaultNetwork;
   if (loaded.confDirMissing) {
-    reasons.push(confDirMissing(options).message);
+    reasons.push(confDirMissing(resolved).message);
   } else if (!def) {
     reasons.push(
-      `no valid network config in "${options.confDir ?? DEFAULT_CONF_DIR}"`,
+      `no valid network config in "${resolved.confDir}"`,
     );
   } else {
     report.defaultNetwork = def.name;

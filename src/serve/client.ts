@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
+import { CNI_ERROR_CODES, CniError, errorText } from "../spec/errors.ts";
 import {
   API_PREFIX,
   CNI_OPERATION,
@@ -18,6 +18,7 @@ import {
   type ServeRequest,
   STDERR_HEADER,
 } from "./protocol.ts";
+import { isJsonObject, tryParseJson } from "../spec/json.ts";
 
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
@@ -68,7 +69,7 @@ export async function sendCniCall(
       "application/x-www-form-urlencoded",
     );
   } catch (error) {
-    return { refused: (error as Error).message };
+    return { refused: errorText(error) };
   }
   const exit = res.headers.get(EXIT_CODE_HEADER);
   if ((res.status === 200 || res.status === 500) && exit !== undefined) {
@@ -76,10 +77,10 @@ export async function sendCniCall(
   }
   const text = DECODER.decode(res.body).trim();
   let why = `HTTP ${res.status}`;
-  try {
-    const msg = (JSON.parse(text) as { msg?: unknown }).msg;
-    if (typeof msg === "string") why += `: ${msg}`;
-  } catch { /* not an error object */ }
+  const body = tryParseJson(text);
+  if (isJsonObject(body) && typeof body.msg === "string") {
+    why += `: ${body.msg}`;
+  }
   return { refused: why };
 }
 
@@ -118,7 +119,7 @@ async function exchange(
   } catch (error) {
     throw new CniError(
       CNI_ERROR_CODES.tryAgainLater,
-      `Cannot reach cnishim serve at "${socket}": ${(error as Error).message}`,
+      `Cannot reach cnishim serve at "${socket}": ${errorText(error)}`,
       { cause: error },
     );
   }
@@ -141,9 +142,7 @@ async function exchange(
     if (error instanceof CniError) throw error;
     throw new CniError(
       CNI_ERROR_CODES.ioFailure,
-      `Lost cnishim serve at "${socket}" during ${what}: ${
-        (error as Error).message
-      }`,
+      `Lost cnishim serve at "${socket}" during ${what}: ${errorText(error)}`,
       { cause: error },
     );
   } finally {

@@ -10,10 +10,11 @@
  *
  * @module
  */
-import { isJsonObject, parseJson } from "../spec/json.ts";
+import { isJsonObject, parseJson, tryParseJson } from "../spec/json.ts";
 import {
   CNI_ERROR_CODES,
   type CniErrorObject,
+  errorText,
   UsageError,
 } from "../spec/errors.ts";
 
@@ -153,7 +154,7 @@ export function parseServeRequest(text: string): ServeRequest {
   try {
     data = parseJson(text, "Cannot decode the request body");
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(errorText(error));
   }
   if (!isJsonObject(data)) {
     throw new UsageError("The request body must be a JSON object");
@@ -211,12 +212,8 @@ export function parseServeRequest(text: string): ServeRequest {
  * @throws {UsageError} as {@link parseServeRequest}
  */
 export function parseHookRequest(text: string): ServeRequest {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return parseServeRequest(text); // names the decoding error
-  }
+  const data = tryParseJson(text);
+  if (data === undefined) return parseServeRequest(text); // names the decoding error
   const raw = isJsonObject(data) &&
     !["args", "flags", "stdin"].some((key) => Object.hasOwn(data, key));
   return raw ? { args: [], flags: {}, stdin: text } : parseServeRequest(text);

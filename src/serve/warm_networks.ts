@@ -27,6 +27,7 @@ import { type LoadedNetworks, loadNetworks } from "../config/load_networks.ts";
 import { irregularEntries } from "../config/conf_files.ts";
 import { loadNetworkConfigList } from "../config/parse_network_config.ts";
 import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
+import { errorText } from "../spec/errors.ts";
 
 /** Options of {@link WarmNetworks}. */
 export interface WarmNetworksOptions {
@@ -174,7 +175,7 @@ export class WarmNetworks implements AsyncDisposable {
           this.stats.lastScanOutcome = "failed";
           this.#log.error("rescan of the conf dir failed; keeping the set", {
             confDir: this.dir,
-            error: (error as Error).message,
+            error: errorText(error),
           });
         }
         this.stats.lastScanAt = Date.now();
@@ -313,7 +314,7 @@ export class WarmNetworks implements AsyncDisposable {
       } catch (error) {
         this.#log.warn("cannot watch; relying on the periodic rescan", {
           path,
-          error: (error as Error).message,
+          error: errorText(error),
         });
         continue;
       }
@@ -343,7 +344,7 @@ export class WarmNetworks implements AsyncDisposable {
     } catch (error) {
       this.#log.warn("conf dir watch ended", {
         path,
-        error: (error as Error).message,
+        error: errorText(error),
       });
     } finally {
       if (this.#watchers.get(path)?.watcher === watcher) {

@@ -12,3 +12,5 @@ export const DEFAULT_BIN_DIR = "/opt/cni/bin";
 export const DEFAULT_CACHE_DIR = "/var/lib/cni";
 /** The default network config directory. */
 export const DEFAULT_CONF_DIR = "/etc/cni/net.d";
+/** The pod's interface on its default network when none is named. */
+export const DEFAULT_IFNAME = "eth0";

@@ -318,6 +318,23 @@ export function toCniError(error: unknown): CniError {
       cause: error,
     });
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new CniError(CNI_ERROR_CODES.internal, message, { cause: error });
+  return new CniError(CNI_ERROR_CODES.internal, errorText(error), {
+    cause: error,
+  });
+}
+
+/**
+ * The message of anything thrown: an `Error`'s message, anything else as
+ * text. The one way a catch block words what it caught.
+ *
+ * @example Usage
+ * ```ts
+ * import { errorText } from "./errors.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(errorText(new Error("boom")), "boom");
+ * equal(errorText("plain"), "plain");
+ * ```
+ */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -11,6 +11,9 @@ import { CNI_ERROR_CODES, IdentifierError } from "./errors.ts";
 
 const ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
 const ENCODER = new TextEncoder();
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+const IFNAME_CHARS = /[/:]/;
 // Go's unicode.IsSpace, which libcni's ValidateInterfaceName uses: every
 // rune it accepts, listed by running it over all of Unicode. JavaScript's
 // \s differs on two: it misses U+0085 (NEL) and adds U+FEFF (BOM).
@@ -30,6 +33,169 @@ export const MAX_FILE_NAME_BYTES = 255;
 /** Linux IFNAMSIZ - 1. */
 export const MAX_IFNAME_BYTES = 15;
 
+/** Which part of an identifier rule a value breaks. */
+export type IdentifierRule = "empty" | "length" | "dots" | "characters";
+
+/**
+ * An identifier rule broken: which part, and cnishim's words for it. Each
+ * caller wraps it in its own code and wording (skel keeps Go's).
+ */
+export interface IdentifierProblem {
+  /** The part of the rule broken. */
+  readonly rule: IdentifierRule;
+  /** cnishim's words for it, e.g. `longer than 128 characters`. */
+  readonly reason: string;
+}
+
+// libcni's cniValidNameChars, shared by container IDs and network names.
+function nameProblem(
+  value: string,
+  what: string,
+  maxLength: number,
+): IdentifierProblem | undefined {
+  if (value === "") return { rule: "empty", reason: `missing ${what}` };
+  if (value.length > maxLength) {
+    return { rule: "length", reason: `longer than ${maxLength} characters` };
+  }
+  if (!ID_PATTERN.test(value)) {
+    return {
+      rule: "characters",
+      reason: "invalid characters (allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The container-ID rule: libcni's `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, at most
+ * `maxLength` characters (libcni sets none; pass `Infinity` for its rule).
+ *
+ * @example Usage
+ * ```ts
+ * import { containerIdProblem } from "./identifiers.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(containerIdProblem("4f1c2a9e0b7d"), undefined);
+ * equal(containerIdProblem("../etc")?.rule, "characters");
+ * ```
+ */
+export function containerIdProblem(
+  id: string,
+  maxLength: number = MAX_CONTAINER_ID_LENGTH,
+): IdentifierProblem | undefined {
+  return nameProblem(id, "container ID", maxLength);
+}
+
+/**
+ * The network-name rule of the spec (libcni's, as for container IDs), at
+ * most `maxLength` characters (libcni sets none; pass `Infinity` for its
+ * rule).
+ *
+ * @example Usage
+ * ```ts
+ * import { networkNameProblem } from "./identifiers.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(networkNameProblem("My_Net.1"), undefined);
+ * equal(networkNameProblem("my net")?.rule, "characters");
+ * ```
+ */
+export function networkNameProblem(
+  name: string,
+  maxLength: number = MAX_NETWORK_NAME_LENGTH,
+): IdentifierProblem | undefined {
+  return nameProblem(name, "network name", maxLength);
+}
+
+/**
+ * iSulad's stricter rule for the networks of a conf dir: at most 200
+ * characters of `[a-z0-9.-]`, not starting or ending with `.` or `-`.
+ * Returns the rule broken, if any, in words that name the rule, as
+ * {@link networkNameProblem}'s name the spec's.
+ *
+ * @example Usage
+ * ```ts
+ * import { isuladNetworkNameProblem } from "./identifiers.ts";
+ * import { equal, match } from "node:assert/strict";
+ * equal(isuladNetworkNameProblem("pod-net.1"), undefined);
+ * match(isuladNetworkNameProblem("My_Net")!, /iSulad/);
+ * ```
+ */
+export function isuladNetworkNameProblem(name: string): string | undefined {
+  if (name.length > MAX_NETWORK_NAME_LENGTH) {
+    return `network name is ${name.length} characters long, over the limit of ${MAX_NETWORK_NAME_LENGTH}`;
+  }
+  const bad = [...name].find((c) => !/[a-z0-9.-]/.test(c));
+  if (bad !== undefined) {
+    return `network name has the character ${
+      JSON.stringify(bad)
+    } (allowed by iSulad's rule for a conf dir: a-z, 0-9, '.', '-')`;
+  }
+  if (/^[.-]/.test(name)) {
+    return `network name starts with ${JSON.stringify(name[0])}`;
+  }
+  if (/[.-]$/.test(name)) {
+    return `network name ends with ${JSON.stringify(name[name.length - 1])}`;
+  }
+  return undefined;
+}
+
+/**
+ * The interface-name rule: 1–15 bytes, not `.`/`..`, no `/`, `:` or
+ * whitespace as Go's `unicode.IsSpace` (libcni's rule) defines it; also no
+ * control characters (cnishim's addition: the name becomes a file name and
+ * a log field) unless `goRule` asks for libcni's rule alone.
+ *
+ * @example Usage
+ * ```ts
+ * import { ifNameProblem } from "./identifiers.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(ifNameProblem("eth0"), undefined);
+ * equal(ifNameProblem("e\u00850")?.rule, "characters"); // U+0085 is space to Go
+ * equal(ifNameProblem("e\x010")?.rule, "characters");
+ * equal(ifNameProblem("e\x010", { goRule: true }), undefined);
+ * ```
+ */
+export function ifNameProblem(
+  name: string,
+  options: { readonly goRule?: boolean } = {},
+): IdentifierProblem | undefined {
+  if (name === "") return { rule: "empty", reason: "interface name is empty" };
+  if (ENCODER.encode(name).length > MAX_IFNAME_BYTES) {
+    return {
+      rule: "length",
+      reason: `interface name is longer than ${MAX_IFNAME_BYTES} bytes`,
+    };
+  }
+  if (name === "." || name === "..") {
+    return { rule: "dots", reason: "interface name is . or .." };
+  }
+  if (
+    IFNAME_CHARS.test(name) || hasGoSpace(name) ||
+    (!options.goRule && hasControlCharacter(name))
+  ) {
+    return {
+      rule: "characters",
+      reason: "interface name contains /, :, whitespace or control characters",
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Whether `text` holds a C0 control character or DEL: none may reach a
+ * file name, a log field or `CNI_ARGS`.
+ *
+ * @example Usage
+ * ```ts
+ * import { hasControlCharacter } from "./identifiers.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(hasControlCharacter("a\tb"), true);
+ * equal(hasControlCharacter("a b"), false);
+ * ```
+ */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL.test(text);
+}
+
 /**
  * Validates a container ID.
  *
@@ -43,28 +209,15 @@ export const MAX_IFNAME_BYTES = 15;
  * @throws {IdentifierError} code 3 when empty, 4 when malformed
  */
 export function validateContainerId(id: string): void {
-  if (id === "") {
+  const problem = containerIdProblem(id);
+  if (problem) {
     throw new IdentifierError(
-      CNI_ERROR_CODES.unknownContainer,
+      problem.rule === "empty"
+        ? CNI_ERROR_CODES.unknownContainer
+        : CNI_ERROR_CODES.invalidEnvironmentVariables,
       "containerId",
       id,
-      "missing container ID",
-    );
-  }
-  if (id.length > MAX_CONTAINER_ID_LENGTH) {
-    throw new IdentifierError(
-      CNI_ERROR_CODES.invalidEnvironmentVariables,
-      "containerId",
-      id,
-      `longer than ${MAX_CONTAINER_ID_LENGTH} characters`,
-    );
-  }
-  if (!ID_PATTERN.test(id)) {
-    throw new IdentifierError(
-      CNI_ERROR_CODES.invalidEnvironmentVariables,
-      "containerId",
-      id,
-      "invalid characters (allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+      problem.reason,
     );
   }
 }
@@ -75,37 +228,19 @@ export function validateContainerId(id: string): void {
  * @throws {IdentifierError} code 7
  */
 export function validateNetworkName(name: string): void {
-  if (name === "") {
+  const problem = networkNameProblem(name);
+  if (problem) {
     throw new IdentifierError(
       CNI_ERROR_CODES.invalidNetworkConfig,
       "networkName",
       name,
-      "missing network name",
-    );
-  }
-  if (name.length > MAX_NETWORK_NAME_LENGTH) {
-    throw new IdentifierError(
-      CNI_ERROR_CODES.invalidNetworkConfig,
-      "networkName",
-      name,
-      `longer than ${MAX_NETWORK_NAME_LENGTH} characters`,
-    );
-  }
-  if (!ID_PATTERN.test(name)) {
-    throw new IdentifierError(
-      CNI_ERROR_CODES.invalidNetworkConfig,
-      "networkName",
-      name,
-      "invalid characters (allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+      problem.reason,
     );
   }
 }
 
 /**
- * Validates a Linux interface name: 1–15 bytes, not `.`/`..`, no `/`, `:`
- * or whitespace as Go's `unicode.IsSpace` (libcni's rule) defines it; also
- * no control characters (cnishim's addition: the name becomes a file name
- * and a log field).
+ * Validates a Linux interface name by {@link ifNameProblem}'s rule.
  *
  * @example Usage
  * ```ts
@@ -119,38 +254,20 @@ export function validateNetworkName(name: string): void {
  * @throws {IdentifierError} code 4
  */
 export function validateIfName(name: string): void {
-  const fail = (reason: string): never => {
+  const problem = ifNameProblem(name);
+  if (problem) {
     throw new IdentifierError(
       CNI_ERROR_CODES.invalidEnvironmentVariables,
       "ifName",
       name,
-      reason,
+      problem.reason,
     );
-  };
-  if (name === "") fail("interface name is empty");
-  if (ENCODER.encode(name).length > MAX_IFNAME_BYTES) {
-    fail(`interface name is longer than ${MAX_IFNAME_BYTES} bytes`);
-  }
-  if (name === "." || name === "..") fail("interface name is . or ..");
-  // deno-lint-ignore no-control-regex
-  if (/[/:\x00-\x1f\x7f]/.test(name) || hasGoSpace(name)) {
-    fail("interface name contains /, :, whitespace or control characters");
   }
 }
 
-/**
- * Whether `text` holds a rune Go's `unicode.IsSpace` calls whitespace:
- * libcni's test for interface names, unlike JavaScript's `\s`.
- *
- * @example Usage
- * ```ts
- * import { hasGoSpace } from "./identifiers.ts";
- * import { equal } from "node:assert/strict";
- * equal(hasGoSpace("a\u0085b"), true);
- * equal(hasGoSpace("a\ufeffb"), false);
- * ```
- */
-export function hasGoSpace(text: string): boolean {
+// Whether `text` holds a rune Go's unicode.IsSpace calls whitespace:
+// libcni's test for interface names, unlike JavaScript's \s.
+function hasGoSpace(text: string): boolean {
   return GO_SPACE.test(text);
 }
 
@@ -171,8 +288,7 @@ export function validatePluginType(type: string): void {
   if (type === "") fail("no plugin name provided");
   if (type.length > 255) fail("longer than 255 characters");
   if (type === "." || type === "..") fail("not an executable name");
-  // deno-lint-ignore no-control-regex
-  if (/[/\x00-\x1f\x7f]/.test(type)) {
+  if (type.includes("/") || hasControlCharacter(type)) {
     fail("must be a bare executable name (no '/', no control characters)");
   }
 }

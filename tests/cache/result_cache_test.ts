@@ -48,7 +48,7 @@ Deno.test("delNetworkList() hands the result of a libcni-written entry to every 
   deepEqual(await getCachedResult(list, RT, engine(fake)), libcniResult);
 
   const cached = await getCachedConfig(
-    "demo",
+    { name: "demo" },
     { ...RT, netns: "" },
     engine(fake),
   );

@@ -147,7 +147,7 @@ Deno.test("getCachedConfig() drives a DEL with the old config and capability arg
   }, engine(fake));
   await fake.clearCalls();
   // The runtime now has another config and knows nothing of the port mappings.
-  const cached = await getCachedConfig("d", RT, engine(fake));
+  const cached = await getCachedConfig({ name: "d" }, RT, engine(fake));
   ok(cached);
   const list = await parseNetworkConfigList(cached.config, {
     format: "conflist",
@@ -158,5 +158,5 @@ Deno.test("getCachedConfig() drives a DEL with the old config and capability arg
   deepEqual(calls[0]!.stdin.runtimeConfig, { portMappings: ports });
   equal(calls[1]!.stdin.old, true);
   equal(calls[0]!.env.CNI_ARGS, "K8S_POD_NAME=p");
-  equal(await getCachedConfig("d", RT, engine(fake)), undefined);
+  equal(await getCachedConfig({ name: "d" }, RT, engine(fake)), undefined);
 });

@@ -13,6 +13,7 @@ import {
 import { podInputs, readAnnotationsFlag } from "../pod_inputs.ts";
 import type { PodInputs } from "../../runtime/pod_inputs.ts";
 import { UsageError } from "../../spec/errors.ts";
+import { DEFAULT_IFNAME } from "../../spec/defaults.ts";
 
 /** Sets up a pod and prints its networks (or the default network's CNI result). */
 export async function runAdd(ctx: CommandContext): Promise<CommandOutput> {
@@ -52,7 +53,7 @@ export async function addPod(
   });
   if (output === "cni") {
     const main = result.networks.find((n) =>
-      n.interface === (ifName ?? "eth0")
+      n.interface === (ifName ?? DEFAULT_IFNAME)
     ) ??
       result.networks[0];
     return { stdout: main?.result ?? {} };

@@ -74,7 +74,7 @@ export async function runHook(ctx: CommandContext): Promise<CommandOutput> {
 }
 
 /** Decodes and checks an OCI state document. */
-export function parseOciState(text: string): OciState {
+function parseOciState(text: string): OciState {
   const v = parseJson(text, "Cannot decode the OCI state on stdin");
   if (!isJsonObject(v)) throw malformed("not a JSON object");
   if (typeof v.id !== "string" || v.id === "") {
@@ -94,8 +94,8 @@ export function parseOciState(text: string): OciState {
   }
   const ann = v.annotations ?? {};
   if (
-    typeof ann !== "object" || Array.isArray(ann) ||
-    !Object.values(ann as object).every((x) => typeof x === "string")
+    !isJsonObject(ann) ||
+    !Object.values(ann).every((x) => typeof x === "string")
   ) {
     throw malformed('"annotations" must be an object of strings');
   }

@@ -9,11 +9,14 @@ import {
   type CommandOutput,
   expectArgs,
 } from "../context.ts";
+import { resolveRuntimeOptions } from "../../runtime/runtime_options.ts";
 
 /** Lists the networks of the conf dir and the files skipped, with why. */
 export async function runNetworks(ctx: CommandContext): Promise<CommandOutput> {
   expectArgs(ctx, 0, 0, "networks");
-  const loaded = await requireConfNetworks(ctx.runtime);
+  const loaded = await requireConfNetworks(
+    resolveRuntimeOptions(ctx.runtime),
+  );
   for (const s of loaded.skipped) {
     ctx.io.stderr(`skipped ${s.file}: ${s.reason}\n`);
   }

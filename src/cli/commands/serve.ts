@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { UsageError } from "../../spec/errors.ts";
+import { errorText, UsageError } from "../../spec/errors.ts";
 import { WarmNetworks } from "../../serve/warm_networks.ts";
 import { inheritedSocketPath, startServer } from "../../serve/server.ts";
 import { listenFds } from "../../serve/activation.ts";
@@ -33,12 +33,12 @@ import {
 } from "../context.ts";
 import type { ProcessIo } from "../../spec/types.ts";
 import { parsedFromRequest } from "../remote.ts";
-import { COMMANDS, findCommand } from "../command_table.ts";
 import { runCommand } from "../run_command.ts";
 import {
   STALE_TEMP_AGE_MS,
   sweepStaleTemps,
 } from "../../runtime/temp_sweep.ts";
+import { tryParseJson } from "../../spec/json.ts";
 
 const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
 
@@ -113,7 +113,7 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
         env: ctx.io.env,
       };
       // The server runs only served operations: each is in the table.
-      const command = findCommand(operation)!;
+      const command = ctx.commands.find((c) => c.name === operation)!;
       const outcome = await runCommand(command, io, () =>
         Promise.resolve({
           ...ctx,
@@ -131,7 +131,7 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
       socket,
       ...(listenFd !== undefined ? { listenFd } : {}),
       operations: [
-        ...COMMANDS.filter((c) => c.served).map((c) => c.name),
+        ...ctx.commands.filter((c) => c.served).map((c) => c.name),
         CNI_OPERATION,
       ],
       handle,
@@ -167,7 +167,7 @@ function sweepAtStartUp(ctx: CommandContext): void {
   }, (error: unknown) => {
     ctx.logger.warn("cannot sweep the cache dir's temp files", {
       cacheDir,
-      error: (error as Error).message,
+      error: errorText(error),
     });
   });
 }
@@ -185,12 +185,11 @@ async function serveCniCall(
   ctx: CommandContext,
   host: FrontEndHost,
 ): Promise<ServeReply> {
-  let named: unknown;
-  try {
-    named = (JSON.parse(call.stdin) as Record<string, unknown>)?.socket;
-  } catch {
-    named = socket; // undecodable: the plugin's own error answers it
-  }
+  const config = tryParseJson(call.stdin);
+  // Undecodable: the plugin's own error answers it.
+  const named = config === undefined
+    ? socket
+    : (config as Record<string, unknown> | null)?.socket;
   if (named !== socket) {
     return {
       exitCode: 1,
