@@ -15,7 +15,7 @@ import { MADE, type PluginRun } from "../_meta_bed.ts";
 import { expectExit } from "../../_helpers/run_cli.ts";
 
 /** The options of a test that needs the real parts (root, Debian plugins). */
-export const real = { ignore: SKIP_REAL_PARTS, sanitizeResources: true };
+export const real = { ignore: SKIP_REAL_PARTS };
 
 /** A container ID unique to this run, tagged for the reader. */
 export function cid(tag: string): string {
