@@ -347,6 +347,13 @@ function typeOf(v: unknown): string {
  * `.json` single plugins or lists. Files over 1 MiB are refused. `known` is
  * the file's stat when the caller (a directory scan) already has it.
  *
+ * @example Load one file
+ * ```ts ignore
+ * import { loadNetworkConfigList } from "./mod.ts";
+ *
+ * const list = await loadNetworkConfigList("/etc/cni/net.d/10-mynet.conflist");
+ * console.log(list.name, list.plugins.map((p) => p.type));
+ * ```
  * @throws {ConfigError} naming the file
  */
 export async function loadNetworkConfigList(

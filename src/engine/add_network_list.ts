@@ -47,7 +47,18 @@ const DECODER = new TextDecoder();
  * fails stops there as any DEL does: the entry is kept for the runtime's
  * DEL, and the error lists both failures.
  *
- * @returns the last plugin's result, in the version it returned
+ * @example Read the addresses of a list's ADD
+ * ```ts ignore
+ * import { addNetworkList, convertResult, loadNetworkConfigList } from "./mod.ts";
+ *
+ * const list = await loadNetworkConfigList("/etc/cni/net.d/10-mynet.conflist");
+ * const rt = { containerId: "abc", netns: "/var/run/netns/abc", ifName: "eth0" };
+ * const result = await addNetworkList(list, rt, { binDirs: ["/usr/lib/cni"] });
+ * console.log(convertResult(result, "1.1.0").ips?.map((ip) => ip.address));
+ * ```
+ * @returns the last plugin's result, in the version it returned (libcni
+ * does not convert either); {@link convertResult} to "1.1.0" types it as a
+ * `Result100`
  * @throws {CniError} with the failing plugin's code
  */
 export async function addNetworkList(

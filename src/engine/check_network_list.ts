@@ -17,6 +17,14 @@ import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
  * to the list's version) as `prevResult`. Refused below 0.4.0 — before
  * `disableCheck` is looked at, as libcni — and skipped with `disableCheck`.
  *
+ * @example CHECK an attachment
+ * ```ts ignore
+ * import { checkNetworkList, loadNetworkConfigList } from "./mod.ts";
+ *
+ * const list = await loadNetworkConfigList("/etc/cni/net.d/10-mynet.conflist");
+ * const rt = { containerId: "abc", netns: "/var/run/netns/abc", ifName: "eth0" };
+ * await checkNetworkList(list, rt, { binDirs: ["/usr/lib/cni"] });
+ * ```
  * @throws {CniError} code 1 below 0.4.0; the first failing plugin's error
  */
 export async function checkNetworkList(

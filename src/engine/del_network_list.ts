@@ -36,6 +36,15 @@ export interface DelReport {
  * gone succeeds, so the plugins that got theirs are harmless to call again).
  * The entry is removed only when every plugin succeeded.
  *
+ * @example DEL an attachment
+ * ```ts ignore
+ * import { delNetworkList, loadNetworkConfigList } from "./mod.ts";
+ *
+ * const list = await loadNetworkConfigList("/etc/cni/net.d/10-mynet.conflist");
+ * const rt = { containerId: "abc", netns: "/var/run/netns/abc", ifName: "eth0" };
+ * const report = await delNetworkList(list, rt, { binDirs: ["/usr/lib/cni"] });
+ * console.log(report);
+ * ```
  * @throws {DelStoppedError} naming the failing plugin and those not called
  */
 export async function delNetworkList(

@@ -38,6 +38,18 @@ export interface GcReport {
  * plugin. Skipped entirely with `disableGC`. Every step runs even when an
  * earlier one failed.
  *
+ * @example Keep one attachment of a network, delete the others
+ * ```ts ignore
+ * import { gcNetworkList, loadNetworkConfigList } from "./mod.ts";
+ *
+ * const list = await loadNetworkConfigList("/etc/cni/net.d/10-mynet.conflist");
+ * const { deleted } = await gcNetworkList(
+ *   list,
+ *   { validAttachments: [{ containerID: "abc", ifname: "eth0" }] },
+ *   { binDirs: ["/usr/lib/cni"] },
+ * );
+ * console.log(deleted);
+ * ```
  * @throws {AggregateCniError} listing every failure
  */
 export async function gcNetworkList(

@@ -24,6 +24,14 @@ import { validateContainerId } from "../spec/identifiers.ts";
  * The cached ADD result of an attachment converted to the list's version;
  * `undefined` when nothing (or an ADD still in progress) is cached.
  *
+ * @example The result an attachment was added with
+ * ```ts ignore
+ * import { getCachedResult, loadNetworkConfigList } from "./mod.ts";
+ *
+ * const list = await loadNetworkConfigList("/etc/cni/net.d/10-mynet.conflist");
+ * const rt = { containerId: "abc", netns: "/var/run/netns/abc", ifName: "eth0" };
+ * console.log(await getCachedResult(list, rt, { cacheDir: "/var/lib/cni" }));
+ * ```
  * @throws {CniError} when the entry is corrupt or cannot be converted
  */
 export async function getCachedResult(
@@ -61,6 +69,17 @@ export interface CachedConfig {
  * name: `{ name }` stands for a list whose file is gone). `undefined` when
  * nothing is cached.
  *
+ * @example Tear an attachment down after its conf file went
+ * ```ts ignore
+ * import { delNetworkList, getCachedConfig, parseNetworkConfigList } from "./mod.ts";
+ *
+ * const rt = { containerId: "abc", netns: "", ifName: "eth0" };
+ * const cached = await getCachedConfig("mynet", rt);
+ * if (cached) {
+ *   const list = await parseNetworkConfigList(cached.config);
+ *   await delNetworkList(list, cached.rt, { binDirs: ["/usr/lib/cni"] });
+ * }
+ * ```
  * @throws {CniError} when the entry is corrupt or of the legacy kind
  */
 export async function getCachedConfig(
@@ -93,7 +112,18 @@ function cachedConfigOf(entry: CacheEntry, rt: RuntimeConf): CachedConfig {
   };
 }
 
-/** Every attachment in the cache, optionally of one container. */
+/**
+ * Every attachment in the cache, optionally of one container.
+ *
+ * @example What one container has attached
+ * ```ts ignore
+ * import { getCachedAttachments } from "./mod.ts";
+ *
+ * for (const entry of await getCachedAttachments("abc")) {
+ *   console.log(entry.networkName, entry.ifName);
+ * }
+ * ```
+ */
 export async function getCachedAttachments(
   containerId?: string,
   options?: EngineOptions,

@@ -13,6 +13,13 @@ import { type EngineOptions, resolveEngineOptions } from "./engine_options.ts";
  * Asks every plugin whether it can serve ADD. Lists below 1.1.0 are ready
  * without running anything.
  *
+ * @example Ask a network whether it can take pods
+ * ```ts ignore
+ * import { getStatusNetworkList, loadNetworkConfigList } from "./mod.ts";
+ *
+ * const list = await loadNetworkConfigList("/etc/cni/net.d/10-mynet.conflist");
+ * await getStatusNetworkList(list, { binDirs: ["/usr/lib/cni"] });
+ * ```
  * @throws {CniError} the first failing plugin's error, code kept (50, 51)
  */
 export async function getStatusNetworkList(

@@ -25,6 +25,13 @@ const DECODER = new TextDecoder();
  * (it answers `unknown CNI_COMMAND: VERSION`) speaks 0.1.0 only; an answer
  * of bare `{"cniVersion":"0.2.0"}` means 0.1.0 and 0.2.0.
  *
+ * @example The versions a plugin speaks
+ * ```ts ignore
+ * import { getVersionInfo } from "./mod.ts";
+ *
+ * const info = await getVersionInfo("bridge", { binDirs: ["/usr/lib/cni"] });
+ * console.log(info.supportedVersions);
+ * ```
  * @throws {CniError} code 6 when the answer cannot be decoded
  */
 export async function getVersionInfo(

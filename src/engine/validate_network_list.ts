@@ -19,6 +19,14 @@ import { isJsonObject } from "../spec/json.ts";
  * (verbatim, as libcni: "1.0" does not match "1.0.0"; no version means
  * "0.1.0"). Returns the capabilities the plugins declare `true`.
  *
+ * @example Which capabilities does a network take?
+ * ```ts ignore
+ * import { loadNetworkConfigList, validateNetworkList } from "./mod.ts";
+ *
+ * const list = await loadNetworkConfigList("/etc/cni/net.d/10-mynet.conflist");
+ * const capabilities = await validateNetworkList(list, { binDirs: ["/usr/lib/cni"] });
+ * console.log(capabilities.includes("portMappings"));
+ * ```
  * @throws {AggregateCniError} listing every plugin that failed
  */
 export async function validateNetworkList(

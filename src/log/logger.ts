@@ -81,12 +81,13 @@ export function redact(value: unknown, depth = 0): unknown {
 /** Makes a logger writing synchronously (a CLI run is short; lines must not be lost on exit). */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const min = LEVELS[options.level ?? "info"];
-  let file: Deno.FsFile | undefined;
   const write = (line: string) => {
     const data = ENCODER.encode(line + "\n");
     try {
       if (options.file) {
-        file ??= Deno.openSync(options.file, {
+        // Opened per line: a logger has no end to close a file at, and
+        // serve makes one per request.
+        using file = Deno.openSync(options.file, {
           append: true,
           create: true,
           mode: 0o600,

@@ -6,7 +6,7 @@
  * @module
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
-import type { CniResult, JsonObject } from "../spec/types.ts";
+import type { CniResult, JsonObject, Result100 } from "../spec/types.ts";
 import { ipFamily } from "../spec/ip_address.ts";
 
 /** The three result families. */
@@ -142,20 +142,31 @@ const TABLE: Record<ResultFamily, Record<ResultFamily, Step[]>> = {
 
 /**
  * Converts a result to `toVersion` ("" means 0.1.0). The same version
- * returns the very same object; otherwise a new one.
+ * returns the very same object; otherwise a new one. To 1.0.0 or 1.1.0
+ * the result is typed as a {@link Result100} (libcni's
+ * `types100.NewResultFromResult`), the way to read what the engine
+ * returned in whatever version its last plugin spoke.
  *
  * @example Usage
  * ```ts
  * import { convertResult } from "./convert_result.ts";
  * import { deepEqual } from "node:assert/strict";
  * const old = { cniVersion: "0.2.0", ip4: { ip: "10.1.0.2/24" } };
- * deepEqual(convertResult(old, "1.0.0"), {
+ * const result = convertResult(old, "1.0.0");
+ * deepEqual(result, {
  *   cniVersion: "1.0.0",
  *   ips: [{ address: "10.1.0.2/24" }],
  * });
+ * deepEqual(result.ips?.map((ip) => ip.address), ["10.1.0.2/24"]);
  * ```
  * @throws {CniError} code 1 for unknown versions or a result with nothing to keep
  */
+export function convertResult(
+  result: CniResult,
+  toVersion: "1.0.0" | "1.1.0",
+): Result100;
+/** Converts a result to `toVersion`, of any family. */
+export function convertResult(result: CniResult, toVersion: string): CniResult;
 export function convertResult(result: CniResult, toVersion: string): CniResult {
   const target = toVersion === "" ? "0.1.0" : toVersion;
   const from = result.cniVersion ||

@@ -40,6 +40,15 @@ export interface CheckedNetwork {
  * only the result, with today's config of its network). An attachment the
  * pod record lists whose entry is gone or unreadable is a failure.
  *
+ * @example Check every network of a pod
+ * ```ts ignore
+ * import { check } from "./mod.ts";
+ *
+ * const options = { binDirs: ["/usr/lib/cni"], confDir: "/etc/cni/net.d" };
+ * for (const net of await check("pod1", "/var/run/netns/pod1", options)) {
+ *   console.log(net.name, net.interface, net.status);
+ * }
+ * ```
  * @throws {CniError} code 4 when the container is not set up (nothing cached)
  * @throws {AggregateCniError} every attachment that failed its CHECK
  */

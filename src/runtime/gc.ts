@@ -45,6 +45,14 @@ export interface GcResult {
  * Removes every container not in `keep`, holding the GC lock so no ADD or
  * DEL runs meanwhile.
  *
+ * @example Keep the running pods, remove the rest
+ * ```ts ignore
+ * import { gc } from "./mod.ts";
+ *
+ * const options = { binDirs: ["/usr/lib/cni"], confDir: "/etc/cni/net.d" };
+ * const { removedContainers } = await gc(["pod1", "pod2"], options);
+ * console.log(removedContainers);
+ * ```
  * @throws {AggregateCniError} every failure, after everything was tried
  */
 export async function gc(

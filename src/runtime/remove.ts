@@ -33,6 +33,14 @@ export interface RemoveReport {
  * corrupt is torn down with today's config of its network and the runtime
  * args the pod record kept; the entry goes to quarantine.
  *
+ * @example Tear a pod down, its netns gone or not
+ * ```ts ignore
+ * import { remove } from "./mod.ts";
+ *
+ * const options = { binDirs: ["/usr/lib/cni"], confDir: "/etc/cni/net.d" };
+ * const report = await remove("pod1", "", options);
+ * console.log(report.removed, report.warnings);
+ * ```
  * @throws {AggregateCniError} every failure, after every attachment was tried
  */
 export async function remove(

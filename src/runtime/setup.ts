@@ -89,6 +89,19 @@ interface Planned {
  * and so are bad pod inputs and a `netns` that is not a network namespace
  * (an nsfs mount or `/proc/<pid>/ns/net`).
  *
+ * @example Attach a pod, then tear it down
+ * ```ts ignore
+ * import { remove, setup } from "./mod.ts";
+ *
+ * const options = { binDirs: ["/usr/lib/cni"], confDir: "/etc/cni/net.d" };
+ * const result = await setup("pod1", "/var/run/netns/pod1", {
+ *   ...options,
+ *   pod: { name: "web-0", namespace: "prod", uid: "6f1c" },
+ *   portMappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }],
+ * });
+ * console.log(result.primaryIP, result.ips.map((ip) => ip.address));
+ * await remove("pod1", "/var/run/netns/pod1", options);
+ * ```
  * @throws {CniError} code 4 for a container already set up, code 8 for a
  * netns path that is not a network namespace, code 7 for an unknown network
  * or a bad input, or the failing plugin's

@@ -32,6 +32,14 @@ export interface StatusReport {
 /**
  * Reports readiness: a valid default network whose plugins exist and
  * support its version, and whose STATUS (1.1.0) succeeds.
+ *
+ * @example Is the node ready for pods?
+ * ```ts ignore
+ * import { status } from "./mod.ts";
+ *
+ * const report = await status({ binDirs: ["/usr/lib/cni"], confDir: "/etc/cni/net.d" });
+ * if (!report.ready) console.log(report.reasons.join("; "));
+ * ```
  */
 export async function status(
   options: RuntimeOptions = {},

@@ -60,6 +60,68 @@ export interface RuntimeConf {
 /** A CNI result of any version, as JSON; `cniVersion` says which. */
 export type CniResult = JsonObject & { cniVersion?: string };
 
+/**
+ * A result of the 1.0 family (spec 1.0.0 and 1.1.0), libcni's
+ * `types100.Result`: what {@link CniResult} is typed as once converted to
+ * such a version. Keys the spec does not define stay, as in any result.
+ */
+export type Result100 = CniResult & {
+  /** "1.0.0" or "1.1.0". */
+  cniVersion: string;
+  /** The interfaces the plugins created or used. */
+  interfaces?: {
+    /** The interface name. */
+    name: string;
+    /** Its hardware address. */
+    mac?: string;
+    /** Its MTU (1.1.0). */
+    mtu?: number;
+    /** The netns path it is in; absent for a host interface. */
+    sandbox?: string;
+    /** A vhost-user socket path (1.1.0). */
+    socketPath?: string;
+    /** A PCI device ID (1.1.0). */
+    pciID?: string;
+  }[];
+  /** The addresses assigned. */
+  ips?: {
+    /** An address in CIDR notation. */
+    address: string;
+    /** Its default gateway. */
+    gateway?: string;
+    /** The index into `interfaces` it belongs to. */
+    interface?: number;
+  }[];
+  /** The routes installed. */
+  routes?: {
+    /** The destination, in CIDR notation. */
+    dst: string;
+    /** The next hop; absent for the default gateway. */
+    gw?: string;
+    /** The route's MTU (1.1.0). */
+    mtu?: number;
+    /** The TCP advertised MSS (1.1.0). */
+    advmss?: number;
+    /** The route's priority (1.1.0). */
+    priority?: number;
+    /** The routing table (1.1.0). */
+    table?: number;
+    /** The route's scope (1.1.0). */
+    scope?: number;
+  }[];
+  /** The DNS settings the plugins ask for. */
+  dns?: {
+    /** Name servers, by priority. */
+    nameservers?: string[];
+    /** The local domain. */
+    domain?: string;
+    /** Search domains, by priority. */
+    search?: string[];
+    /** Resolver options. */
+    options?: string[];
+  };
+};
+
 /** One still-valid attachment, as sent in `cni.dev/valid-attachments`. */
 export interface GcAttachment {
   /** The container ID. */

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { baseEnv, cliCommand } from "./run_cli.ts";
 import { forwarderScript as fill } from "../../scripts/_forwarder.ts";
 import { DEFAULT_SOCKET } from "../../src/serve/protocol.ts";
+import { spawnWithStdin } from "./shell.ts";
 
 /**
  * The forwarder with its program and the socket it forwards to filled in:
@@ -55,21 +56,8 @@ export async function execPlugin(
   env: Record<string, string>,
   stdin: string,
 ): Promise<PluginRun> {
-  const child = new Deno.Command(plugin, {
+  return await spawnWithStdin(plugin, stdin, {
     clearEnv: true,
     env: { ...baseEnv(), ...env },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(stdin));
-  await w.close();
-  const out = await child.output();
-  const d = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: d.decode(out.stdout),
-    stderr: d.decode(out.stderr),
-  };
+  });
 }

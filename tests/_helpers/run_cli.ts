@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { spawnWithStdin } from "./shell.ts";
 
 /** The repository root. */
 export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname
@@ -68,23 +69,12 @@ export async function runCli(
   opts: RunCliOptions = {},
 ): Promise<CliRun> {
   const [cmd, ...lead] = cliCommand();
-  const child = new Deno.Command(cmd, {
+  const out = await spawnWithStdin(cmd, opts.stdin, {
     args: [...lead, ...args],
     clearEnv: true,
     env: { ...baseEnv(), ...opts.env },
-    stdin: opts.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (opts.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(opts.stdin));
-    await writer.close();
-  }
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  const stdout = decoder.decode(out.stdout);
-  const stderr = decoder.decode(out.stderr);
+  });
+  const { stdout, stderr } = out;
   return {
     code: out.code,
     stdout,

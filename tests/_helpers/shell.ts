@@ -1,6 +1,7 @@
 /**
- * Host commands and temp dirs for the tests: run a command and collect its
- * output, random names, temp dirs removed on dispose, a dir's files.
+ * Host commands and temp dirs for the tests: run a command (with a stdin
+ * or without) and collect its output, random names, temp dirs removed on
+ * dispose, a dir's files.
  *
  * @module
  */
@@ -30,6 +31,49 @@ export async function sh(
     stdout: "piped",
     stderr: "piped",
   }).output();
+  const d = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: d.decode(out.stdout),
+    stderr: d.decode(out.stderr),
+  };
+}
+
+/** Options of {@link spawnWithStdin}. */
+export interface SpawnOptions {
+  /** The command's arguments. */
+  args?: readonly string[];
+  /** The environment: added to the test's, or the whole of it with `clearEnv`. */
+  env?: Record<string, string>;
+  /** Start from an empty environment, as a runtime execs a plugin. */
+  clearEnv?: boolean;
+}
+
+/**
+ * Spawns `cmd`, writes `stdin` to it and closes it (no stdin at all when
+ * `undefined`), and collects its output; never throws on exit status. A
+ * child that exits without reading its stdin (a plugin failing on its
+ * environment) is no error: its exit status and output tell.
+ */
+export async function spawnWithStdin(
+  cmd: string,
+  stdin: string | undefined,
+  opts: SpawnOptions = {},
+): Promise<Output> {
+  const child = new Deno.Command(cmd, {
+    args: [...(opts.args ?? [])],
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.clearEnv ? { clearEnv: true } : {}),
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin))
+      .then(() => writer.close()).catch(() => {});
+  }
+  const out = await child.output();
   const d = new TextDecoder();
   return {
     code: out.code,

@@ -99,8 +99,6 @@ Deno.test({
   name:
     "e2e containerd CRI: its own bridge + host-local + portmap conflist gives a pod an IP PodSandboxStatus reports and a DNAT rule; Stop + Remove leave nothing (the harness itself)",
   ignore: SKIP_REAL_PARTS,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     await requireRealParts();
     await using bed = await TestBed.create();
@@ -251,8 +249,6 @@ const cnishimTest = (name: string, fn: () => Promise<void>) =>
   Deno.test({
     name: `e2e containerd CRI, cnishim as its CNI plugin: ${name}`,
     ignore: SKIP_REAL_PARTS,
-    sanitizeResources: false,
-    sanitizeOps: false,
     async fn() {
       await requireRealParts();
       await fn();

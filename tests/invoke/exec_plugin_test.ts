@@ -133,14 +133,19 @@ async function detachedHolder(fake: FakePlugins, then: string) {
   return `sleep ${marker}`;
 }
 
-// Settles within `ms`, or says it did not.
-function within<T>(ms: number, call: Promise<T>) {
-  return Promise.race([
-    call.then((value) => ({ value }), (error) => ({ error })),
-    new Promise<{ late: true }>((resolve) =>
-      setTimeout(() => resolve({ late: true }), ms)
-    ),
-  ]);
+// Settles within `ms`, or says it did not; the timer goes either way.
+async function within<T>(ms: number, call: Promise<T>) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      call.then((value) => ({ value }), (error) => ({ error })),
+      new Promise<{ late: true }>((resolve) => {
+        timer = setTimeout(() => resolve({ late: true }), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 Deno.test("execPlugin() is bounded when a detached child of the plugin keeps its stdout open", async (t) => {

@@ -44,7 +44,9 @@ async function firstLine(child: Deno.ChildProcess): Promise<number> {
     if (done) break;
     text += value;
   }
-  reader.releaseLock();
+  // Cancelling the decoder cancels the child's stdout under it, closing
+  // the pipe (released, it would stay locked and open).
+  await reader.cancel();
   return Number(text.trim());
 }
 

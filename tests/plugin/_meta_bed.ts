@@ -15,7 +15,7 @@ import {
   linkExists,
   type Netns,
 } from "../_helpers/netns.ts";
-import { listFiles, randomHex, sh } from "../_helpers/shell.ts";
+import { listFiles, randomHex, sh, spawnWithStdin } from "../_helpers/shell.ts";
 import {
   REAL_BIN_DIR,
   reserveSubnet,
@@ -284,23 +284,12 @@ export class MetaBed implements AsyncDisposable {
     };
     const denoDir = Deno.env.get("DENO_DIR");
     if (denoDir) env.DENO_DIR = denoDir;
-    const child = new Deno.Command(`${this.binDir}/dockin-cni`, {
-      clearEnv: true,
-      env,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(
-      new TextEncoder().encode(
-        JSON.stringify(opts.config ?? this.metaConfig()),
-      ),
-    ).then(() => writer.close()).catch(() => {});
-    const out = await child.output();
-    const d = new TextDecoder();
-    const stdout = d.decode(out.stdout);
-    const stderr = d.decode(out.stderr);
+    const out = await spawnWithStdin(
+      `${this.binDir}/dockin-cni`,
+      JSON.stringify(opts.config ?? this.metaConfig()),
+      { clearEnv: true, env },
+    );
+    const { stdout, stderr } = out;
     return {
       code: out.code,
       stdout,

@@ -2,7 +2,7 @@
  * The meta plugin's fast tier: its pure parts (the backend answer, its own
  * config, the record on disk) checked without root, namespaces or real
  * plugins, so they run on any machine. The behaviour on a real host is
- * meta_plugin_test.ts.
+ * meta_plugin/.
  *
  * @module
  */

@@ -16,6 +16,7 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { baseEnv, cliCommand } from "../_helpers/run_cli.ts";
+import { spawnWithStdin } from "../_helpers/shell.ts";
 
 const REFERENCE = "/usr/lib/cni/static";
 const HAS_REFERENCE = await Deno.stat(REFERENCE).then(() => true, () => false);
@@ -325,23 +326,12 @@ async function run(
     ...row.env,
   };
   for (const [k, v] of Object.entries(env)) if (v === "") delete env[k];
-  const child = new Deno.Command(cmd!, {
-    args,
-    clearEnv: true,
-    env,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  // A plugin that fails on its environment exits without reading stdin.
-  await writer.write(
-    new TextEncoder().encode(
-      typeof row.stdin === "string" ? row.stdin : JSON.stringify(row.stdin),
-    ),
-  ).then(() => writer.close()).catch(() => {});
-  const out = await child.output();
-  const text = new TextDecoder().decode(out.stdout);
+  const out = await spawnWithStdin(
+    cmd!,
+    typeof row.stdin === "string" ? row.stdin : JSON.stringify(row.stdin),
+    { args, clearEnv: true, env },
+  );
+  const text = out.stdout;
   let stdout: unknown = text;
   if (text.trim()) {
     try {

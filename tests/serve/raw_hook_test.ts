@@ -13,6 +13,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 import { explain, runCli } from "../_helpers/run_cli.ts";
+import { spawnWithStdin } from "../_helpers/shell.ts";
 import { rawHttp, startServe } from "./_serve.ts";
 
 const PORTS = [{ hostPort: 18080, containerPort: 80, protocol: "tcp" }];
@@ -38,7 +39,7 @@ async function curlHook(
   socket: string,
   state: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command("curl", {
+  return await spawnWithStdin("curl", state, {
     args: [
       "--unix-socket",
       socket,
@@ -48,20 +49,7 @@ async function curlHook(
       "@-",
       "http://cnishim/v1/hook",
     ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(state));
-  await w.close();
-  const out = await child.output();
-  const d = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: d.decode(out.stdout),
-    stderr: d.decode(out.stderr),
-  };
+  });
 }
 
 async function bed(fake: FakePlugins) {
