@@ -74,7 +74,7 @@ export interface CachedConfig {
  * import { delNetworkList, getCachedConfig, parseNetworkConfigList } from "./mod.ts";
  *
  * const rt = { containerId: "abc", netns: "", ifName: "eth0" };
- * const cached = await getCachedConfig("mynet", rt);
+ * const cached = await getCachedConfig({ name: "mynet" }, rt);
  * if (cached) {
  *   const list = await parseNetworkConfigList(cached.config);
  *   await delNetworkList(list, cached.rt, { binDirs: ["/usr/lib/cni"] });
