@@ -21,6 +21,13 @@ export interface FlagSpec {
   help: string;
   /** Placeholder of the value in help. */
   value?: string;
+  /**
+   * The value may be `@FILE`, standing for the file's text. Whoever parses
+   * the command line reads the file: the CLI, the `--socket` client, never
+   * `cnishim serve` for a request (it runs as root and must not read a
+   * file on a client's say-so).
+   */
+  file?: true;
 }
 
 /** Parsed flags and positional arguments. */

@@ -164,6 +164,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "annotations",
     kind: "string",
     value: "JSON|@FILE",
+    file: true,
     help: "add: pod annotations (extra networks, bandwidth)",
   },
   {

@@ -45,9 +45,12 @@ export async function runRemote(
     flags[name] = value;
   }
   // A file named on the client is read by the client: the server may not
-  // see the same file, and must not read files on a client's say-so.
-  if (typeof flags.annotations === "string") {
-    flags.annotations = await flagText("annotations", flags.annotations);
+  // see the same file, and refuses to read files on a client's say-so.
+  for (const spec of FLAGS) {
+    const value = flags[spec.name];
+    if (spec.file && typeof value === "string") {
+      flags[spec.name] = await flagText(spec.name, value);
+    }
   }
   const request: ServeRequest = {
     args,
@@ -64,8 +67,8 @@ export async function runRemote(
  * The command line a request stands for: its flags checked against the
  * CLI's table exactly as the parser would check them.
  *
- * @throws {UsageError} for an unknown flag, a server setting or a value
- * of the wrong kind
+ * @throws {UsageError} for an unknown flag, a server setting, a value
+ * of the wrong kind or an `@FILE` value (the client sends the file's text)
  */
 export function parsedFromRequest(
   command: string,
@@ -90,6 +93,11 @@ export function parsedFromRequest(
     } else {
       if (typeof value !== "string") {
         throw new UsageError(`Flag "--${name}" needs a value`);
+      }
+      if (spec.file && value.startsWith("@")) {
+        throw new UsageError(
+          `Flag "--${name}" of a request cannot be "@FILE": the server reads no file a client names (the --socket client sends the file's text)`,
+        );
       }
       flags.set(name, value);
     }
