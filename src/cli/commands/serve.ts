@@ -11,7 +11,8 @@
  */
 import { UsageError } from "../../spec/errors.ts";
 import { WarmNetworks } from "../../serve/warm_networks.ts";
-import { inheritedSocketPath, startServer } from "../../serve/server.ts";
+import { startServer } from "../../serve/server.ts";
+import { inheritedSocketPath } from "../../serve/listeners.ts";
 import { listenFds } from "../../serve/activation.ts";
 import { createServeMetrics } from "../../serve/serve_metrics.ts";
 import { processExec } from "../../invoke/exec_plugin.ts";
