@@ -7,7 +7,11 @@
  *
  * @module
  */
-import type { FlagValue, ServeRequest } from "../serve/protocol.ts";
+import {
+  checkSocketPath,
+  type FlagValue,
+  type ServeRequest,
+} from "../serve/protocol.ts";
 import { sendRequest } from "../serve/client.ts";
 import type { ProcessIo } from "../spec/types.ts";
 import { flagText } from "./context.ts";
@@ -38,6 +42,7 @@ export async function runRemote(
   parsed: ParsedArgs,
   io: ProcessIo,
 ): Promise<number> {
+  checkSocketPath(socket);
   const flags: Record<string, FlagValue> = {};
   for (const [name, value] of parsed.flags) {
     if (name === "socket") continue;

@@ -30,7 +30,10 @@ export async function listenOnPath(
   let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
   let ino: number | null;
   try {
-    server = Deno.serve({ path: bindAt, onListen: () => {}, onError }, handler);
+    server = bindRelative(
+      bindAt,
+      (path) => Deno.serve({ path, onListen: () => {}, onError }, handler),
+    );
     await Deno.chmod(bindAt, 0o660);
     await Deno.rename(bindAt, socket);
     ino = (await Deno.lstat(socket)).ino;
@@ -249,5 +252,24 @@ async function bindPath(socket: string): Promise<string> {
       `Cannot listen on "${socket}": ${(error as Error).message}`,
       { cause: error },
     );
+  }
+}
+
+// Bound by its path relative to the socket's dir, so that a socket path
+// that fits sun_path never fails because the temp dir beside it is longer.
+// chdir is process-wide, but this is synchronous: no other JS runs between
+// the two chdirs, and a child spawned later gets the cwd back.
+function bindRelative<T>(bindAt: string, bind: (path: string) => T): T {
+  let cwd: string;
+  try {
+    cwd = Deno.cwd();
+  } catch {
+    return bind(bindAt); // no cwd to come back to
+  }
+  Deno.chdir(dirName(bindAt));
+  try {
+    return bind("s");
+  } finally {
+    Deno.chdir(cwd);
   }
 }

@@ -17,6 +17,7 @@ import { listenFds } from "../../serve/activation.ts";
 import { createServeMetrics } from "../../serve/serve_metrics.ts";
 import { processExec } from "../../invoke/exec_plugin.ts";
 import {
+  checkSocketPath,
   CNI_MISDIRECTED,
   CNI_OPERATION,
   type CniCall,
@@ -61,6 +62,7 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
       `Invalid --socket: "${socket}" is not an absolute path`,
     );
   }
+  if (listenFd === undefined) checkSocketPath(socket);
   // Listened for before the socket exists: a runtime may send SIGTERM the
   // moment it can connect, and Deno's default action would exit 143 with
   // the socket left behind.
