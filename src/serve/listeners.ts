@@ -1,44 +1,158 @@
 /**
  * The socket plumbing of `cnishim serve`: the unix socket bound at its
  * path (already listening and 0660 when it appears there) or the one
- * systemd passed, each request handed to a fetch-style handler, and a
- * close that removes only the socket it created. Routing and the drain
+ * systemd passed; connections accepted through accept errors, counted and
+ * bounded, each served by `http1.ts`; and a close that removes only the
+ * socket it created. Routing and the drain
  * are `server.ts`'s.
  *
  * @module
  */
 import { CNI_ERROR_CODES, CniError } from "../spec/errors.ts";
-import type { IncomingMessage, Server } from "node:http";
+import type { Server as NetServer, Socket as NetSocket } from "node:net";
 import { dirName } from "../spec/posix_path.ts";
+import type { Logger } from "../log/logger.ts";
+import {
+  type ByteConn,
+  type Http1Hooks,
+  type Http1Limits,
+  serveConnection,
+} from "./http1.ts";
 
 /** A socket being served. */
 export interface Listener {
-  /** Stops accepting and removes what it created. */
+  /**
+   * Stops accepting, closes every connection (the caller has let the
+   * answers in flight be written) and removes what it created.
+   */
   close(): Promise<void>;
 }
 
-/** Answers one request. */
-export type FetchHandler = (request: Request) => Promise<Response>;
+/** How connections are served and bounded. */
+export interface ConnectionOptions {
+  /** The HTTP limits of each connection. */
+  limits: Http1Limits;
+  /** What each request needs from the server. */
+  hooks: Http1Hooks;
+  /**
+   * Most connections open at once; one past it is answered with `busy`
+   * and closed at once.
+   */
+  maxConnections: number;
+  /** The answer to a connection past `maxConnections`. */
+  busy: () => Response;
+  /** Where accept errors are reported. */
+  logger: Logger;
+}
 
-/** Deno.serve on a socket bound beside `socket`, made 0660, then renamed in. */
+// The connections of one listener: counted, bounded, closed at the end.
+class Connections {
+  readonly open = new Set<ByteConn>();
+  #ended: Promise<void>[] = [];
+  constructor(private readonly options: ConnectionOptions) {}
+
+  serve(conn: ByteConn): void {
+    const o = this.options;
+    if (this.open.size >= o.maxConnections) {
+      this.#track(conn, serveConnection(conn, o.limits, refuseAll(o)));
+      return;
+    }
+    this.#track(conn, serveConnection(conn, o.limits, o.hooks));
+  }
+
+  #track(conn: ByteConn, ended: Promise<void>): void {
+    this.open.add(conn);
+    const done = ended.finally(() => {
+      this.open.delete(conn);
+      this.#ended = this.#ended.filter((p) => p !== done);
+    });
+    this.#ended.push(done);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const conn of this.open) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+    await Promise.all(this.#ended);
+  }
+}
+
+// A connection past the bound: its first request head gets `busy`.
+function refuseAll(o: ConnectionOptions): Http1Hooks {
+  return {
+    open: () => ({ handle: () => Promise.resolve(o.busy()), done() {} }),
+    refuse: o.hooks.refuse,
+    keepAlive: () => false,
+  };
+}
+
+/**
+ * Accepts until the listener is closed. An accept error (EMFILE, ENFILE,
+ * ENOMEM: the process or the node out of something a connection needs)
+ * is logged and waited out, backing off from 10 ms to 1 s, instead of
+ * ending the server: the connections already open keep being served and
+ * release what the next accept needs.
+ */
+async function acceptLoop(
+  listener: Deno.Listener,
+  connections: Connections,
+  logger: Logger,
+  closed: () => boolean,
+): Promise<void> {
+  let backoff = 0;
+  let failures = 0;
+  for (;;) {
+    let conn: Deno.Conn;
+    try {
+      conn = await listener.accept();
+    } catch (error) {
+      if (closed() || error instanceof Deno.errors.BadResource) return;
+      backoff = Math.min(backoff ? backoff * 2 : 10, 1000);
+      // One line per burst, not per failed accept.
+      if (failures++ % 100 === 0) {
+        logger.warn("serve: cannot accept a connection; backing off", {
+          error: (error as Error).message,
+          failures,
+          backoffMs: backoff,
+          open: connections.open.size,
+        });
+      }
+      await new Promise((r) => setTimeout(r, backoff));
+      continue;
+    }
+    if (failures) {
+      logger.notice("serve: accepting again", { failures });
+      failures = 0;
+    }
+    backoff = 0;
+    connections.serve(conn);
+  }
+}
+
+/**
+ * Serves a socket bound beside `socket` (in a fresh 0700 dir), made 0660,
+ * then renamed in, so that it appears at its path listening and with its
+ * mode.
+ */
 export async function listenOnPath(
   socket: string,
-  handler: FetchHandler,
-  onError: (error: unknown) => Response,
+  options: ConnectionOptions,
 ): Promise<Listener> {
   const bindAt = await bindPath(socket);
-  let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
+  let listener: Deno.Listener | undefined;
   let ino: number | null;
   try {
-    server = bindRelative(
+    listener = bindRelative(
       bindAt,
-      (path) => Deno.serve({ path, onListen: () => {}, onError }, handler),
+      (path) => Deno.listen({ transport: "unix", path }),
     );
     await Deno.chmod(bindAt, 0o660);
     await Deno.rename(bindAt, socket);
     ino = (await Deno.lstat(socket)).ino;
   } catch (error) {
-    await server?.shutdown();
+    listener?.close();
     throw new CniError(
       CNI_ERROR_CODES.ioFailure,
       `Cannot listen on "${socket}": ${(error as Error).message}`,
@@ -47,10 +161,23 @@ export async function listenOnPath(
   } finally {
     await Deno.remove(dirName(bindAt), { recursive: true }).catch(() => {});
   }
-  const http = server;
+  const bound = listener;
+  const connections = new Connections(options);
+  let closed = false;
+  const accepting = acceptLoop(
+    bound,
+    connections,
+    options.logger,
+    () => closed,
+  );
   return {
     async close() {
-      await http.shutdown();
+      closed = true;
+      try {
+        bound.close();
+      } catch { /* already closed */ }
+      await accepting;
+      await connections.closeAll();
       // Only our own socket: another server may have taken the path since.
       const now = await Deno.lstat(socket).catch(() => undefined);
       if (now && now.ino === ino) await Deno.remove(socket).catch(() => {});
@@ -59,44 +186,33 @@ export async function listenOnPath(
 }
 
 /**
- * Serves an inherited socket. Deno.serve cannot take a file descriptor;
- * node:http can. Each request is bridged to the same fetch-style handler,
- * so both paths answer alike.
+ * Serves an inherited socket. Deno cannot make a listener of a file
+ * descriptor; node:net can, and its sockets are adapted to the same
+ * connection handling, so both paths answer alike. (Measured on Deno
+ * 2.9.6: node:net's listener stops accepting for good after one EMFILE,
+ * so here the connection bound is also kept under the fd limit.)
  */
 export async function listenOnFd(
   fd: number,
-  handler: FetchHandler,
-  onError: (error: unknown) => Response,
   socket: string,
+  options: ConnectionOptions,
 ): Promise<Listener> {
-  // Requests whose answer is not written yet: the handler's in-flight count
-  // drops before the bridge writes, and the stop must not cut that write.
-  let writing = 0;
-  let written: (() => void) | undefined;
-  // Loaded here, not imported at the top: node:http brings Deno's Node
+  // Loaded here, not imported at the top: node:net brings Deno's Node
   // layer, and in the one-file bundle a top-level import is evaluated at
   // every start of every command (measured: `version` 46 → 24 ms).
-  const { createServer } = await import("node:http");
-  const server: Server = createServer((req, res) => {
-    writing++;
-    void (async () => {
-      try {
-        let response: Response;
-        try {
-          response = await handler(await toRequest(req));
-        } catch (error) {
-          response = onError(error);
-        }
-        const body = new Uint8Array(await response.arrayBuffer());
-        const headers: Record<string, string> = {};
-        response.headers.forEach((v, k) => headers[k] = v);
-        headers["content-length"] = String(body.length);
-        res.writeHead(response.status, headers);
-        await new Promise<void>((resolve) => res.end(body, resolve));
-      } finally {
-        if (--writing === 0) written?.();
-      }
-    })();
+  const { createServer } = await import("node:net");
+  const connections = new Connections({
+    ...options,
+    maxConnections: Math.min(options.maxConnections, await fdBudget()),
+  });
+  const server: NetServer = createServer(
+    { allowHalfOpen: false },
+    (sock) => connections.serve(adaptSocket(sock)),
+  );
+  server.on("error", (error: Error) => {
+    options.logger.warn("serve: error on the inherited socket", {
+      error: error.message,
+    });
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -117,37 +233,85 @@ export async function listenOnFd(
   }
   return {
     async close() {
-      if (writing > 0) await new Promise<void>((r) => written = r);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Every answer is written: keep-alive connections would only hold
-        // close() open.
-        server.closeAllConnections?.();
-      });
+      const stopped = new Promise<void>((r) => server.close(() => r()));
+      await connections.closeAll();
+      await stopped;
     },
   };
 }
 
-async function toRequest(req: IncomingMessage): Promise<Request> {
+// Connections that fit under the soft RLIMIT_NOFILE with 64 descriptors to
+// spare (plugins' pipes, cache files, the conf dir's watcher); at least 8.
+async function fdBudget(): Promise<number> {
+  const limits = await Deno.readTextFile("/proc/self/limits").catch(() => "");
+  const soft = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+  return soft === undefined ? Infinity : Math.max(8, Number(soft) - 64);
+}
+
+// A node socket as a ByteConn: its data queued, paused while unread.
+function adaptSocket(sock: NetSocket): ByteConn {
   const chunks: Uint8Array[] = [];
-  for await (const chunk of req) chunks.push(chunk as Uint8Array);
-  const headers = new Headers();
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-  }
-  const method = req.method ?? "GET";
-  const length = chunks.reduce((n, c) => n + c.length, 0);
-  const body = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.length;
-  }
-  return new Request(`http://cnishim${req.url ?? "/"}`, {
-    method,
-    headers,
-    ...(method === "GET" || method === "HEAD" ? {} : { body }),
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  sock.on("data", (chunk: Uint8Array) => {
+    chunks.push(chunk);
+    sock.pause();
+    notify();
   });
+  sock.on("end", () => {
+    ended = true;
+    notify();
+  });
+  sock.on("close", () => {
+    ended = true;
+    notify();
+  });
+  sock.on("error", (error: Error) => {
+    failure = error;
+    notify();
+  });
+  return {
+    async read(p) {
+      while (chunks.length === 0) {
+        if (failure) throw failure;
+        if (ended) return null;
+        sock.resume();
+        await new Promise<void>((r) => wake = r);
+      }
+      const chunk = chunks[0]!;
+      const n = Math.min(p.length, chunk.length);
+      p.set(chunk.subarray(0, n));
+      if (n === chunk.length) chunks.shift();
+      else chunks[0] = chunk.subarray(n);
+      return n;
+    },
+    write(p) {
+      if (failure) return Promise.reject(failure);
+      if (sock.destroyed) return Promise.reject(new Error("socket closed"));
+      const copy = p.slice();
+      return new Promise((resolve, reject) =>
+        sock.write(
+          copy,
+          (error?: Error | null) =>
+            error ? reject(error) : resolve(copy.length),
+        )
+      );
+    },
+    closeWrite() {
+      return new Promise<void>((resolve) => sock.end(() => resolve()));
+    },
+    close() {
+      ended = true;
+      sock.destroy();
+      notify();
+    },
+  };
 }
 
 /**

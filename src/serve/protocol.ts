@@ -47,6 +47,14 @@ export function checkSocketPath(path: string, flag = "--socket"): void {
   }
 }
 
+/**
+ * Most bytes of a request body. A request is a few KiB; the largest a
+ * runtime can legitimately send carries every pod input at its bound
+ * (annotations 256 KiB, capability args 512 KiB, CNI_ARGS 64 KiB, JSON-
+ * or form-escaped), which fits in 2 MiB.
+ */
+export const MAX_REQUEST_BYTES: number = 2 * 1024 * 1024;
+
 /** A flag value as the CLI's parser produces it. */
 export type FlagValue = string | boolean | string[];
 

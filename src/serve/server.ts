@@ -23,12 +23,14 @@ import {
   refuseLiveOrForeign,
 } from "./listeners.ts";
 import { dirName } from "../spec/posix_path.ts";
+import type { Http1Hooks, Http1Limits } from "./http1.ts";
 import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
 import {
   API_PREFIX,
   encodeStderr,
   EXIT_CODE_HEADER,
   httpStatus,
+  MAX_REQUEST_BYTES,
   parseRequest,
   responseBody,
   type ServeReply,
@@ -73,7 +75,32 @@ export interface ServerOptions {
   handle: ServeHandler;
   /** Where the server reports itself. @default {silent} */
   logger?: Logger;
+  /** Its bounds, each {@link DEFAULT_SERVE_LIMITS}' unless given. */
+  limits?: Partial<ServeLimits>;
 }
+
+/** What one server takes at most, and how long it waits. */
+export interface ServeLimits extends Http1Limits {
+  /** Operations running at once; one more is answered 503, code 11. */
+  maxInFlight: number;
+  /** Connections open at once; one more is answered 503, code 11. */
+  maxConnections: number;
+}
+
+/**
+ * The bounds of `cnishim serve`. A request is a few KiB and is sent at
+ * once by a runtime on the same node, so a head that takes 10 s to come is
+ * an attack or a wedged client; the body cap is the request protocol's.
+ */
+export const DEFAULT_SERVE_LIMITS: Readonly<ServeLimits> = {
+  maxHeaderBytes: 16 * 1024,
+  maxBodyBytes: MAX_REQUEST_BYTES,
+  headerTimeoutMs: 10_000,
+  bodyTimeoutMs: 10_000,
+  idleTimeoutMs: 15_000,
+  maxInFlight: 64,
+  maxConnections: 512,
+};
 
 /** A running server. */
 export interface CnishimServer {
@@ -111,7 +138,11 @@ export async function startServer(
     await refuseLiveOrForeign(socket);
   }
 
+  const limits = { ...DEFAULT_SERVE_LIMITS, ...options.limits };
   let inFlight = 0;
+  // Requests whose head came before the stop: the stop waits until each
+  // is answered (a body still arriving then is finished, not cut).
+  let admitted = 0;
   let stopping: Promise<void> | undefined;
   let drained: (() => void) | undefined;
 
@@ -132,11 +163,12 @@ export async function startServer(
   const serveOne = async (
     request: Request,
     path: string,
+    beforeStop: boolean,
   ): Promise<[string, ServeReply]> => {
     const operation = path.startsWith(API_PREFIX)
       ? path.slice(API_PREFIX.length)
       : "";
-    if (stopping) {
+    if (!beforeStop) {
       // Drain the body so the client sees the answer, not a reset.
       await request.body?.cancel().catch(() => {});
       return [
@@ -162,6 +194,10 @@ export async function startServer(
         ),
       ];
     }
+    if (inFlight > limits.maxInFlight) {
+      await request.body?.cancel().catch(() => {});
+      return [operation, failed(busy(`${limits.maxInFlight} operations`))];
+    }
     if (request.method !== "POST" && request.method !== "GET") {
       return [
         operation,
@@ -180,19 +216,20 @@ export async function startServer(
     return [operation, await handle(operation, body)];
   };
 
-  const serveHandler = async (request: Request): Promise<Response> => {
+  const serveHandler = async (
+    request: Request,
+    beforeStop: boolean,
+  ): Promise<Response> => {
     const path = new URL(request.url).pathname;
     if (path === "/metrics" && options.metrics && request.method === "GET") {
       return new Response(options.metrics(), {
         headers: { "content-type": METRICS_CONTENT_TYPE },
       });
     }
-    // Counted from the first byte: a request whose body is still arriving
-    // when the stop begins is finished, not cut.
     inFlight++;
     const started = performance.now();
     try {
-      const [operation, reply] = await serveOne(request, path);
+      const [operation, reply] = await serveOne(request, path, beforeStop);
       const response = respond(reply);
       observer?.finished(
         operation,
@@ -201,26 +238,53 @@ export async function startServer(
         (performance.now() - started) / 1000,
       );
       return response;
+    } catch (error) {
+      log.error("serve: request failed", { error: String(error) });
+      return respond(failed(error));
     } finally {
       inFlight--;
-      if (inFlight === 0) drained?.();
     }
   };
-  const onError = (error: unknown): Response => {
-    log.error("serve: request failed", { error: String(error) });
-    return respond(failed(error));
+  const hooks: Http1Hooks = {
+    open() {
+      const beforeStop = !stopping;
+      if (beforeStop) admitted++;
+      return {
+        handle: (request) => serveHandler(request, beforeStop),
+        done() {
+          if (beforeStop && --admitted === 0) drained?.();
+        },
+      };
+    },
+    refuse: ({ status, message }) => {
+      // 408 and 413 are the client's to fix or retry; the CLI's code for
+      // an argument too big is 4 (as for a pod input over its bound).
+      const error = status === 408
+        ? new CniError(CNI_ERROR_CODES.tryAgainLater, message)
+        : status === 413
+        ? new CniError(CNI_ERROR_CODES.invalidEnvironmentVariables, message)
+        : new UsageError(message);
+      return respond({ ...failed(error), httpStatus: status });
+    },
+    keepAlive: () => !stopping,
   };
-
+  const connectionOptions = {
+    limits,
+    hooks,
+    maxConnections: limits.maxConnections,
+    busy: () => respond(failed(busy(`${limits.maxConnections} connections`))),
+    logger: log,
+  };
   const listener = inherited
-    ? await listenOnFd(options.listenFd!, serveHandler, onError, socket)
-    : await listenOnPath(socket, serveHandler, onError);
+    ? await listenOnFd(options.listenFd!, socket, connectionOptions)
+    : await listenOnPath(socket, connectionOptions);
 
   let finish: () => void;
   const finished = new Promise<void>((resolve) => finish = resolve);
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log.info("stopping: finishing operations in flight", { inFlight });
-      if (inFlight > 0) {
+      if (admitted > 0) {
         await new Promise<void>((resolve) => drained = resolve);
       }
       await listener.close();
@@ -240,4 +304,14 @@ export async function startServer(
     stop,
     finished,
   };
+}
+
+// The answer past a bound: code 11, which the --socket client reports for
+// the runtime to retry and the front-end plugin's forwarder takes as "run
+// it yourself".
+function busy(what: string): CniError {
+  return new CniError(
+    CNI_ERROR_CODES.tryAgainLater,
+    `cnishim serve is busy (${what} at once); try again later`,
+  );
 }
