@@ -26,6 +26,8 @@ export interface Listener {
    * answers in flight be written) and removes what it created.
    */
   close(): Promise<void>;
+  /** Removes the socket it created, now (for a process about to die). */
+  abandon(): void;
 }
 
 /** How connections are served and bounded. */
@@ -182,7 +184,15 @@ export async function listenOnPath(
       const now = await Deno.lstat(socket).catch(() => undefined);
       if (now && now.ino === ino) await Deno.remove(socket).catch(() => {});
     },
+    abandon: () => removeNowIfOurs(socket, ino),
   };
+}
+
+// Synchronous: the process may be dying, with no turn of the loop left.
+function removeNowIfOurs(socket: string, ino: number | null): void {
+  try {
+    if (Deno.lstatSync(socket).ino === ino) Deno.removeSync(socket);
+  } catch { /* gone already */ }
 }
 
 /**
@@ -237,6 +247,7 @@ export async function listenOnFd(
       await connections.closeAll();
       await stopped;
     },
+    abandon() {}, // systemd's socket: systemd removes it
   };
 }
 

@@ -117,6 +117,11 @@ export interface CnishimServer {
   stop(): Promise<void>;
   /** Settles when the server has stopped. */
   readonly finished: Promise<void>;
+  /**
+   * Removes the socket it bound, synchronously: for a process dying of an
+   * uncaught error, so that no stale socket is left for clients to hit.
+   */
+  abandon(): void;
 }
 
 /**
@@ -303,6 +308,7 @@ export async function startServer(
     },
     stop,
     finished,
+    abandon: () => listener.abandon(),
   };
 }
 

@@ -73,6 +73,11 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
     void server?.stop();
   };
   for (const s of STOP_SIGNALS) Deno.addSignalListener(s, stop);
+  // A bug that kills the process still takes the socket with it (the
+  // event is not cancelled: the process dies as it would have).
+  const dying = () => server?.abandon();
+  globalThis.addEventListener("error", dying);
+  globalThis.addEventListener("unhandledrejection", dying);
   try {
     await using warm = new WarmNetworks(ctx.settings.confDir, {
       logger: ctx.logger,
@@ -152,6 +157,8 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
     await server.finished;
   } finally {
     for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, stop);
+    globalThis.removeEventListener("error", dying);
+    globalThis.removeEventListener("unhandledrejection", dying);
   }
   return {};
 }
