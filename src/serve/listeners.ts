@@ -56,7 +56,13 @@ class Connections {
   serve(conn: ByteConn): void {
     const o = this.options;
     if (this.open.size >= o.maxConnections) {
-      this.#track(conn, serveConnection(conn, o.limits, refuseAll(o)));
+      // Answered once its head is in (closing first would cost the client
+      // its request's write, not tell it to retry), but given only 1 s.
+      const brief = {
+        ...o.limits,
+        headerTimeoutMs: Math.min(o.limits.headerTimeoutMs, 1000),
+      };
+      this.#track(conn, serveConnection(conn, brief, refuseAll(o)));
       return;
     }
     this.#track(conn, serveConnection(conn, o.limits, o.hooks));

@@ -14,8 +14,10 @@ import { explain, runCli } from "../_helpers/run_cli.ts";
 import { FLAGS } from "../../src/cli/help.ts";
 import { EXIT_CODE_HEADER } from "../../src/serve/protocol.ts";
 import { bedFor, rawHttp, startServe } from "./_serve.ts";
+import { ignoreWithout, requirePart } from "../_helpers/prerequisites.ts";
 
 const NETNS = "/proc/self/ns/net";
+const CURL = "/usr/bin/curl";
 const SECRET = "TOPSECRET-not-for-clients";
 const FILE_FLAGS = FLAGS.filter((f) => f.file).map((f) => f.name);
 
@@ -84,8 +86,9 @@ Deno.test("serve refuses an @FILE value in a request (usage error naming the fla
 Deno.test({
   name:
     "nobody, in the socket's group, cannot make serve read a root-only file",
-  ignore: Deno.uid() !== 0,
+  ignore: Deno.uid() !== 0 || ignoreWithout(CURL),
   async fn() {
+    await requirePart(CURL);
     await using fake = await FakePlugins.create(["a"]);
     const bed = await bedFor(fake, [{ name: "n1", types: ["a"] }]);
     const run = join(fake.root, "run");
@@ -101,7 +104,7 @@ Deno.test({
         "--reuid=nobody",
         "--regid=nogroup",
         "--clear-groups",
-        "curl",
+        CURL,
         "-sS",
         "--unix-socket",
         server.socket,
