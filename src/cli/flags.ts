@@ -22,6 +22,13 @@ export interface FlagSpec {
   help: string;
   /** Placeholder of the value in help. */
   value?: string;
+  /**
+   * The value may be `@FILE`, standing for the file's text. Whoever parses
+   * the command line reads the file: the CLI, the `--socket` client, never
+   * `cnishim serve` for a request (it runs as root and must not read a
+   * file on a client's say-so).
+   */
+  file?: true;
 }
 
 /** Every flag; global ones apply to every command. */
@@ -179,6 +186,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "annotations",
     kind: "string",
     value: "JSON|@FILE",
+    file: true,
     help: "add: pod annotations (extra networks, bandwidth)",
   },
   {

@@ -7,7 +7,11 @@
  *
  * @module
  */
-import type { FlagValue, ServeRequest } from "../serve/protocol.ts";
+import {
+  checkSocketPath,
+  type FlagValue,
+  type ServeRequest,
+} from "../serve/protocol.ts";
 import { sendRequest } from "../serve/client.ts";
 import type { ProcessIo } from "../spec/types.ts";
 import { flagText } from "./context.ts";
@@ -37,6 +41,7 @@ export async function runRemote(
   parsed: ParsedArgs,
   io: ProcessIo,
 ): Promise<number> {
+  checkSocketPath(socket);
   const flags: Record<string, FlagValue> = {};
   for (const [name, value] of parsed.flags) {
     if (name === "socket") continue;
@@ -44,9 +49,12 @@ export async function runRemote(
     flags[name] = value;
   }
   // A file named on the client is read by the client: the server may not
-  // see the same file, and must not read files on a client's say-so.
-  if (typeof flags.annotations === "string") {
-    flags.annotations = await flagText("annotations", flags.annotations);
+  // see the same file, and refuses to read files on a client's say-so.
+  for (const spec of FLAGS) {
+    const value = flags[spec.name];
+    if (spec.file && typeof value === "string") {
+      flags[spec.name] = await flagText(spec.name, value);
+    }
   }
   const request: ServeRequest = {
     args,
@@ -63,8 +71,8 @@ export async function runRemote(
  * The command line a request stands for: its flags checked against the
  * CLI's table exactly as the parser would check them.
  *
- * @throws {UsageError} for an unknown flag, a server setting or a value
- * of the wrong kind
+ * @throws {UsageError} for an unknown flag, a server setting, a value
+ * of the wrong kind or an `@FILE` value (the client sends the file's text)
  */
 export function parsedFromRequest(
   command: string,
@@ -89,6 +97,11 @@ export function parsedFromRequest(
     } else {
       if (typeof value !== "string") {
         throw new UsageError(`Flag "--${name}" needs a value`);
+      }
+      if (spec.file && value.startsWith("@")) {
+        throw new UsageError(
+          `Flag "--${name}" of a request cannot be "@FILE": the server reads no file a client names (the --socket client sends the file's text)`,
+        );
       }
       flags.set(name, value);
     }

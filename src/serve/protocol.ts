@@ -27,6 +27,35 @@ export const STDERR_HEADER = "cnishim-stderr";
 /** Where `cnishim serve` listens unless `--socket` says otherwise. */
 export const DEFAULT_SOCKET = "/run/cnishim/cnishim.sock";
 
+/**
+ * Most bytes of a unix socket's path: `sun_path` holds 108 with the
+ * terminating NUL. A longer one can be bound relative to its dir, but no
+ * client can connect to it by its path.
+ */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * Refuses a socket path no client could connect to.
+ *
+ * @throws {UsageError} naming `flag` and the limit
+ */
+export function checkSocketPath(path: string, flag = "--socket"): void {
+  const bytes = new TextEncoder().encode(path).length;
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new UsageError(
+      `Invalid ${flag}: "${path}" is ${bytes} bytes, and a unix socket path is at most ${MAX_SOCKET_PATH_BYTES} (sun_path)`,
+    );
+  }
+}
+
+/**
+ * Most bytes of a request body. A request is a few KiB; the largest a
+ * runtime can legitimately send carries every pod input at its bound
+ * (annotations 256 KiB, capability args 512 KiB, CNI_ARGS 64 KiB, JSON-
+ * or form-escaped), which fits in 2 MiB.
+ */
+export const MAX_REQUEST_BYTES: number = 2 * 1024 * 1024;
+
 /** A flag value as the CLI's parser produces it. */
 export type FlagValue = string | boolean | string[];
 

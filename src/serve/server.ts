@@ -14,16 +14,23 @@ import {
   type CniErrorObject,
   UsageError,
 } from "../spec/errors.ts";
-import type { IncomingMessage, Server } from "node:http";
 import { METRICS_CONTENT_TYPE } from "./metrics.ts";
 import { renderFailure } from "../spec/render_failure.ts";
+import {
+  listenOnFd,
+  listenOnPath,
+  prepareParent,
+  refuseLiveOrForeign,
+} from "./listeners.ts";
 import { dirName } from "../spec/posix_path.ts";
+import type { Http1Hooks, Http1Limits } from "./http1.ts";
 import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
 import {
   API_PREFIX,
   encodeStderr,
   EXIT_CODE_HEADER,
   httpStatus,
+  MAX_REQUEST_BYTES,
   parseRequest,
   responseBody,
   type ServeReply,
@@ -68,7 +75,32 @@ export interface ServerOptions {
   handle: ServeHandler;
   /** Where the server reports itself. @default {silent} */
   logger?: Logger;
+  /** Its bounds, each {@link DEFAULT_SERVE_LIMITS}' unless given. */
+  limits?: Partial<ServeLimits>;
 }
+
+/** What one server takes at most, and how long it waits. */
+export interface ServeLimits extends Http1Limits {
+  /** Operations running at once; one more is answered 503, code 11. */
+  maxInFlight: number;
+  /** Connections open at once; one more is answered 503, code 11. */
+  maxConnections: number;
+}
+
+/**
+ * The bounds of `cnishim serve`. A request is a few KiB and is sent at
+ * once by a runtime on the same node, so a head that takes 10 s to come is
+ * an attack or a wedged client; the body cap is the request protocol's.
+ */
+export const DEFAULT_SERVE_LIMITS: Readonly<ServeLimits> = {
+  maxHeaderBytes: 16 * 1024,
+  maxBodyBytes: MAX_REQUEST_BYTES,
+  headerTimeoutMs: 10_000,
+  bodyTimeoutMs: 10_000,
+  idleTimeoutMs: 15_000,
+  maxInFlight: 64,
+  maxConnections: 512,
+};
 
 /** A running server. */
 export interface CnishimServer {
@@ -85,6 +117,11 @@ export interface CnishimServer {
   stop(): Promise<void>;
   /** Settles when the server has stopped. */
   readonly finished: Promise<void>;
+  /**
+   * Removes the socket it bound, synchronously: for a process dying of an
+   * uncaught error, so that no stale socket is left for clients to hit.
+   */
+  abandon(): void;
 }
 
 /**
@@ -106,7 +143,11 @@ export async function startServer(
     await refuseLiveOrForeign(socket);
   }
 
+  const limits = { ...DEFAULT_SERVE_LIMITS, ...options.limits };
   let inFlight = 0;
+  // Requests whose head came before the stop: the stop waits until each
+  // is answered (a body still arriving then is finished, not cut).
+  let admitted = 0;
   let stopping: Promise<void> | undefined;
   let drained: (() => void) | undefined;
 
@@ -127,11 +168,12 @@ export async function startServer(
   const serveOne = async (
     request: Request,
     path: string,
+    beforeStop: boolean,
   ): Promise<[string, ServeReply]> => {
     const operation = path.startsWith(API_PREFIX)
       ? path.slice(API_PREFIX.length)
       : "";
-    if (stopping) {
+    if (!beforeStop) {
       // Drain the body so the client sees the answer, not a reset.
       await request.body?.cancel().catch(() => {});
       return [
@@ -157,6 +199,10 @@ export async function startServer(
         ),
       ];
     }
+    if (inFlight > limits.maxInFlight) {
+      await request.body?.cancel().catch(() => {});
+      return [operation, failed(busy(`${limits.maxInFlight} operations`))];
+    }
     if (request.method !== "POST" && request.method !== "GET") {
       return [
         operation,
@@ -175,19 +221,20 @@ export async function startServer(
     return [operation, await handle(operation, body)];
   };
 
-  const serveHandler = async (request: Request): Promise<Response> => {
+  const serveHandler = async (
+    request: Request,
+    beforeStop: boolean,
+  ): Promise<Response> => {
     const path = new URL(request.url).pathname;
     if (path === "/metrics" && options.metrics && request.method === "GET") {
       return new Response(options.metrics(), {
         headers: { "content-type": METRICS_CONTENT_TYPE },
       });
     }
-    // Counted from the first byte: a request whose body is still arriving
-    // when the stop begins is finished, not cut.
     inFlight++;
     const started = performance.now();
     try {
-      const [operation, reply] = await serveOne(request, path);
+      const [operation, reply] = await serveOne(request, path, beforeStop);
       const response = respond(reply);
       observer?.finished(
         operation,
@@ -196,26 +243,53 @@ export async function startServer(
         (performance.now() - started) / 1000,
       );
       return response;
+    } catch (error) {
+      log.error("serve: request failed", { error: String(error) });
+      return respond(failed(error));
     } finally {
       inFlight--;
-      if (inFlight === 0) drained?.();
     }
   };
-  const onError = (error: unknown): Response => {
-    log.error("serve: request failed", { error: String(error) });
-    return respond(failed(error));
+  const hooks: Http1Hooks = {
+    open() {
+      const beforeStop = !stopping;
+      if (beforeStop) admitted++;
+      return {
+        handle: (request) => serveHandler(request, beforeStop),
+        done() {
+          if (beforeStop && --admitted === 0) drained?.();
+        },
+      };
+    },
+    refuse: ({ status, message }) => {
+      // 408 and 413 are the client's to fix or retry; the CLI's code for
+      // an argument too big is 4 (as for a pod input over its bound).
+      const error = status === 408
+        ? new CniError(CNI_ERROR_CODES.tryAgainLater, message)
+        : status === 413
+        ? new CniError(CNI_ERROR_CODES.invalidEnvironmentVariables, message)
+        : new UsageError(message);
+      return respond({ ...failed(error), httpStatus: status });
+    },
+    keepAlive: () => !stopping,
   };
-
+  const connectionOptions = {
+    limits,
+    hooks,
+    maxConnections: limits.maxConnections,
+    busy: () => respond(failed(busy(`${limits.maxConnections} connections`))),
+    logger: log,
+  };
   const listener = inherited
-    ? await listenOnFd(options.listenFd!, serveHandler, onError, socket)
-    : await listenOnPath(socket, serveHandler, onError);
+    ? await listenOnFd(options.listenFd!, socket, connectionOptions)
+    : await listenOnPath(socket, connectionOptions);
 
   let finish: () => void;
   const finished = new Promise<void>((resolve) => finish = resolve);
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log.info("stopping: finishing operations in flight", { inFlight });
-      if (inFlight > 0) {
+      if (admitted > 0) {
         await new Promise<void>((resolve) => drained = resolve);
       }
       await listener.close();
@@ -234,238 +308,16 @@ export async function startServer(
     },
     stop,
     finished,
+    abandon: () => listener.abandon(),
   };
 }
 
-interface Listener {
-  /** Stops accepting and removes what it created. */
-  close(): Promise<void>;
-}
-
-type FetchHandler = (request: Request) => Promise<Response>;
-
-// Deno.serve on a socket bound beside the path, made 0660, then renamed in.
-async function listenOnPath(
-  socket: string,
-  handler: FetchHandler,
-  onError: (error: unknown) => Response,
-): Promise<Listener> {
-  const bindAt = await bindPath(socket);
-  let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
-  let ino: number | null;
-  try {
-    server = Deno.serve({ path: bindAt, onListen: () => {}, onError }, handler);
-    await Deno.chmod(bindAt, 0o660);
-    await Deno.rename(bindAt, socket);
-    ino = (await Deno.lstat(socket)).ino;
-  } catch (error) {
-    await server?.shutdown();
-    throw new CniError(
-      CNI_ERROR_CODES.ioFailure,
-      `Cannot listen on "${socket}": ${(error as Error).message}`,
-      { cause: error },
-    );
-  } finally {
-    await Deno.remove(dirName(bindAt), { recursive: true }).catch(() => {});
-  }
-  const http = server;
-  return {
-    async close() {
-      await http.shutdown();
-      // Only our own socket: another server may have taken the path since.
-      const now = await Deno.lstat(socket).catch(() => undefined);
-      if (now && now.ino === ino) await Deno.remove(socket).catch(() => {});
-    },
-  };
-}
-
-// Deno.serve cannot take a file descriptor; node:http can. Each request is
-// bridged to the same fetch-style handler, so both paths answer alike.
-async function listenOnFd(
-  fd: number,
-  handler: FetchHandler,
-  onError: (error: unknown) => Response,
-  socket: string,
-): Promise<Listener> {
-  // Requests whose answer is not written yet: the handler's in-flight count
-  // drops before the bridge writes, and the stop must not cut that write.
-  let writing = 0;
-  let written: (() => void) | undefined;
-  // Loaded here, not imported at the top: node:http brings Deno's Node
-  // layer, and in the one-file bundle a top-level import is evaluated at
-  // every start of every command (measured: `version` 46 → 24 ms).
-  const { createServer } = await import("node:http");
-  const server: Server = createServer((req, res) => {
-    writing++;
-    void (async () => {
-      try {
-        let response: Response;
-        try {
-          response = await handler(await toRequest(req));
-        } catch (error) {
-          response = onError(error);
-        }
-        const body = new Uint8Array(await response.arrayBuffer());
-        const headers: Record<string, string> = {};
-        response.headers.forEach((v, k) => headers[k] = v);
-        headers["content-length"] = String(body.length);
-        res.writeHead(response.status, headers);
-        await new Promise<void>((resolve) => res.end(body, resolve));
-      } finally {
-        if (--writing === 0) written?.();
-      }
-    })();
-  });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ fd }, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.ioFailure,
-      `Cannot serve the inherited socket (fd ${fd}, ${socket}): ${
-        (error as Error).message
-      }`,
-      { cause: error },
-    );
-  }
-  return {
-    async close() {
-      if (writing > 0) await new Promise<void>((r) => written = r);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Every answer is written: keep-alive connections would only hold
-        // close() open.
-        server.closeAllConnections?.();
-      });
-    },
-  };
-}
-
-async function toRequest(req: IncomingMessage): Promise<Request> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of req) chunks.push(chunk as Uint8Array);
-  const headers = new Headers();
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-  }
-  const method = req.method ?? "GET";
-  const length = chunks.reduce((n, c) => n + c.length, 0);
-  const body = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.length;
-  }
-  return new Request(`http://cnishim${req.url ?? "/"}`, {
-    method,
-    headers,
-    ...(method === "GET" || method === "HEAD" ? {} : { body }),
-  });
-}
-
-/**
- * The path of the unix socket behind an inherited descriptor, from
- * `/proc/self/fd` and `/proc/net/unix`; `fd <n>` when it has none.
- *
- * @throws {CniError} code 5 when the descriptor is not a socket
- */
-export async function inheritedSocketPath(fd: number): Promise<string> {
-  let link: string;
-  try {
-    link = await Deno.readLink(`/proc/self/fd/${fd}`);
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.ioFailure,
-      `Socket activation passed fd ${fd}, which is not open: ${
-        (error as Error).message
-      }`,
-    );
-  }
-  const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
-  if (!inode) {
-    throw new CniError(
-      CNI_ERROR_CODES.ioFailure,
-      `Socket activation passed fd ${fd}, which is not a socket (${link})`,
-    );
-  }
-  const table = await Deno.readTextFile("/proc/net/unix").catch(() => "");
-  for (const line of table.split("\n").slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols[6] === inode && cols[7]) return cols[7];
-  }
-  return `fd ${fd}`;
-}
-
-// The socket's dir: created 0750 when missing (the socket's group must be
-// able to reach it); an existing dir is the operator's and left alone.
-async function prepareParent(dir: string): Promise<void> {
-  try {
-    const info = await Deno.stat(dir);
-    if (!info.isDirectory) {
-      throw new CniError(
-        CNI_ERROR_CODES.ioFailure,
-        `Cannot listen in "${dir}": not a directory`,
-      );
-    }
-    return;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o750 });
-    await Deno.chmod(dir, 0o750);
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.ioFailure,
-      `Cannot create the socket directory "${dir}": ${
-        (error as Error).message
-      }`,
-      { cause: error },
-    );
-  }
-}
-
-async function refuseLiveOrForeign(socket: string): Promise<void> {
-  const info = await Deno.lstat(socket).catch(() => undefined);
-  if (!info) return;
-  if (!info.isSocket) {
-    throw new CniError(
-      CNI_ERROR_CODES.ioFailure,
-      `Cannot listen on "${socket}": it exists and is not a socket`,
-    );
-  }
-  let conn: Deno.UnixConn | undefined;
-  try {
-    conn = await Deno.connect({ transport: "unix", path: socket });
-  } catch {
-    return; // stale: nobody accepts; the rename replaces it
-  }
-  conn.close();
-  throw new CniError(
-    CNI_ERROR_CODES.ioFailure,
-    `Cannot listen on "${socket}": another server is listening there`,
+// The answer past a bound: code 11, which the --socket client reports for
+// the runtime to retry and the front-end plugin's forwarder takes as "run
+// it yourself".
+function busy(what: string): CniError {
+  return new CniError(
+    CNI_ERROR_CODES.tryAgainLater,
+    `cnishim serve is busy (${what} at once); try again later`,
   );
-}
-
-// A fresh 0700 dir beside the socket, so that nobody can connect before the
-// mode is 0660 and a stale socket is replaced atomically by the rename.
-async function bindPath(socket: string): Promise<string> {
-  try {
-    const dir = await Deno.makeTempDir({
-      dir: dirName(socket),
-      prefix: ".cnishim-serve-",
-    });
-    return `${dir}/s`;
-  } catch (error) {
-    throw new CniError(
-      CNI_ERROR_CODES.ioFailure,
-      `Cannot listen on "${socket}": ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
 }

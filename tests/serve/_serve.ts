@@ -54,15 +54,19 @@ export function spawnServe(
   return { child, exited };
 }
 
-/** Starts `cnishim serve --socket <socket> <flags>` and waits until it listens. */
+/**
+ * Starts `cnishim serve --socket <socket> <flags>` and waits until it
+ * listens; `wrapper` runs it (`["prlimit", "--nofile=64:64"]`), its pid is
+ * then the wrapper's, which execs it.
+ */
 export async function startServe(
   socket: string,
   flags: string[],
+  wrapper: string[] = [],
 ): Promise<ServeChild> {
-  const [cmd, ...lead] = cliCommand();
   const { child, exited } = spawnServe([
-    cmd,
-    ...lead,
+    ...wrapper,
+    ...cliCommand(),
     "serve",
     "--socket",
     socket,

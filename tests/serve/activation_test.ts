@@ -111,3 +111,68 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "socket activation: a body over the cap is 413 with code 4 on the passed socket too, and the server keeps answering",
+  ignore: ignoreWithout(ACTIVATE),
+  async fn() {
+    await requirePart(ACTIVATE);
+    await using fake = await FakePlugins.create(["a"]);
+    const bed = await bedFor(fake, [{ name: "n1", types: ["a"] }]);
+    const socket = join(fake.root, "activated.sock");
+    const { child, exited } = activate(socket, bed.flags);
+    try {
+      await waitFor(
+        () => Deno.lstat(socket).then(() => true, () => false),
+        10_000,
+        "systemd-socket-activate listening",
+      );
+      const first = await runCli(["--socket", socket, "networks"]);
+      equal(first.code, 0, explain(first));
+      for (
+        const head of [
+          "content-length: 104857600\r\n",
+          "transfer-encoding: chunked\r\n",
+        ]
+      ) {
+        const conn = await Deno.connect({ transport: "unix", path: socket });
+        const enc = new TextEncoder();
+        await conn.write(
+          enc.encode(`POST /v1/networks HTTP/1.1\r\nhost: x\r\n${head}\r\n`),
+        );
+        const piece = enc.encode(
+          head.startsWith("transfer")
+            ? `40000\r\n${"a".repeat(0x40000)}\r\n`
+            : "a".repeat(0x40000),
+        );
+        try {
+          for (let i = 0; i < 10; i++) {
+            for (let o = 0; o < piece.length;) {
+              o += await conn.write(piece.subarray(o));
+            }
+          }
+        } catch { /* refused while sending */ }
+        let text = "";
+        const buf = new Uint8Array(4096);
+        for (;;) {
+          const n = await conn.read(buf).catch(() => null);
+          if (n === null) break;
+          text += new TextDecoder().decode(buf.subarray(0, n));
+        }
+        conn.close();
+        match(text, /^HTTP\/1\.1 413 /, head);
+        match(text, /"code": 4/);
+      }
+      const after = await runCli(["--socket", socket, "networks"]);
+      equal(after.code, 0, explain(after));
+      Deno.kill(child.pid, "SIGTERM");
+      equal((await exited).code, 0);
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await exited;
+    }
+  },
+});

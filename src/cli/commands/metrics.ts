@@ -5,7 +5,7 @@
  * @module
  */
 import { fetchMetrics } from "../../serve/client.ts";
-import { DEFAULT_SOCKET } from "../../serve/protocol.ts";
+import { checkSocketPath, DEFAULT_SOCKET } from "../../serve/protocol.ts";
 import {
   type CommandContext,
   type CommandOutput,
@@ -16,7 +16,7 @@ import {
 /** Prints the server's metrics text. */
 export async function runMetrics(ctx: CommandContext): Promise<CommandOutput> {
   expectArgs(ctx, 0, 0, "metrics [--socket PATH]");
-  return {
-    stdout: await fetchMetrics(stringFlag(ctx, "socket") ?? DEFAULT_SOCKET),
-  };
+  const socket = stringFlag(ctx, "socket") ?? DEFAULT_SOCKET;
+  checkSocketPath(socket);
+  return { stdout: await fetchMetrics(socket) };
 }

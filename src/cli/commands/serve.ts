@@ -11,11 +11,13 @@
  */
 import { errorText, UsageError } from "../../spec/errors.ts";
 import { WarmNetworks } from "../../serve/warm_networks.ts";
-import { inheritedSocketPath, startServer } from "../../serve/server.ts";
+import { startServer } from "../../serve/server.ts";
+import { inheritedSocketPath } from "../../serve/listeners.ts";
 import { listenFds } from "../../serve/activation.ts";
 import { createServeMetrics } from "../../serve/serve_metrics.ts";
 import { processExec } from "../../invoke/exec_plugin.ts";
 import {
+  checkSocketPath,
   CNI_MISDIRECTED,
   CNI_OPERATION,
   type CniCall,
@@ -60,6 +62,7 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
       `Invalid --socket: "${socket}" is not an absolute path`,
     );
   }
+  if (listenFd === undefined) checkSocketPath(socket);
   // Listened for before the socket exists: a runtime may send SIGTERM the
   // moment it can connect, and Deno's default action would exit 143 with
   // the socket left behind.
@@ -70,6 +73,11 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
     void server?.stop();
   };
   for (const s of STOP_SIGNALS) Deno.addSignalListener(s, stop);
+  // A bug that kills the process still takes the socket with it (the
+  // event is not cancelled: the process dies as it would have).
+  const dying = () => server?.abandon();
+  globalThis.addEventListener("error", dying);
+  globalThis.addEventListener("unhandledrejection", dying);
   try {
     await using warm = new WarmNetworks(ctx.settings.confDir, {
       logger: ctx.logger,
@@ -149,6 +157,8 @@ export async function runServe(ctx: CommandContext): Promise<CommandOutput> {
     await server.finished;
   } finally {
     for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, stop);
+    globalThis.removeEventListener("error", dying);
+    globalThis.removeEventListener("unhandledrejection", dying);
   }
   return {};
 }
