@@ -15,7 +15,9 @@
  * the man page `cnishim.1`, rendered from the same tables as `--help`;
  * plugin-mode names in `/usr/lib/cni` (Debian's plugin dir) as links to
  * `/usr/bin/cnishim`, and `/usr/lib/cni/cnishim`, the runtime's front-end
- * plugin, as the sh forwarder of `packaging/cni/cnishim`; from `packaging/`, the systemd units
+ * plugin: the static C forwarder of `packaging/cni/cnishim_forwarder.c`,
+ * compiled here with gcc (the task installs `gcc` and `libc6-dev` when
+ * root); from `packaging/`, the systemd units
  * `cnishim.socket` and `cnishim.service` (not enabled: the operator turns
  * the warm mode on) and the OCI hook `cnishim.json` for the hooks.d of
  * podman and CRI-O (it acts only on containers annotated
@@ -32,7 +34,7 @@ import { FLAGS } from "../src/cli/help.ts";
 import { COMMANDS } from "../src/cli/command_table.ts";
 import { PLUGIN_NAMES } from "../src/plugin/run_plugin.ts";
 import { DEFAULT_SOCKET } from "../src/serve/protocol.ts";
-import { forwarderScript } from "./_forwarder.ts";
+import { buildForwarder } from "./_forwarder.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 /** Where the bundle and its private runtime live. */
@@ -285,12 +287,14 @@ try {
   for (const name of PLUGIN_NAMES) {
     await Deno.symlink("../../bin/cnishim", join(stage, "usr/lib/cni", name));
   }
-  // The front end a runtime execs per pod: sh and curl forward a thick
-  // call to cnishim serve's socket, anything else execs /usr/bin/cnishim.
-  await put(
-    "usr/lib/cni/cnishim",
-    await forwarderScript(["/usr/bin/cnishim"], DEFAULT_SOCKET),
-    0o755,
+  // The front end a runtime execs per pod: a static C forwarder sends a
+  // thick call to cnishim serve's socket, anything else execs
+  // /usr/bin/cnishim.
+  await Deno.mkdir(join(stage, "usr/lib/cni"), { recursive: true });
+  await buildForwarder(
+    ["/usr/bin/cnishim"],
+    DEFAULT_SOCKET,
+    join(stage, "usr/lib/cni/cnishim"),
   );
   // Shipped as written in the repository (each has its own test).
   for (
