@@ -376,6 +376,9 @@ static int forward(const char *conf, size_t len, char *why, size_t whylen) {
   }
   close(fd);
   fd = -1;
+  // Terminated, so that the parsing below never reads past the answer.
+  if (grow(&res, 1)) goto oom;
+  res.data[res.len] = '\0';
   int status = 0;
   if (!body_at || sscanf(res.data, "HTTP/1.%*1[01] %3d", &status) != 1) {
     snprintf(why, whylen, "not an HTTP answer");
