@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { baseEnv, cliCommand } from "./run_cli.ts";
 import {
   buildForwarder as build,
@@ -38,7 +38,15 @@ export function installFrontEndPlugin(
   socket: string = DEFAULT_SOCKET,
   options?: ForwarderOptions,
 ): Promise<string> {
-  return build(cliCommand(), socket, join(binDir, "cnishim"), options);
+  // The forwarder execs an absolute path (no PATH search): a relative
+  // CNISHIM_ARTIFACT is resolved here.
+  const [program, ...lead] = cliCommand();
+  return build(
+    [resolve(program), ...lead],
+    socket,
+    join(binDir, "cnishim"),
+    options,
+  );
 }
 
 /** What one plugin exec printed. */
