@@ -7,7 +7,7 @@
  * - the chain as the runtime's own conflist (libcni runs it),
  * - the same chain through `"type": "cnishim"` in thin mode (the packaged
  *   forwarder execs the shipped artifact, which runs the chain in-process),
- * - the same through the thick mode (the forwarder's sh and curl post the
+ * - the same through the thick mode (the compiled forwarder posts the
  *   call to `cnishim serve`).
  *
  * Ratios are per pod (a pod's sides ran back to back), then the median;
@@ -24,7 +24,7 @@ import { type BenchBed, PLUGINS } from "./_fixtures.ts";
 import type { RealBed } from "./_real_bed.ts";
 import type { GoPeer } from "./_go_peer.ts";
 import type { Goal } from "./goals.ts";
-import { forwarderScript } from "../scripts/_forwarder.ts";
+import { buildForwarder } from "../scripts/_forwarder.ts";
 
 /** One side of the figure. */
 export interface FrontEndSide {
@@ -49,9 +49,9 @@ export interface FrontEnd {
   /**
    * What one exec of the front end costs with nothing to run (medians,
    * ms): the shipped artifact's VERSION started directly, the forwarder
-   * (sh, then exec of the artifact) answering VERSION, and a DEL of a pod
-   * nobody set up through the forwarder, thin (sh + the artifact's
-   * process) and thick (sh + curl + serve's work).
+   * (then exec of the artifact) answering VERSION, and a DEL of a pod
+   * nobody set up through the forwarder, thin (forwarder + the artifact's
+   * process) and thick (forwarder + serve's work).
    */
   exec: {
     artifactVersion: Stats;
@@ -67,7 +67,7 @@ export interface FrontEnd {
 export const FRONT_END_SIDES = {
   own: "the chain as the runtime's own conflist",
   thin: "through the cnishim plugin, thin",
-  thick: "through the cnishim plugin, thick (sh+curl to serve)",
+  thick: "through the cnishim plugin, thick (forwarder to serve)",
 } as const;
 
 const PODS = Number(Deno.env.get("BENCH_FRONT_END_PODS") ?? 24);
@@ -109,13 +109,10 @@ export async function measureFrontEnd(
         }],
       }),
     );
-    await Deno.writeTextFile(
+    await buildForwarder(
+      bed.shipped.argv,
+      thick ? socket : join(root, "no-server.sock"),
       join(bin, "cnishim"),
-      await forwarderScript(
-        bed.shipped.argv,
-        thick ? socket : join(root, "no-server.sock"),
-      ),
-      { mode: 0o755 },
     );
     return { conf, bin, cache: join(dir, "libcni-cache") };
   };
@@ -277,11 +274,11 @@ export function describeFrontEnd(f: FrontEnd): string {
     ),
     `  one exec with nothing to run: artifact VERSION ${
       m(e.artifactVersion)
-    }, forwarder VERSION (sh + exec) ${
+    }, forwarder VERSION (forwarder + exec) ${
       m(e.forwarderVersion)
     }, DEL of an unknown pod thin ${
       m(e.thinEmptyDel)
-    }, thick (sh + curl + serve) ${m(e.thickEmptyDel)}`,
+    }, thick (forwarder + serve) ${m(e.thickEmptyDel)}`,
     ...Object.entries(f.goals).map(([name, g]) =>
       `  goal ${name}: x${g.value} <= x${g.limit}: ${g.met ? "met" : "NOT met"}`
     ),

@@ -33,6 +33,8 @@
  *
  * Writes bench/results.json. `BENCH_RUNS` (default 30) sets repetitions;
  * `BENCH_BASELINE=<git ref>` adds that ref's CLI and serve to figure 8.
+ * `--only front-end` runs figure 10 alone (root) and writes
+ * bench/results.front-end.json instead.
  *
  * @module
  */
@@ -104,6 +106,21 @@ interface Results {
 
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 30);
 const results: Results = { date: new Date().toISOString(), runs };
+const only = Deno.args.includes("--only")
+  ? Deno.args[Deno.args.indexOf("--only") + 1]
+  : undefined;
+if (only !== undefined) {
+  if (only !== "front-end") {
+    console.error(`bench: --only takes front-end, not ${only}`);
+    Deno.exit(2);
+  }
+  if (Deno.uid() !== 0) {
+    console.error("bench: figure 10 drives real pods: run it as root");
+    Deno.exit(1);
+  }
+  await onlyFrontEnd();
+  Deno.exit(0);
+}
 try {
   await using bed = await BenchBed.create(runs);
   const floors = await bed.floors(Math.max(runs, 20));
@@ -203,4 +220,22 @@ try {
     JSON.stringify(results, null, 2) + "\n",
   );
   console.log("\nwrote bench/results.json");
+}
+
+// Figure 10 alone: what a change to the front end or its forwarder costs,
+// without the half hour of the other figures.
+async function onlyFrontEnd(): Promise<void> {
+  const { missing } = await installParts(BENCH_PARTS, "bench");
+  if (missing.length) console.log(`bench: still missing ${missing.join(", ")}`);
+  await using bed = await BenchBed.create(Math.min(runs, 5));
+  const real = await createRealBed(bed);
+  const peer = await buildGoPeer(bed.tmp);
+  if ("skipped" in peer) console.log(`Go libcni peer skipped: ${peer.skipped}`);
+  results.frontEnd = await measureFrontEnd(bed, real, peer);
+  console.log(`\n${describeFrontEnd(results.frontEnd)}`);
+  await Deno.writeTextFile(
+    join(ROOT, "bench/results.front-end.json"),
+    JSON.stringify(results, null, 2) + "\n",
+  );
+  console.log("\nwrote bench/results.front-end.json");
 }

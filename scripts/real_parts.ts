@@ -18,9 +18,15 @@ export const DEMO_PARTS: Parts = {
   "/bin/busybox": "busybox-static",
 };
 
-/** What `deno task package` runs besides dpkg-deb: the shared-library dependencies of the shipped ELF. */
+/**
+ * What `deno task package` runs besides dpkg-deb: the shared-library
+ * dependencies of the shipped ELF, and the C compiler and static libc of
+ * the front-end plugin's forwarder (`packaging/cni/cnishim_forwarder.c`).
+ */
 export const PACKAGE_PARTS: Parts = {
   "/usr/bin/dpkg-shlibdeps": "dpkg-dev",
+  "/usr/bin/gcc": "gcc",
+  "/usr/include/stdio.h": "libc6-dev",
 };
 
 /**
@@ -62,12 +68,14 @@ export const TEST_PARTS: Parts = {
 /**
  * What `deno task bench` runs for its real pods besides the demo's parts:
  * Go libcni, its peer (built in GOPATH mode, offline; bench/_go_peer.ts),
- * curl (the thinnest hook client) and nsenter (the hook's container
- * process).
+ * curl (the thinnest hook client), nsenter (the hook's container
+ * process) and gcc with libc6-dev (the front-end plugin's forwarder).
  */
 export const BENCH_PARTS: Parts = {
   ...DEMO_PARTS,
   ...LIBCNI_PARTS,
+  "/usr/bin/gcc": "gcc",
+  "/usr/include/stdio.h": "libc6-dev",
   "/usr/bin/curl": "curl",
   "/usr/bin/nsenter": "util-linux",
 };

@@ -152,6 +152,14 @@ export interface FrontEndHost {
   ) => Promise<{ stdout: string; exitCode: number } | { refused: string }>;
 }
 
+/**
+ * Set by the forwarder that execs cnishim when it did not get a thick
+ * call served: the socket it tried, and why it was not served there.
+ */
+export const FORWARDER_SOCKET_VARIABLE = "CNISHIM_FORWARDER_SOCKET";
+/** See {@link FORWARDER_SOCKET_VARIABLE}. */
+export const FORWARDER_REFUSED_VARIABLE = "CNISHIM_FORWARDER_REFUSED";
+
 /** The front end's settings, from the plugin keys over the settings file. */
 export interface FrontEndSettings {
   /** The shim's settings. */
@@ -289,9 +297,14 @@ export async function runFrontEnd(
     format: settings.logFormat,
   });
   if (own.socket) {
+    // The forwarder (packaging/cni/cnishim_forwarder.c) tried this socket
+    // already: one attempt per call, so that a server that never answers
+    // costs the forwarder's deadline once, not again here.
+    const tried = call.env[FORWARDER_SOCKET_VARIABLE] === own.socket;
     const forward = host.forward ?? forwardToServer;
-    const stdin = JSON.stringify(call.config);
-    const answer = await forward(own.socket, call.env, stdin);
+    const answer = tried
+      ? { refused: call.env[FORWARDER_REFUSED_VARIABLE] || "refused" }
+      : await forward(own.socket, call.env, JSON.stringify(call.config));
     if (!("refused" in answer)) return answer;
     // One line: the call goes on here, on the same cache and locks.
     logger.warn(

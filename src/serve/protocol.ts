@@ -75,8 +75,9 @@ export interface ServeRequest {
  * The request kind of the front-end plugin's thick mode,
  * `POST /v1/cni`: one plugin call, its `CNI_*` environment and its stdin
  * as the fields of an `application/x-www-form-urlencoded` body (what
- * `curl --data-urlencode` sends, so that the forwarder a runtime execs can
- * be `sh` and `curl`). The answer is what the plugin prints on stdout,
+ * `curl --data-urlencode` sends, and what the small C forwarder a runtime
+ * execs, `packaging/cni/cnishim_forwarder.c`, writes without a library).
+ * The answer is what the plugin prints on stdout,
  * with HTTP 200 for exit 0 and 500 for a CNI error; any other status (503
  * while the server stops, 421 for a call that is not the server's) means
  * the call did not run there and the caller runs it itself.

@@ -1,43 +1,53 @@
 /**
  * cnishim as a runtime's CNI plugin in a test's bin dir: the forwarder the
- * package ships as `/usr/lib/cni/cnishim` (`packaging/cni/cnishim`), its
- * program being the CLI under test (source or `CNISHIM_ARTIFACT`), and a
- * runtime's exec of it (clear environment, the `CNI_*` variables, the
- * config on stdin).
+ * package ships as `/usr/lib/cni/cnishim`
+ * (`packaging/cni/cnishim_forwarder.c`), its program being the CLI under
+ * test (source or `CNISHIM_ARTIFACT`), and a runtime's exec of it (clear
+ * environment, the `CNI_*` variables, the config on stdin).
  *
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { baseEnv, cliCommand } from "./run_cli.ts";
-import { forwarderScript as fill } from "../../scripts/_forwarder.ts";
+import {
+  buildForwarder as build,
+  type ForwarderOptions,
+} from "../../scripts/_forwarder.ts";
 import { DEFAULT_SOCKET } from "../../src/serve/protocol.ts";
 import { spawnWithStdin } from "./shell.ts";
 
 /**
- * The forwarder with its program and the socket it forwards to filled in:
- * what `deno task package` writes to `/usr/lib/cni/cnishim`.
+ * Writes the forwarder exec'ing `program` and forwarding thick calls for
+ * `socket` to `path`: what `deno task package` installs as
+ * `/usr/lib/cni/cnishim`.
  */
-export function forwarderScript(
+export function buildForwarder(
   program: readonly string[],
-  socket: string = DEFAULT_SOCKET,
+  socket: string,
+  path: string,
+  options?: ForwarderOptions,
 ): Promise<string> {
-  return fill(program, socket);
+  return build(program, socket, path, options);
 }
 
 /**
  * Writes `<binDir>/cnishim`: the forwarder exec'ing the CLI under test,
  * forwarding thick calls for `socket` to `cnishim serve`.
  */
-export async function installFrontEndPlugin(
+export function installFrontEndPlugin(
   binDir: string,
   socket: string = DEFAULT_SOCKET,
+  options?: ForwarderOptions,
 ): Promise<string> {
-  const path = join(binDir, "cnishim");
-  await Deno.writeTextFile(path, await forwarderScript(cliCommand(), socket), {
-    mode: 0o755,
-  });
-  await Deno.chmod(path, 0o755);
-  return path;
+  // The forwarder execs an absolute path (no PATH search): a relative
+  // CNISHIM_ARTIFACT is resolved here.
+  const [program, ...lead] = cliCommand();
+  return build(
+    [resolve(program), ...lead],
+    socket,
+    join(binDir, "cnishim"),
+    options,
+  );
 }
 
 /** What one plugin exec printed. */

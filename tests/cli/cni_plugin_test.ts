@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { FakePlugins } from "../_helpers/fake_plugins.ts";
 import { createNetns, type Netns } from "../_helpers/netns.ts";
 import {
+  buildForwarder,
   execPlugin,
-  forwarderScript,
   installFrontEndPlugin,
   type PluginRun,
 } from "../_helpers/front_end_plugin.ts";
@@ -605,21 +605,20 @@ Deno.test({
       deepEqual(fallbackLines(add), []);
       equal(JSON.parse(add.stdout).ips[0].address, "10.77.0.5/24");
       equal(await servedCni(socket), 1);
-      // sh and curl alone: the forwarder never starts its program here.
-      const curlOnly = join(b.fake.root, "cnishim-curl-only");
-      await Deno.writeTextFile(
-        curlOnly,
-        await forwarderScript(["/bin/false"], socket),
-        { mode: 0o755 },
+      // The forwarder alone: it never starts its program here.
+      const alone = await buildForwarder(
+        ["/bin/false"],
+        socket,
+        join(b.fake.root, "cnishim-forwarder-only"),
       );
-      const chk = await execPlugin(curlOnly, {
+      const chk = await execPlugin(alone, {
         CNI_COMMAND: "CHECK",
         CNI_CONTAINERID: "pod1",
         CNI_NETNS: b.ns.path,
         CNI_IFNAME: "eth0",
         CNI_PATH: b.fake.binDir,
       }, JSON.stringify(b.config({ prevResult: JSON.parse(add.stdout) })));
-      ok0(chk, "CHECK through curl");
+      ok0(chk, "CHECK through the forwarder alone");
       equal(await servedCni(socket), 2);
       // A served failure is printed as is, exit 1, not run again here.
       const bad = await b.run("ADD", { id: "pod1" });
