@@ -29,6 +29,7 @@ const RANKS: Record<string, number> = {
   cache: 2,
   engine: 3,
   runtime: 4,
+  install: 4,
   cli: 5,
   plugin: 5,
   serve: 5,
