@@ -61,3 +61,20 @@ export function shebang(
   const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   return `#!/usr/bin/env -S ${[...vars, runtime, ...RUN_FLAGS].join(" ")}`;
 }
+
+/**
+ * The bundle as installed: run by `runtime` (its path where it is
+ * installed) with `env`, and without the map reference. Runtimes start
+ * the bundle through links (/usr/bin/cnishim, the plugin names), and Deno
+ * maps a linked module's stack to wrong lines; a stack names bundle
+ * positions, which dist/cnishim.js.map of the same version maps.
+ */
+export function installedBundle(
+  bundle: string,
+  runtime: string,
+  env: Readonly<Record<string, string>> = {},
+): string {
+  const body = bundle.replace(/^#!.*\n/, "")
+    .replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
+  return `${shebang(runtime, env)}\n${body}`;
+}

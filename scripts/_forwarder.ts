@@ -27,3 +27,32 @@ export async function forwarderScript(
   return text.replaceAll("@CNISHIM@", quote(program.join(" ")))
     .replaceAll("@SOCKET@", quote(socket));
 }
+
+/** One file of the `cnishim` CNI plugin in a bin dir. */
+export interface PluginFile {
+  /** Its name in the bin dir. */
+  name: string;
+  /** Its bytes. */
+  data: Uint8Array;
+  /** Its mode. */
+  mode: number;
+}
+
+/**
+ * The files that make the `cnishim` CNI plugin in a bin dir, exec'ing
+ * `program` and forwarding thick calls for `socket`: what `deno task
+ * package` puts in `/usr/lib/cni`, what `deno task image` stages for
+ * `cnishim install` to copy into a node's bin dir, and what the tests put
+ * in theirs. The one list of them: a forwarder built another way changes
+ * it here for all three.
+ */
+export async function frontEndPluginFiles(
+  program: readonly string[],
+  socket: string,
+): Promise<PluginFile[]> {
+  return [{
+    name: "cnishim",
+    data: new TextEncoder().encode(await forwarderScript(program, socket)),
+    mode: 0o755,
+  }];
+}

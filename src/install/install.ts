@@ -148,7 +148,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     { files: [], conflist: false };
   const files: InstallReport["files"] = [];
   for (const f of payload.files) {
-    const from = joinPath(payload.dir, f.name);
+    const from = f.source;
     const to = joinPath(options.hostBinDir, f.name);
     const same = await sameFile(from, to, f.mode);
     if (!same) {
@@ -223,7 +223,7 @@ export async function checkInstalled(
   for (const f of payload.files) {
     const to = joinPath(options.hostBinDir, f.name);
     const [a, b] = await Promise.all([
-      statOrUndefined(joinPath(payload.dir, f.name)),
+      statOrUndefined(f.source),
       statOrUndefined(to),
     ]);
     if (!b) problems.push(`${to} is missing`);

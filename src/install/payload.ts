@@ -23,6 +23,8 @@ export interface PayloadFile {
   name: string;
   /** Its mode on the host. */
   mode: number;
+  /** Where its bytes are: the file of that name in the payload dir, or this path (a file the image carries anyway, such as the Deno runtime, is not staged twice). */
+  source: string;
 }
 
 /** A payload directory, read. */
@@ -40,7 +42,9 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /**
  * Reads `dir/payload.json`: `{"nodeBinDir": "/opt/cni/bin", "files":
- * [{"name": "cnishim", "mode": 493}, …]}`.
+ * [{"name": "cnishim-deno", "mode": 493, "from": "/usr/lib/cnishim/deno"},
+ * {"name": "cnishim", "mode": 493}, …]}` (without `from`, the file is in
+ * `dir`).
  *
  * @throws {CniError} code 5 when it cannot be read, 7 when it is malformed
  */
@@ -78,16 +82,22 @@ export async function readPayload(dir: string): Promise<Payload> {
     if (
       !isJsonObject(f) || typeof f.name !== "string" || !NAME.test(f.name) ||
       typeof f.mode !== "number" || !Number.isInteger(f.mode) ||
-      f.mode < 0 || f.mode > 0o777
+      f.mode < 0 || f.mode > 0o777 ||
+      (f.from !== undefined &&
+        (typeof f.from !== "string" || !f.from.startsWith("/")))
     ) {
       throw bad(
-        `"files"[${i}] must be {"name": a plain file name, "mode": 0..0o777}`,
+        `"files"[${i}] must be {"name": a plain file name, "mode": 0..0o777, "from"?: an absolute path}`,
       );
     }
     if (out.some((o) => o.name === f.name)) {
       throw bad(`"files"[${i}]: "${f.name}" is listed twice`);
     }
-    out.push({ name: f.name, mode: f.mode });
+    out.push({
+      name: f.name,
+      mode: f.mode,
+      source: typeof f.from === "string" ? f.from : joinPath(dir, f.name),
+    });
   }
   return { dir, nodeBinDir, files: out };
 }

@@ -9,7 +9,10 @@
  */
 import { join } from "node:path";
 import { baseEnv, cliCommand } from "./run_cli.ts";
-import { forwarderScript as fill } from "../../scripts/_forwarder.ts";
+import {
+  forwarderScript as fill,
+  frontEndPluginFiles,
+} from "../../scripts/_forwarder.ts";
 import { DEFAULT_SOCKET } from "../../src/serve/protocol.ts";
 
 /**
@@ -24,19 +27,21 @@ export function forwarderScript(
 }
 
 /**
- * Writes `<binDir>/cnishim`: the forwarder exec'ing the CLI under test,
- * forwarding thick calls for `socket` to `cnishim serve`.
+ * Writes the files of the `cnishim` plugin (`frontEndPluginFiles`, as the
+ * package does) into `binDir`: the forwarder exec'ing the CLI under test,
+ * forwarding thick calls for `socket` to `cnishim serve`. Returns the
+ * plugin's path.
  */
 export async function installFrontEndPlugin(
   binDir: string,
   socket: string = DEFAULT_SOCKET,
 ): Promise<string> {
-  const path = join(binDir, "cnishim");
-  await Deno.writeTextFile(path, await forwarderScript(cliCommand(), socket), {
-    mode: 0o755,
-  });
-  await Deno.chmod(path, 0o755);
-  return path;
+  for (const f of await frontEndPluginFiles(cliCommand(), socket)) {
+    const path = join(binDir, f.name);
+    await Deno.writeFile(path, f.data, { mode: f.mode });
+    await Deno.chmod(path, f.mode);
+  }
+  return join(binDir, "cnishim");
 }
 
 /** What one plugin exec printed. */
