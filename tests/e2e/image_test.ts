@@ -115,7 +115,7 @@ Deno.test({
               "/usr/lib/cnishim/deno",
               "/usr/lib/cnishim/node/cnishim",
               "/usr/lib/cnishim/node/payload.json",
-            "/var/run",
+              "/var/run",
               ...libs,
             ].sort(),
           );
