@@ -78,3 +78,17 @@ export function installedBundle(
     .replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
   return `${shebang(runtime, env)}\n${body}`;
 }
+
+/** Where the .deb and the image keep the runtime and the bundle. */
+export const LIB_DIR = "/usr/lib/cnishim";
+
+/**
+ * The image's entrypoint, to which the command is appended: the runtime
+ * on the bundle (the image has no /usr/bin/env for its `#!` line). The
+ * manifests' probes and preStop run the same argv.
+ */
+export const IMAGE_ENTRYPOINT: readonly string[] = [
+  `${LIB_DIR}/deno`,
+  ...RUN_FLAGS,
+  `${LIB_DIR}/cnishim.js`,
+];

@@ -1,8 +1,9 @@
 // deno-lint-ignore-file no-console -- a script talks to its operator on the console
 /**
  * `deno task image [--out-dir DIR] [--node-bin-dir DIR] [--socket PATH] [--keep-rootfs DIR]`:
- * builds the DaemonSet's OCI image offline and saves it as an OCI archive,
- * `dist/cnishim-image_<version>_<arch>.tar`; prints its path and size.
+ * builds the DaemonSet's OCI image `localhost/cnishim:<version>` offline and
+ * saves it as an OCI archive, `dist/cnishim-image_<build>_<arch>.tar`;
+ * prints its path (stdout) and size (stderr).
  *
  * The root filesystem holds what the .deb carries and nothing else: the
  * pinned Deno runtime `/usr/lib/cnishim/deno`, the bundle
@@ -22,7 +23,12 @@
  */
 import { join } from "node:path";
 import { buildVersion } from "./_version.ts";
-import { DENO_VERSION, installedBundle, RUN_FLAGS } from "./_bundle.ts";
+import {
+  DENO_VERSION,
+  IMAGE_ENTRYPOINT,
+  installedBundle,
+  LIB_DIR,
+} from "./_bundle.ts";
 import { frontEndPluginFiles } from "./_forwarder.ts";
 import { installParts } from "./_real_parts.ts";
 import { IMAGE_PARTS } from "./real_parts.ts";
@@ -46,8 +52,7 @@ const socket = option("--socket") ?? DEFAULT_SOCKET;
 if (!nodeBinDir.startsWith("/")) {
   throw new Error(`image: --node-bin-dir "${nodeBinDir}" is not absolute`);
 }
-/** Where the program lives in the image (as in the .deb). */
-const LIB = "/usr/lib/cnishim";
+const LIB = LIB_DIR;
 const DENO_DIR = "/var/cache/cnishim";
 
 async function run(cmd: string, args: string[]): Promise<string> {
@@ -92,7 +97,11 @@ if (runs !== DENO_VERSION) {
   );
 }
 const version = await buildVersion();
-const tag = version.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 128);
+// The manifests in deploy/ name `localhost/cnishim:<deno.json's version>`;
+// the build's full version is the image's label and the archive's name.
+const tag = JSON.parse(await Deno.readTextFile(join(root, "deno.json")))
+  .version as string;
+const fileTag = version.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 128);
 const arch = (await run("dpkg", ["--print-architecture"])).trim();
 
 const work = await Deno.makeTempDir({ prefix: "cnishim-image-" });
@@ -174,7 +183,7 @@ try {
       `LABEL org.opencontainers.image.title=cnishim org.opencontainers.image.version=${
         JSON.stringify(version)
       }`,
-      `ENTRYPOINT ${JSON.stringify([runtime, ...RUN_FLAGS, bundle])}`,
+      `ENTRYPOINT ${JSON.stringify(IMAGE_ENTRYPOINT)}`,
       `CMD ["install"]`,
       "",
     ].join("\n"),
@@ -191,7 +200,7 @@ try {
     join(work, "context"),
   ]);
   await Deno.mkdir(dist, { recursive: true });
-  const archive = join(dist, `cnishim-image_${tag}_${arch}.tar`);
+  const archive = join(dist, `cnishim-image_${fileTag}_${arch}.tar`);
   await Deno.remove(archive).catch(() => {});
   await podman.must(["save", "--format", "oci-archive", "-o", archive, name]);
   if (keepRootfs) {

@@ -196,7 +196,9 @@ export async function keepConflistTrue(options: InstallOptions): Promise<void> {
         { files: [], conflist: false };
       const done = await writeConflist(options, payload, primary, manifest);
       const key = `${primary.name} ${primary.file} ${primary.cniVersion}`;
-      if (done.written || (last !== undefined && last !== key)) {
+      // A write is logged by writeConflist; a primary that changed file or
+      // name but not the conflist is logged here.
+      if (!done.written && last !== undefined && last !== key) {
         options.logger.log("notice", "install: conflist follows the primary", {
           file: path,
           primary: primary.name,

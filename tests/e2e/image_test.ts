@@ -137,16 +137,28 @@ Deno.test({
 
       const hostConf = bed.confDir;
       const cache = bed.cacheDir;
-      const installArgs = (thick: boolean) => [
+      // As the manifests' install containers run: read-only root, no
+      // capabilities, no privilege escalation, Deno's cache an emptyDir.
+      const installRun = [
         "run",
         "--rm",
         "--network",
         "none",
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--tmpfs",
+        "/var/cache/cnishim",
         "-v",
         `${hostBin}:/host/opt/cni/bin`,
         "-v",
         `${hostConf}:/host/etc/cni/net.d`,
         image,
+      ];
+      const installArgs = (thick: boolean) => [
+        ...installRun,
         "install",
         "--once",
         "--node-conf-dir",
@@ -213,6 +225,16 @@ Deno.test({
               },
             }],
           });
+          // The readiness probe agrees.
+          await podman.must([
+            ...installRun,
+            "install",
+            "--check",
+            "--node-conf-dir",
+            hostConf,
+            "--node-cache-dir",
+            cache,
+          ]);
           const before = (await Deno.stat(join(hostBin, "cnishim-deno"))).ino;
           const mtime = (await Deno.stat(conflist)).mtime?.getTime();
           await podman.must(installArgs(false));
@@ -320,6 +342,18 @@ Deno.test({
           // Through the server: no fallback warning.
           await pod(`i23-thick-${randomHex(6)}`, (r) => equal(r.stderr, ""));
           ok(await requests() >= served + 3, "the server took the calls");
+          const pid = await podman.must([
+            "inspect",
+            "-f",
+            "{{.State.Pid}}",
+            serveName,
+          ]);
+          const status = await Deno.readTextFile(`/proc/${pid}/status`);
+          note(
+            `image: serve after a pod: VmRSS ${
+              /VmRSS:\s+(\d+)/.exec(status)?.[1]
+            } kB, VmHWM ${/VmHWM:\s+(\d+)/.exec(status)?.[1]} kB`,
+          );
 
           await podman.must(["stop", "-t", "10", serveName]);
           await pod(
