@@ -164,7 +164,8 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
 }
 
 /**
- * After {@link install}: keeps the conflist true until `signal` aborts.
+ * After {@link install}: keeps the conflist true until `signal` aborts,
+ * and the payload's files in place.
  * A primary network renamed or replaced rewrites it (its `cniVersion`
  * followed); a primary removed removes it (no pod is handed to a front end
  * without a default network), until one comes back. Each change is logged.
@@ -177,6 +178,7 @@ export async function keepConflistTrue(options: InstallOptions): Promise<void> {
     await sleep(options.pollMs ?? 1000, options.signal);
     if (options.signal?.aborted) break;
     try {
+      await restoreFiles(options, payload);
       const loaded = await loadNetworks(options.hostConfDir);
       const primary = primaryOf(loaded);
       if (!primary) {
@@ -213,6 +215,30 @@ export async function keepConflistTrue(options: InstallOptions): Promise<void> {
         error: (error as Error).message,
       });
     }
+  }
+}
+
+// A payload file removed or cut short on the node (a bin dir wiped, a
+// primary CNI's installer cleaning up) is copied again; checked by stat
+// only, so that a round costs no read of the 95 MB runtime.
+async function restoreFiles(
+  options: InstallOptions,
+  payload: Payload,
+): Promise<void> {
+  for (const f of payload.files) {
+    const to = joinPath(options.hostBinDir, f.name);
+    const [a, b] = await Promise.all([
+      Deno.stat(f.source),
+      statOrUndefined(to),
+    ]);
+    if (b?.isFile && b.size === a.size) continue;
+    const manifest = await readManifest(options.hostBinDir) ??
+      { files: [], conflist: false };
+    await record(options.hostBinDir, manifest, { file: f.name });
+    await copyAtomic(f.source, to, f.mode);
+    options.logger.log("warn", "install: copied again (it was gone)", {
+      file: to,
+    });
   }
 }
 

@@ -223,7 +223,7 @@ Deno.test("install: no primary network yet: waits, says so every 10 s, writes th
   equal((await readJson(bed.conflist)).cniVersion, "0.3.1");
 });
 
-Deno.test("install without --once: the conflist follows the primary replaced, renamed and removed, each logged; SIGTERM ends it with 0", async () => {
+Deno.test("install without --once: the conflist follows the primary replaced, renamed and removed, each logged, and a removed file is copied again; SIGTERM ends it with 0", async () => {
   await using bed = await InstallBed.create();
   await bed.stage([{ name: "cnishim", data: script("exit 0") }]);
   const first = await bed.primary("10-flannel.conflist", "0.4.0");
@@ -253,6 +253,13 @@ Deno.test("install without --once: the conflist follows the primary replaced, re
     );
     await bed.primary("10-flannel.conflist", "0.4.0");
     await waitFor(async () => await version() === "0.4.0", 10_000, "back");
+    // A payload file gone from the node is copied again.
+    await Deno.remove(join(bed.bin, "cnishim"));
+    await waitFor(
+      () => Deno.stat(join(bed.bin, "cnishim")).then(() => true, () => false),
+      10_000,
+      "cnishim copied again",
+    );
   } finally {
     child.kill("SIGTERM");
   }
@@ -263,6 +270,7 @@ Deno.test("install without --once: the conflist follows the primary replaced, re
   match(log, /conflist written.*"cniVersion":"1\.0\.0"/);
   match(log, /conflist written.*"primary":"k8s-pod-network"/);
   match(log, /primary network gone; conflist removed/);
+  match(log, /copied again \(it was gone\)/);
 });
 
 Deno.test("install, a second time with nothing changed, writes nothing (same inodes and mtimes everywhere); a changed primary rewrites only the conflist", async () => {
