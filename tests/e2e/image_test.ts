@@ -25,7 +25,7 @@ import {
 } from "../_helpers/prerequisites.ts";
 import { addressesIn, createNetns } from "../_helpers/netns.ts";
 import { execPlugin, type PluginRun } from "../_helpers/front_end_plugin.ts";
-import { explain, REPO_ROOT } from "../_helpers/run_cli.ts";
+import { explain, REPO_ROOT, runCli } from "../_helpers/run_cli.ts";
 import { mustSh, randomHex } from "../_helpers/shell.ts";
 import { REAL_BIN_DIR, TestBed } from "../_helpers/test_bed.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
@@ -233,6 +233,62 @@ Deno.test({
               },
             }],
           });
+          // The command itself, on the image's payload (its paths moved to
+          // the kept rootfs), into other host dirs: the same bytes.
+          const payload = join(bed.root, "payload");
+          await Deno.mkdir(payload);
+          const described = JSON.parse(
+            await Deno.readTextFile(
+              join(rootfs, "usr/lib/cnishim/node/payload.json"),
+            ),
+          );
+          for (const f of described.files) {
+            if (f.from) f.from = join(rootfs, f.from);
+            else {
+              await Deno.copyFile(
+                join(rootfs, "usr/lib/cnishim/node", f.name),
+                join(payload, f.name),
+              );
+            }
+          }
+          await Deno.writeTextFile(
+            join(payload, "payload.json"),
+            JSON.stringify(described),
+          );
+          const cmdBin = join(bed.root, "cmd-bin");
+          const cmdConf = join(bed.root, "cmd-conf");
+          await Deno.mkdir(cmdBin);
+          await Deno.mkdir(cmdConf);
+          await Deno.copyFile(
+            primary.file,
+            join(cmdConf, "10-primary.conflist"),
+          );
+          const cmd = await runCli([
+            "install",
+            "--once",
+            "--payload-dir",
+            payload,
+            "--host-bin-dir",
+            cmdBin,
+            "--host-conf-dir",
+            cmdConf,
+            "--node-conf-dir",
+            hostConf,
+            "--node-cache-dir",
+            cache,
+          ]);
+          equal(cmd.code, 0, explain(cmd));
+          for (const n of ["cnishim-deno", "cnishim.js", "cnishim"]) {
+            equal(await sha(join(cmdBin, n)), await sha(join(hostBin, n)), n);
+          }
+          equal(
+            await Deno.readTextFile(join(cmdConf, "00-cnishim.conflist")),
+            await Deno.readTextFile(conflist),
+          );
+          equal(
+            await Deno.readTextFile(join(cmdBin, ".cnishim-install.json")),
+            await Deno.readTextFile(join(hostBin, ".cnishim-install.json")),
+          );
           // The readiness probe agrees.
           await podman.must([
             ...installRun,
