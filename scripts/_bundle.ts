@@ -61,3 +61,34 @@ export function shebang(
   const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   return `#!/usr/bin/env -S ${[...vars, runtime, ...RUN_FLAGS].join(" ")}`;
 }
+
+/**
+ * The bundle as installed: run by `runtime` (its path where it is
+ * installed) with `env`, and without the map reference. Runtimes start
+ * the bundle through links (/usr/bin/cnishim, the plugin names), and Deno
+ * maps a linked module's stack to wrong lines; a stack names bundle
+ * positions, which dist/cnishim.js.map of the same version maps.
+ */
+export function installedBundle(
+  bundle: string,
+  runtime: string,
+  env: Readonly<Record<string, string>> = {},
+): string {
+  const body = bundle.replace(/^#!.*\n/, "")
+    .replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
+  return `${shebang(runtime, env)}\n${body}`;
+}
+
+/** Where the .deb and the image keep the runtime and the bundle. */
+export const LIB_DIR = "/usr/lib/cnishim";
+
+/**
+ * The image's entrypoint, to which the command is appended: the runtime
+ * on the bundle (the image has no /usr/bin/env for its `#!` line). The
+ * manifests' probes and preStop run the same argv.
+ */
+export const IMAGE_ENTRYPOINT: readonly string[] = [
+  `${LIB_DIR}/deno`,
+  ...RUN_FLAGS,
+  `${LIB_DIR}/cnishim.js`,
+];

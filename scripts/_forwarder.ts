@@ -195,3 +195,40 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/** One file of the `cnishim` CNI plugin in a bin dir. */
+export interface PluginFile {
+  /** Its name in the bin dir. */
+  name: string;
+  /** Its bytes. */
+  data: Uint8Array;
+  /** Its mode. */
+  mode: number;
+}
+
+/**
+ * The files that make the `cnishim` CNI plugin in a bin dir, exec'ing
+ * `program` and forwarding thick calls for `socket`: what `deno task
+ * package` puts in `/usr/lib/cni`, what `deno task image` stages for
+ * `cnishim install` to copy into a node's bin dir, and what the tests put
+ * in theirs. The one list of them: a forwarder built another way changes
+ * it here for all three.
+ */
+export async function frontEndPluginFiles(
+  program: readonly string[],
+  socket: string,
+  options: ForwarderOptions = {},
+): Promise<PluginFile[]> {
+  const dir = await Deno.makeTempDir({ prefix: "cnishim-plugin-" });
+  try {
+    const out = await buildForwarder(
+      program,
+      socket,
+      join(dir, "cnishim"),
+      options,
+    );
+    return [{ name: "cnishim", data: await Deno.readFile(out), mode: 0o755 }];
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

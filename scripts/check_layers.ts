@@ -37,6 +37,7 @@ const RANKS: Record<string, number> = {
   serve: 3,
   runtime: 4,
   plugin: 4,
+  install: 4,
   cli: 5,
   "": 6,
 };

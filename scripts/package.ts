@@ -27,14 +27,14 @@
  */
 import { join } from "node:path";
 import { buildVersion } from "./_version.ts";
-import { DENO_VERSION, shebang } from "./_bundle.ts";
+import { DENO_VERSION, installedBundle } from "./_bundle.ts";
 import { installParts } from "./_real_parts.ts";
 import { PACKAGE_PARTS } from "./real_parts.ts";
 import { FLAGS } from "../src/cli/flags.ts";
 import { COMMANDS } from "../src/cli/command_table.ts";
 import { PLUGIN_NAMES } from "../src/plugin/run_plugin.ts";
 import { DEFAULT_SOCKET } from "../src/serve/protocol.ts";
-import { buildForwarder } from "./_forwarder.ts";
+import { frontEndPluginFiles } from "./_forwarder.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 /** Where the bundle and its private runtime live. */
@@ -234,21 +234,12 @@ try {
         `package: ${Deno.execPath()} is Deno ${runs}, the pin is ${DENO_VERSION}: run 'npx -y deno@${DENO_VERSION} task package'`,
       );
     }
-    // Without the map reference: runtimes start the bundle through links
-    // (/usr/bin/cnishim, the plugin names), and Deno maps a linked
-    // module's stack to wrong lines. A stack names bundle positions, which
-    // dist/cnishim.js.map of the same version maps.
-    const body = (await Deno.readTextFile(payload.path))
-      .replace(/^#!.*\n/, "")
-      .replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
     await put(
       `${LIB}/cnishim.js`,
-      `${
-        shebang(`/${elf}`, {
-          DENO_DIR: `/${DENO_DIR}`,
-          DENO_NO_UPDATE_CHECK: "1",
-        })
-      }\n${body}`,
+      installedBundle(await Deno.readTextFile(payload.path), `/${elf}`, {
+        DENO_DIR: `/${DENO_DIR}`,
+        DENO_NO_UPDATE_CHECK: "1",
+      }),
       0o755,
     );
     await Deno.mkdir(join(stage, DENO_DIR), { recursive: true, mode: 0o755 });
@@ -288,12 +279,11 @@ try {
   // The front end a runtime execs per pod: a static C forwarder sends a
   // thick call to cnishim serve's socket, anything else execs
   // /usr/bin/cnishim.
-  await Deno.mkdir(join(stage, "usr/lib/cni"), { recursive: true });
-  await buildForwarder(
-    ["/usr/bin/cnishim"],
-    DEFAULT_SOCKET,
-    join(stage, "usr/lib/cni/cnishim"),
-  );
+  for (
+    const f of await frontEndPluginFiles(["/usr/bin/cnishim"], DEFAULT_SOCKET)
+  ) {
+    await put(`usr/lib/cni/${f.name}`, f.data, f.mode);
+  }
   overrides.push(
     "# The front-end plugin's forwarder is a static PIE on purpose: the",
     "# runtime execs it per call and the dynamic loader costs more than the",

@@ -29,6 +29,11 @@ export const PACKAGE_PARTS: Parts = {
   "/usr/include/stdio.h": "libc6-dev",
 };
 
+/** What `deno task image` runs: podman builds and saves the image. */
+export const IMAGE_PARTS: Parts = {
+  "/usr/bin/podman": "podman",
+};
+
 /**
  * Go libcni, the reference: its source (1.1.2, a Debian package) and the Go
  * toolchain that builds it offline in GOPATH mode.

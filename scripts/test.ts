@@ -89,7 +89,7 @@ let code = await denoTest(
 );
 
 // The bundle runtimes install must pass the same command-line, end-to-end,
-// fault and plugin-mode suites as the source (always in CI, else with --artifacts).
+// fault, install and plugin-mode suites as the source (always in CI, else with --artifacts).
 if (
   code === 0 && (Deno.env.get("CI") === "true" || args.includes("--artifacts"))
 ) {
@@ -112,6 +112,7 @@ if (
       "tests/cli",
       "tests/e2e",
       "tests/faults",
+      "tests/install",
       "tests/plugin",
     ], {
       CNISHIM_ARTIFACT: bundle,

@@ -89,6 +89,22 @@ export const COMMANDS: readonly Command[] = [
     load: async () => (await import("./commands/serve.ts")).runServe,
   },
   {
+    name: "install",
+    args: "[--once | --check] [--thick]",
+    summary:
+      "Copy cnishim into --host-bin-dir (temp file + rename), wait for a primary network in --host-conf-dir, write 00-cnishim.conflist; without --once keep it following the primary until SIGTERM",
+    served: false,
+    load: async () => (await import("./commands/install.ts")).runInstall,
+  },
+  {
+    name: "uninstall",
+    args: "",
+    summary:
+      "Remove 00-cnishim.conflist, then the files install wrote (those its manifest lists, nothing else)",
+    served: false,
+    load: async () => (await import("./commands/install.ts")).runUninstall,
+  },
+  {
     name: "metrics",
     args: "[--socket PATH]",
     summary:

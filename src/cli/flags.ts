@@ -227,6 +227,65 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "boolean",
     help: "serve: do not keep metrics (GET /metrics is then unknown)",
   },
+  {
+    name: "host-bin-dir",
+    kind: "string",
+    value: "DIR",
+    help:
+      "install, uninstall: the node's CNI bin dir as mounted here [default: /host/opt/cni/bin]",
+  },
+  {
+    name: "host-conf-dir",
+    kind: "string",
+    value: "DIR",
+    help:
+      "install, uninstall: the node's CNI conf dir as mounted here [default: /host/etc/cni/net.d]",
+  },
+  {
+    name: "node-conf-dir",
+    kind: "string",
+    value: "DIR",
+    help:
+      "install: the conf dir as the node sees it, the conflist's confDir [default: /etc/cni/net.d]",
+  },
+  {
+    name: "node-cache-dir",
+    kind: "string",
+    value: "DIR",
+    help:
+      "install: the conflist's cacheDir [default: none, the front end's /var/lib/cni/cnishim]",
+  },
+  {
+    name: "payload-dir",
+    kind: "string",
+    value: "DIR",
+    help:
+      "install: the files to copy and their payload.json [default: /usr/lib/cnishim/node]",
+  },
+  {
+    name: "wait-primary",
+    kind: "string",
+    value: "DURATION",
+    help:
+      "install: how long to wait for a primary network, saying so every 10s [default: 10m]",
+  },
+  {
+    name: "once",
+    kind: "boolean",
+    help: "install: exit once installed instead of keeping the conflist true",
+  },
+  {
+    name: "check",
+    kind: "boolean",
+    help:
+      "install: change nothing; exit 0 only when the files and the conflist are in place",
+  },
+  {
+    name: "thick",
+    kind: "boolean",
+    help:
+      "install: the conflist names --socket, so that pods go to cnishim serve (with the in-process fallback)",
+  },
   { name: "help", kind: "boolean", help: "Show this help" },
   {
     name: "version",

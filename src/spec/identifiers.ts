@@ -67,6 +67,26 @@ function nameProblem(
 }
 
 /**
+ * The rule of a plain file name cnishim writes besides the cache (the
+ * install payload's and manifest's files): the container-ID characters,
+ * at most `maxLength` of them, so that no name is a path or hidden.
+ *
+ * @example Usage
+ * ```ts
+ * import { fileNameProblem } from "./identifiers.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(fileNameProblem("cnishim"), undefined);
+ * equal(fileNameProblem("../cnishim")?.rule, "characters");
+ * ```
+ */
+export function fileNameProblem(
+  name: string,
+  maxLength = 100,
+): IdentifierProblem | undefined {
+  return nameProblem(name, "file name", maxLength);
+}
+
+/**
  * The container-ID rule: libcni's `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, at most
  * `maxLength` characters (libcni sets none; pass `Infinity` for its rule).
  *

@@ -12,6 +12,7 @@ import { baseEnv, cliCommand } from "./run_cli.ts";
 import {
   buildForwarder as build,
   type ForwarderOptions,
+  frontEndPluginFiles,
 } from "../../scripts/_forwarder.ts";
 import { DEFAULT_SOCKET } from "../../src/serve/protocol.ts";
 import { spawnWithStdin } from "./shell.ts";
@@ -31,10 +32,12 @@ export function buildForwarder(
 }
 
 /**
- * Writes `<binDir>/cnishim`: the forwarder exec'ing the CLI under test,
- * forwarding thick calls for `socket` to `cnishim serve`.
+ * Writes the files of the `cnishim` plugin (`frontEndPluginFiles`, as the
+ * package does) into `binDir`: the forwarder exec'ing the CLI under test,
+ * forwarding thick calls for `socket` to `cnishim serve`. Returns the
+ * plugin's path.
  */
-export function installFrontEndPlugin(
+export async function installFrontEndPlugin(
   binDir: string,
   socket: string = DEFAULT_SOCKET,
   options?: ForwarderOptions,
@@ -42,12 +45,17 @@ export function installFrontEndPlugin(
   // The forwarder execs an absolute path (no PATH search): a relative
   // CNISHIM_ARTIFACT is resolved here.
   const [program, ...lead] = cliCommand();
-  return build(
+  const files = await frontEndPluginFiles(
     [resolve(program), ...lead],
     socket,
-    join(binDir, "cnishim"),
     options,
   );
+  for (const f of files) {
+    const path = join(binDir, f.name);
+    await Deno.writeFile(path, f.data, { mode: f.mode });
+    await Deno.chmod(path, f.mode);
+  }
+  return join(binDir, "cnishim");
 }
 
 /** What one plugin exec printed. */

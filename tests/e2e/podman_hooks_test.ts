@@ -16,23 +16,13 @@ import {
   requireRealParts,
   SKIP_REAL_PARTS,
 } from "../_helpers/prerequisites.ts";
-import { mustSh, type Output, randomHex, sh } from "../_helpers/shell.ts";
+import { mustSh, randomHex } from "../_helpers/shell.ts";
+import { Podman } from "../../scripts/_podman.ts";
 import { TestBed } from "../_helpers/test_bed.ts";
 import { containerIpv4, containerPing } from "../_helpers/netns.ts";
 import { baseEnv, cliCommand, REPO_ROOT } from "../_helpers/run_cli.ts";
 
 const SHIPPED_HOOK = `${REPO_ROOT}/packaging/hooks.d/cnishim.json`;
-// Created by podman 4.3 outside its --root/--runroot/--tmpdir (the CNI
-// backend's run dir, containers/image's blob info cache), deepest first:
-// each one the test finds absent is removed at the end.
-const HOST_PATHS = [
-  "/run/containers/networks",
-  "/run/containers",
-  "/var/lib/containers/cache/blob-info-cache-v1.boltdb",
-  "/var/lib/containers/cache",
-  "/var/lib/containers",
-];
-
 Deno.test("the shipped hooks.d file: OCI hooks schema 1.0.0, cnishim hook on prestart and poststop, for containers annotated cnishim.io/network", async () => {
   const hook = JSON.parse(await Deno.readTextFile(SHIPPED_HOOK));
   deepEqual(hook, {
@@ -47,52 +37,7 @@ Deno.test("the shipped hooks.d file: OCI hooks schema 1.0.0, cnishim hook on pre
   });
 });
 
-/** podman with every state dir under `dir` and the test's containers.conf. */
-class Podman {
-  constructor(readonly dir: string, readonly hooks: string) {}
-
-  get globals(): string[] {
-    const d = this.dir;
-    return [
-      "--root",
-      `${d}/root`,
-      "--runroot",
-      `${d}/runroot`,
-      "--tmpdir",
-      `${d}/tmp`,
-      "--volumepath",
-      `${d}/volumes`,
-      "--network-config-dir",
-      `${d}/networks`,
-      "--events-backend",
-      "none",
-      "--cgroup-manager",
-      "cgroupfs",
-      // vfs: no overlay mount outlives the test.
-      "--storage-driver",
-      "vfs",
-      // crun fails on this machine's cgroups.
-      "--runtime",
-      "runc",
-      "--hooks-dir",
-      this.hooks,
-    ];
-  }
-
-  run(args: string[]): Promise<Output> {
-    // The sandbox lacks CAP_SYS_RESOURCE: podman's default rlimits are
-    // lowered in the test's containers.conf.
-    return sh(["podman", ...this.globals, ...args], {
-      CONTAINERS_CONF: `${this.dir}/containers.conf`,
-    });
-  }
-
-  async must(args: string[]): Promise<string> {
-    const out = await this.run(args);
-    equal(out.code, 0, `podman ${args.join(" ")}: ${out.stderr}`);
-    return out.stdout.trim();
-  }
-}
+const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
 
 /** A rootfs tarball: /bin/busybox and a link per applet. */
 async function busyboxTarball(dir: string): Promise<string> {
@@ -108,17 +53,12 @@ async function busyboxTarball(dir: string): Promise<string> {
   return tar;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return await Deno.lstat(path).then(() => true, () => false);
-}
-
 Deno.test({
   name:
     "e2e podman: the hooks.d file gives two annotated containers addresses on the network the annotation names, they reach each other, and podman rm leaves nothing",
   ignore: SKIP_REAL_PARTS,
   async fn() {
     await requireRealParts();
-    const hadHostPaths = await Promise.all(HOST_PATHS.map(exists));
     await using bed = await TestBed.create();
     // The default network (first file) and the one the annotation names.
     const fallback = await bed.addBridgeNetwork({ order: "10" });
@@ -126,10 +66,6 @@ Deno.test({
     const dir = `${bed.root}/podman`;
     const hooks = `${dir}/hooks.d`;
     await Deno.mkdir(hooks, { recursive: true });
-    await Deno.writeTextFile(
-      `${dir}/containers.conf`,
-      '[containers]\ndefault_ulimits = ["nofile=1024:1024","nproc=1024:1024"]\n',
-    );
     // The shipped file, with the shim under test and this bed's settings.
     const shipped = JSON.parse(await Deno.readTextFile(SHIPPED_HOOK));
     const [cmd, ...lead] = cliCommand();
@@ -145,7 +81,7 @@ Deno.test({
         },
       }),
     );
-    const podman = new Podman(dir, hooks);
+    const podman = await Podman.create(dir, hooks);
     const image = `localhost/cnishim-busybox:${randomHex(4)}`;
     const names = [`pm-a-${randomHex(4)}`, `pm-b-${randomHex(4)}`];
     const ids: string[] = [];
@@ -215,12 +151,7 @@ Deno.test({
     } finally {
       await podman.run(["rm", "-f", "-t", "0", ...names]);
       await podman.run(["rmi", "-f", image]);
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-      for (const [i, path] of HOST_PATHS.entries()) {
-        if (!hadHostPaths[i]) {
-          await Deno.remove(path, { recursive: true }).catch(() => {});
-        }
-      }
+      await podman.cleanup();
     }
   },
 });
