@@ -118,6 +118,39 @@ export async function writeFileAtomic(
     dir,
     `.${path.slice(dir.length + 1)}.${crypto.randomUUID()}.tmp`,
   );
+  await replaceFile(path, tmp, ENCODER.encode(text), {
+    durable: options.durable ?? true,
+  });
+}
+
+/** Options of {@link replaceFile}. */
+export interface ReplaceFileOptions {
+  /** The file's mode once written. @default {0o600} */
+  mode?: number;
+  /** Sync the data before the rename. @default {true} */
+  durable?: boolean;
+  /** Sync the directory after the rename, so the rename itself survives a power loss. @default {false} */
+  syncDir?: boolean;
+}
+
+/**
+ * The one way cnishim replaces a file whole: `data` (bytes, or an open
+ * file read to its end) goes to the temp file `tmp` beside `path`
+ * (created exclusively, so a link planted there is refused, with mode
+ * 0600 until it is complete), is synced, given its mode and renamed over
+ * `path`: a reader sees the old file or the new one, never half. The temp
+ * file is removed on failure. Callers choose `tmp`'s name (their sweeps
+ * look for it) and check the directory.
+ *
+ * @throws {CniError} code 5 naming `path`
+ */
+export async function replaceFile(
+  path: string,
+  tmp: string,
+  data: Uint8Array | Deno.FsFile,
+  options: ReplaceFileOptions = {},
+): Promise<void> {
+  const mode = options.mode ?? 0o600;
   try {
     // createNew = O_EXCL: fails on anything already there, links included.
     const file = await Deno.open(tmp, {
@@ -126,12 +159,20 @@ export async function writeFileAtomic(
       mode: 0o600,
     });
     try {
-      const data = ENCODER.encode(text);
-      let written = 0;
-      while (written < data.length) {
-        written += await file.write(data.subarray(written));
+      if (data instanceof Uint8Array) {
+        let off = 0;
+        while (off < data.length) off += await file.write(data.subarray(off));
+      } else {
+        const buf = new Uint8Array(1 << 20);
+        for (;;) {
+          const n = await data.read(buf);
+          if (n === null) break;
+          let off = 0;
+          while (off < n) off += await file.write(buf.subarray(off, n));
+        }
       }
       if (options.durable ?? true) await file.syncData();
+      if (mode !== 0o600) await Deno.chmod(tmp, mode);
     } finally {
       file.close();
     }
@@ -139,6 +180,12 @@ export async function writeFileAtomic(
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});
     throw ioError(`write "${path}"`, error);
+  }
+  if (options.syncDir) {
+    try {
+      using d = await Deno.open(dirName(path) || "/");
+      await d.syncData();
+    } catch { /* a directory that cannot be opened still has the rename */ }
   }
 }
 

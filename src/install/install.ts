@@ -19,7 +19,8 @@
 import { CNI_ERROR_CODES, CniError, errorText } from "../spec/errors.ts";
 import { fileNameProblem } from "../spec/identifiers.ts";
 import { isJsonObject, tryParseJson } from "../spec/json.ts";
-import { joinPath } from "../spec/posix_path.ts";
+import { dirName, joinPath } from "../spec/posix_path.ts";
+import { replaceFile } from "../cache/atomic_write.ts";
 import type { Logger } from "../log/logger.ts";
 import { type LoadedNetworks, loadNetworks } from "../config/load_networks.ts";
 import { type Payload, readPayload } from "./payload.ts";
@@ -465,43 +466,13 @@ async function writeAtomic(
   data: Uint8Array | Deno.FsFile,
   mode: number,
 ): Promise<void> {
-  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
   const base = path.slice(path.lastIndexOf("/") + 1);
-  const tmp = joinPath(dir, `.cnishim-${base}.${crypto.randomUUID()}.tmp`);
-  try {
-    const file = await Deno.open(tmp, {
-      write: true,
-      createNew: true,
-      mode: 0o600,
-    });
-    try {
-      if (data instanceof Uint8Array) {
-        let off = 0;
-        while (off < data.length) off += await file.write(data.subarray(off));
-      } else {
-        const buf = new Uint8Array(1 << 20);
-        for (;;) {
-          const n = await data.read(buf);
-          if (n === null) break;
-          let off = 0;
-          while (off < n) off += await file.write(buf.subarray(off, n));
-        }
-      }
-      await file.syncData();
-      await Deno.chmod(tmp, mode);
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw ioError(`write "${path}"`, error);
-  }
-  // The rename itself, durable: a node that loses power keeps one file.
-  try {
-    using d = await Deno.open(dir);
-    await d.syncData();
-  } catch { /* a directory that cannot be opened still has the rename */ }
+  const tmp = joinPath(
+    dirName(path),
+    `.cnishim-${base}.${crypto.randomUUID()}.tmp`,
+  );
+  // The rename itself durable too: a node that loses power keeps one file.
+  await replaceFile(path, tmp, data, { mode, syncDir: true });
 }
 
 /** Removes temp files a crashed run left in `dir`. */
