@@ -29,7 +29,7 @@ import { createLogger, type Logger } from "../log/logger.ts";
 import { convertResult } from "../result/convert_result.ts";
 import { parseResult } from "../result/parse_result.ts";
 import { resultIps } from "../result/result_ips.ts";
-import { type LoadedNetworks, SELF_TYPE } from "../config/load_networks.ts";
+import type { LoadedNetworks } from "../config/load_networks.ts";
 import type { PluginExec } from "../invoke/exec_plugin.ts";
 import { setup } from "../runtime/setup.ts";
 import { remove } from "../runtime/remove.ts";
@@ -42,9 +42,6 @@ import type { PodInputs } from "../runtime/pod_inputs.ts";
 import type { RuntimeOptions } from "../runtime/runtime_options.ts";
 import type { ParsedArgs } from "./flags.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
-
-/** The `type` of the front-end plugin: the binary's own name in the bin dir. */
-export const FRONT_END_TYPE: string = SELF_TYPE;
 
 /**
  * Its own cache tree: the runtime's libcni cache is `/var/lib/cni/results`

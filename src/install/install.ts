@@ -22,7 +22,11 @@ import { isJsonObject, tryParseJson } from "../spec/json.ts";
 import { dirName, joinPath } from "../spec/posix_path.ts";
 import { replaceFile } from "../cache/atomic_write.ts";
 import type { Logger } from "../log/logger.ts";
-import { type LoadedNetworks, loadNetworks } from "../config/load_networks.ts";
+import {
+  type LoadedNetworks,
+  loadNetworks,
+  SELF_TYPE,
+} from "../config/load_networks.ts";
 import { type Payload, readPayload } from "./payload.ts";
 
 /** The runtime's first file: `00-` sorts before every primary CNI's. */
@@ -103,7 +107,8 @@ export function conflistText(
   options: Pick<InstallOptions, "nodeConfDir" | "nodeCacheDir" | "socket">,
 ): string {
   const plugin: Record<string, unknown> = {
-    type: "cnishim",
+    // The type the conf-dir loader skips: the front end never calls itself.
+    type: SELF_TYPE,
     confDir: options.nodeConfDir,
     binDir: nodeBinDir,
     ...(options.nodeCacheDir ? { cacheDir: options.nodeCacheDir } : {}),
@@ -146,8 +151,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   const payload = await readPayload(options.payloadDir);
   await sweepTemps(options.hostBinDir);
   await sweepTemps(options.hostConfDir);
-  const manifest = await readManifest(options.hostBinDir) ??
-    { files: [], conflist: false };
+  const manifest = await manifestOrEmpty(options.hostBinDir);
   const files: InstallReport["files"] = [];
   for (const f of payload.files) {
     const from = f.source;
@@ -196,8 +200,7 @@ export async function keepConflistTrue(options: InstallOptions): Promise<void> {
         last = undefined;
         continue;
       }
-      const manifest = await readManifest(options.hostBinDir) ??
-        { files: [], conflist: false };
+      const manifest = await manifestOrEmpty(options.hostBinDir);
       const done = await writeConflist(options, payload, primary, manifest);
       const key = `${primary.name} ${primary.file} ${primary.cniVersion}`;
       // A write is logged by writeConflist; a primary that changed file or
@@ -234,8 +237,7 @@ async function restoreFiles(
       statOrUndefined(to),
     ]);
     if (b?.isFile && b.size === a.size) continue;
-    const manifest = await readManifest(options.hostBinDir) ??
-      { files: [], conflist: false };
+    const manifest = await manifestOrEmpty(options.hostBinDir);
     await record(options.hostBinDir, manifest, { file: f.name });
     await copyAtomic(f.source, to, f.mode);
     options.logger.log("warn", "install: copied again (it was gone)", {
@@ -400,6 +402,11 @@ async function record(
     new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"),
     0o644,
   );
+}
+
+// What install has written so far: nothing, before its first run.
+async function manifestOrEmpty(dir: string): Promise<Manifest> {
+  return await readManifest(dir) ?? { files: [], conflist: false };
 }
 
 async function readManifest(dir: string): Promise<Manifest | undefined> {

@@ -40,7 +40,7 @@ import {
   STALE_TEMP_AGE_MS,
   sweepStaleTemps,
 } from "../../runtime/temp_sweep.ts";
-import { tryParseJson } from "../../spec/json.ts";
+import { isJsonObject, tryParseJson } from "../../spec/json.ts";
 
 const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
 
@@ -199,7 +199,9 @@ async function serveCniCall(
   // Undecodable: the plugin's own error answers it.
   const named = config === undefined
     ? socket
-    : (config as Record<string, unknown> | null)?.socket;
+    : isJsonObject(config)
+    ? config.socket
+    : undefined;
   if (named !== socket) {
     return {
       exitCode: 1,
